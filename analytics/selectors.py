@@ -1,0 +1,161 @@
+"""Reads of the summary tables for pages and the API. No aggregation happens here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
+from surveys.models import Construct, PulseRun, RunStatus, Team
+
+RESPONSE_RATE_MIN_INVITED = 5
+
+
+@dataclass
+class RunResults:
+    run: PulseRun
+    computed: bool
+    suppressed: bool
+    respondents: int | None = None
+    response_rate: float | None = None
+    ai_weekly_share: float | None = None
+    ai_trust_share: float | None = None
+    questions: list[QuestionAggregate] = field(default_factory=list)
+    constructs: list[ConstructAggregate] = field(default_factory=list)
+
+    @property
+    def by_construct(self) -> dict[str, ConstructAggregate]:
+        return {aggregate.construct: aggregate for aggregate in self.constructs}
+
+    @property
+    def trust_gap(self) -> float | None:
+        if self.ai_weekly_share is None or self.ai_trust_share is None:
+            return None
+        return self.ai_weekly_share - self.ai_trust_share
+
+
+def _results_from(
+    run: PulseRun, summary: RunSummary | None, questions: list, constructs: list
+) -> RunResults:
+    if summary is None:
+        return RunResults(run=run, computed=False, suppressed=True)
+    if summary.suppressed or summary.respondents is None:
+        return RunResults(run=run, computed=True, suppressed=True)
+    rate = None
+    if summary.invited >= RESPONSE_RATE_MIN_INVITED:
+        rate = 100 * summary.respondents / summary.invited
+    return RunResults(
+        run=run,
+        computed=True,
+        suppressed=False,
+        respondents=summary.respondents,
+        response_rate=rate,
+        ai_weekly_share=summary.ai_weekly_share,
+        ai_trust_share=summary.ai_trust_share,
+        questions=questions,
+        constructs=constructs,
+    )
+
+
+def run_results(*, run: PulseRun) -> RunResults:
+    summary = RunSummary.objects.filter(run=run).first()
+    questions = list(QuestionAggregate.objects.filter(run=run).select_related("question"))
+    constructs = list(ConstructAggregate.objects.filter(run=run))
+    return _results_from(run, summary, questions, constructs)
+
+
+def team_trend(*, team: Team) -> list[RunResults]:
+    """Every opened run of a team, oldest first, with its construct scores (3 queries)."""
+    runs = list(team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start"))
+    summaries = {s.run_id: s for s in RunSummary.objects.filter(run__in=runs)}
+    constructs: dict[int, list[ConstructAggregate]] = {}
+    for aggregate in ConstructAggregate.objects.filter(run__in=runs):
+        constructs.setdefault(aggregate.run_id, []).append(aggregate)
+    return [
+        _results_from(run, summaries.get(run.pk), [], constructs.get(run.pk, [])) for run in runs
+    ]
+
+
+def construct_series(
+    trend: list[RunResults], construct: str
+) -> list[tuple[PulseRun, ConstructAggregate | None]]:
+    """One (run, aggregate or None when hidden) pair per run for a construct."""
+    series = []
+    for results in trend:
+        match = next((c for c in results.constructs if c.construct == construct), None)
+        series.append((results.run, match))
+    return series
+
+
+HEADLINE_CONSTRUCTS = (
+    Construct.PERCEIVED_SPEED,
+    Construct.AI_TRUST,
+    Construct.AI_USAGE,
+    Construct.PSYCHOLOGICAL_SAFETY,
+)
+
+
+def teams_latest(*, teams: list[Team]) -> list[tuple[Team, RunResults | None]]:
+    """Each team with the results of its most recent opened run (4 queries in all)."""
+    runs = PulseRun.objects.filter(team__in=teams).exclude(status=RunStatus.SCHEDULED)
+    latest: dict[int, PulseRun] = {}
+    for run in runs.order_by("period_start"):
+        latest[run.team_id] = run
+    summaries = {s.run_id: s for s in RunSummary.objects.filter(run__in=latest.values())}
+    constructs: dict[int, list[ConstructAggregate]] = {}
+    for aggregate in ConstructAggregate.objects.filter(run__in=latest.values()):
+        constructs.setdefault(aggregate.run_id, []).append(aggregate)
+    overview: list[tuple[Team, RunResults | None]] = []
+    for team in teams:
+        found = latest.get(team.pk)
+        results = None
+        if found is not None:
+            results = _results_from(
+                found, summaries.get(found.pk), [], constructs.get(found.pk, [])
+            )
+        overview.append((team, results))
+    return overview
+
+
+CHARTS = (
+    (
+        Construct.PSYCHOLOGICAL_SAFETY,
+        "Psychological safety (0–100)",
+        0.0,
+        100.0,
+        (0, 25, 50, 75, 100),
+    ),
+    (
+        Construct.PERCEIVED_SPEED,
+        "Perceived speed change with AI (%)",
+        -50.0,
+        100.0,
+        (-50, 0, 50, 100),
+    ),
+    (Construct.AI_TRUST, "Trust in AI output (0–100)", 0.0, 100.0, (0, 25, 50, 75, 100)),
+)
+
+
+def trend_charts(trend: list[RunResults]) -> list[dict]:
+    from analytics.charts import Point, trend_chart
+
+    charts = []
+    for construct, title, y_min, y_max, ticks in CHARTS:
+        series = construct_series(trend, construct)
+        points = [
+            Point(
+                label=f"{run.period_start:%d %b}",
+                value=None if aggregate is None else aggregate.mean,
+                low=None if aggregate is None else aggregate.ci_low,
+                high=None if aggregate is None else aggregate.ci_high,
+            )
+            for run, aggregate in series
+        ]
+        charts.append(
+            {
+                "construct": construct,
+                "title": title,
+                "series": series,
+                "svg": trend_chart(points, y_min=y_min, y_max=y_max, ticks=ticks),
+            }
+        )
+    return charts

@@ -1,0 +1,155 @@
+"""Writes of the summary tables. Each run is recomputed whole in one transaction, so a
+refresh is safe to re-run and a crash leaves the previous figures in place."""
+
+from __future__ import annotations
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import F
+
+from analytics import stats
+from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
+from surveys.models import Answer, Invitation, PulseRun, Question, QuestionKind, Response
+
+AI_USAGE_KEY = "ai_usage_frequency"
+AI_USAGE_WEEKLY = 3
+AI_TRUST_KEY = "ai_trust_accuracy"
+AI_TRUST_A_LOT = 4
+
+
+def _answers_frame(run: PulseRun) -> pd.DataFrame:
+    rows = Answer.objects.filter(response__run=run).values(
+        "response_id",
+        "value",
+        "choices",
+        key=F("question__key"),
+        construct=F("question__construct"),
+        kind=F("question__kind"),
+        scale_min=F("question__scale_min"),
+        scale_max=F("question__scale_max"),
+        reverse_scored=F("question__reverse_scored"),
+    )
+    columns = ["response_id", "value", "choices", "key", "construct", "kind", "scale_min"]
+    columns += ["scale_max", "reverse_scored"]
+    return pd.DataFrame.from_records(list(rows), columns=columns)
+
+
+def _question_aggregate(
+    run: PulseRun, question: Question, position: int, frame: pd.DataFrame
+) -> QuestionAggregate | None:
+    answers = frame[frame["key"] == question.key]
+    n = len(answers)
+    if n < run.k:
+        return None
+    if question.kind == QuestionKind.MULTI:
+        return QuestionAggregate(
+            run=run,
+            question=question,
+            position=position,
+            n=n,
+            distribution=stats.distribution_multi(list(answers["choices"]), question.options),
+        )
+    values = [int(v) for v in answers["value"]]
+    estimate = stats.mean_ci(values)
+    if question.kind == QuestionKind.PERCENT:
+        distribution = stats.distribution_percent(values)
+    else:
+        distribution = stats.distribution_scale(
+            values, question.scale_min, question.scale_max, question.labels
+        )
+    return QuestionAggregate(
+        run=run,
+        question=question,
+        position=position,
+        n=n,
+        mean=estimate.mean,
+        sd=estimate.sd,
+        ci_low=estimate.ci_low,
+        ci_high=estimate.ci_high,
+        distribution=distribution,
+    )
+
+
+def _construct_aggregates(run: PulseRun, frame: pd.DataFrame) -> list[ConstructAggregate]:
+    scores = stats.construct_scores(frame.astype({"value": "float64"}))
+    aggregates = []
+    for (construct, unit), group in scores.groupby(["construct", "unit"]):
+        if len(group) < run.k:
+            continue
+        estimate = stats.mean_ci(list(group["score"]))
+        aggregates.append(
+            ConstructAggregate(
+                run=run,
+                team_id=run.team_id,
+                construct=str(construct),
+                unit=str(unit),
+                n=estimate.n,
+                mean=estimate.mean,
+                sd=estimate.sd,
+                ci_low=estimate.ci_low,
+                ci_high=estimate.ci_high,
+            )
+        )
+    return aggregates
+
+
+def _share(frame: pd.DataFrame, key: str, threshold: int) -> float | None:
+    values = [int(v) for v in frame.loc[frame["key"] == key, "value"]]
+    return stats.share_at_least(values, threshold) if values else None
+
+
+def run_aggregates_refresh(*, run_id: int) -> RunSummary:
+    """Recompute one run's summary, question and construct aggregates from its answers."""
+    run = PulseRun.objects.select_related("team").get(pk=run_id)
+    respondents = Response.objects.filter(run=run).count()
+    invited = Invitation.objects.filter(run=run).count()
+    suppressed = respondents < run.k
+    frame = _answers_frame(run) if not suppressed else pd.DataFrame()
+    with transaction.atomic():
+        QuestionAggregate.objects.filter(run=run).delete()
+        ConstructAggregate.objects.filter(run=run).delete()
+        RunSummary.objects.filter(run=run).delete()
+        summary = RunSummary.objects.create(
+            run=run,
+            team_id=run.team_id,
+            k=run.k,
+            invited=invited,
+            suppressed=suppressed,
+            respondents=None if suppressed else respondents,
+            ai_weekly_share=None if suppressed else _share(frame, AI_USAGE_KEY, AI_USAGE_WEEKLY),
+            ai_trust_share=None if suppressed else _share(frame, AI_TRUST_KEY, AI_TRUST_A_LOT),
+        )
+        if suppressed:
+            return summary
+        run_questions = run.run_questions.select_related("question")
+        question_aggregates = [
+            _question_aggregate(run, rq.question, rq.position, frame) for rq in run_questions
+        ]
+        QuestionAggregate.objects.bulk_create(a for a in question_aggregates if a is not None)
+        ConstructAggregate.objects.bulk_create(_construct_aggregates(run, frame))
+    return summary
+
+
+def stale_runs_refresh() -> int:
+    """Refresh every run flagged stale. The flag is cleared before computing, so a response
+    arriving meanwhile flags the run again for the next sweep; a failure re-flags it."""
+    count = 0
+    for run_id in PulseRun.objects.filter(aggregates_stale=True).values_list("pk", flat=True):
+        if not PulseRun.objects.filter(pk=run_id, aggregates_stale=True).update(
+            aggregates_stale=False
+        ):
+            continue
+        try:
+            run_aggregates_refresh(run_id=run_id)
+        except Exception:
+            PulseRun.objects.filter(pk=run_id).update(aggregates_stale=True)
+            raise
+        count += 1
+    return count
+
+
+def all_runs_refresh() -> int:
+    run_ids = list(PulseRun.objects.exclude(status="scheduled").values_list("pk", flat=True))
+    for run_id in run_ids:
+        run_aggregates_refresh(run_id=run_id)
+    return len(run_ids)

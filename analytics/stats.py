@@ -1,0 +1,116 @@
+"""Survey statistics as pure functions over plain values and DataFrames (no ORM).
+
+Means carry a two-sided 95 % Student-t confidence interval. Scale items are
+reverse-scored where marked and mapped to a 0–100 index: (x − min) / (max − min) × 100.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    n: int
+    mean: float
+    sd: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:
+    """Mean with sample sd and a t interval; sd and CI are None below two values."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("No values to summarise.")
+    mean = math.fsum(values) / n
+    if n < 2:
+        return Estimate(n=n, mean=mean, sd=None, ci_low=None, ci_high=None)
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    half = float(stats.t.ppf((1 + confidence) / 2, df=n - 1)) * sd / math.sqrt(n)
+    return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
+
+
+def reverse_score(value: float, low: int, high: int) -> float:
+    return low + high - value
+
+
+def to_index(value: float, low: int, high: int) -> float:
+    return (value - low) / (high - low) * 100
+
+
+def construct_scores(answers: pd.DataFrame) -> pd.DataFrame:
+    """One score per respondent and construct.
+
+    `answers` has columns response_id, construct, kind ("scale" or "percent"), value,
+    scale_min, scale_max, reverse_scored. Scale items become 0–100 after reversal; percent
+    items stay in %. Returns response_id, construct, unit, score.
+    """
+    columns = ["response_id", "construct", "unit", "score"]
+    numeric = answers[answers["kind"].isin(["scale", "percent"])]
+    if numeric.empty:
+        return pd.DataFrame(columns=columns)
+    is_scale = numeric["kind"] == "scale"
+    low, high = numeric["scale_min"], numeric["scale_max"]
+    reversed_value = numeric["value"].where(
+        ~numeric["reverse_scored"], low + high - numeric["value"]
+    )
+    score = (reversed_value - low) / (high - low) * 100
+    frame = numeric.assign(
+        score=score.where(is_scale, numeric["value"]),
+        unit=is_scale.map({True: "index", False: "percent"}),
+    )
+    grouped = frame.groupby(["response_id", "construct", "unit"])["score"].mean()
+    return grouped.reset_index()
+
+
+def share_at_least(values: Sequence[int], threshold: int) -> float:
+    """Percentage of values at or above a threshold."""
+    if not values:
+        raise ValueError("No values to summarise.")
+    return 100 * sum(1 for v in values if v >= threshold) / len(values)
+
+
+PERCENT_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("slower by more than 25 %", -100, -26),
+    ("slower by up to 25 %", -25, -1),
+    ("no difference", 0, 0),
+    ("faster by up to 25 %", 1, 25),
+    ("faster by 26–50 %", 26, 50),
+    ("faster by more than 50 %", 51, 1000),
+)
+
+
+def distribution_scale(
+    values: Sequence[int], low: int, high: int, labels: Sequence[str]
+) -> list[dict]:
+    names = list(labels) or [str(step) for step in range(low, high + 1)]
+    return [
+        {"label": names[step - low], "value": step, "count": sum(1 for v in values if v == step)}
+        for step in range(low, high + 1)
+    ]
+
+
+def distribution_percent(values: Sequence[int]) -> list[dict]:
+    return [
+        {"label": label, "count": sum(1 for v in values if low <= v <= high)}
+        for label, low, high in PERCENT_BUCKETS
+    ]
+
+
+def distribution_multi(chosen: Sequence[Sequence[str]], options: Sequence[dict]) -> list[dict]:
+    return [
+        {
+            "label": option["label"],
+            "value": option["key"],
+            "count": sum(1 for c in chosen if option["key"] in c),
+        }
+        for option in options
+    ]

@@ -1,0 +1,75 @@
+"""Admin configuration. Responses, answers and invitations are deliberately not
+registered: no admin screen can put an answer next to a person."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from surveys import services
+from surveys.models import Membership, Organisation, Pulse, PulseRun, Question, Team
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "parent", "organisation")
+    list_filter = ("organisation",)
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = (MembershipInline,)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "role", "start", "end")
+    list_filter = ("role", "team")
+    autocomplete_fields = ("user", "team")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ("key", "construct", "kind", "reverse_scored", "is_core", "active")
+    list_filter = ("construct", "kind", "is_core", "active")
+    search_fields = ("key", "text")
+
+
+@admin.register(Pulse)
+class PulseAdmin(admin.ModelAdmin):
+    list_display = ("team", "cadence", "start_date", "answer_window_days", "k", "active")
+    list_filter = ("cadence", "active")
+
+
+@admin.register(PulseRun)
+class PulseRunAdmin(admin.ModelAdmin):
+    list_display = ("team", "period_start", "status", "k", "opens_at", "closes_at")
+    list_filter = ("status", "team")
+    readonly_fields = [f.name for f in PulseRun._meta.fields]
+    actions = ("open_now", "close_now")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Open the selected runs and send invitations")
+    def open_now(self, request: HttpRequest, queryset: QuerySet[PulseRun]) -> None:
+        for run in queryset:
+            services.pulse_run_open(run_id=run.pk)
+        messages.success(request, f"Opened {queryset.count()} run(s).")
+
+    @admin.action(description="Close the selected runs")
+    def close_now(self, request: HttpRequest, queryset: QuerySet[PulseRun]) -> None:
+        for run in queryset:
+            services.pulse_run_close(run_id=run.pk)
+        messages.success(request, f"Closed {queryset.count()} run(s).")

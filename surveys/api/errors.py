@@ -1,0 +1,33 @@
+"""Every client error comes back as JSON naming what was wrong; never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from surveys.errors import PulseError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, PulseError):
+        return Response({"code": exc.code, "detail": exc.message}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        errors = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        return Response(
+            {"code": "invalid", "detail": "Some fields are invalid.", "errors": errors},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
+        response.data = {
+            "code": "invalid",
+            "detail": "Some fields are invalid.",
+            "errors": response.data,
+        }
+    return response

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from surveys.api import views
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("teams/", views.TeamListApi.as_view(), name="api-teams"),
+    path("teams/<slug:slug>/results/", views.TeamResultsApi.as_view(), name="api-team-results"),
+    path("runs/", views.RunListApi.as_view(), name="api-runs"),
+    path("runs/<int:run_id>/results/", views.RunResultsApi.as_view(), name="api-run-results"),
+    path("invitations/<str:token>/", views.InvitationApi.as_view(), name="api-invitation"),
+    path(
+        "invitations/<str:token>/response/",
+        views.InvitationResponseApi.as_view(),
+        name="api-invitation-response",
+    ),
+    path("me/pulses/", views.MyPulseListApi.as_view(), name="api-my-pulses"),
+    path("me/pulses/<int:run_id>/", views.MyPulseApi.as_view(), name="api-my-pulse"),
+    path("questions/", views.QuestionListApi.as_view(), name="api-questions"),
+]

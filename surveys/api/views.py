@@ -1,0 +1,156 @@
+"""One thin API class per operation; reads go through selectors, writes through services."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from analytics import selectors as results
+from surveys import selectors, services
+from surveys.api import serializers as s
+from surveys.models import Invitation, PulseRun, Team
+
+
+class TeamListApi(APIView):
+    @extend_schema(responses=s.TeamOutput(many=True), summary="Teams you can see")
+    def get(self, request: Request) -> Response:
+        teams = selectors.teams_visible_to(user=request.user).order_by("name")
+        return Response(s.TeamOutput(teams, many=True).data)
+
+
+def _visible_team(request: Request, slug: str) -> Team:
+    team = get_object_or_404(Team, slug=slug)
+    if team.pk not in selectors.team_ids_visible_to(user=request.user):
+        raise Http404
+    return team
+
+
+class TeamResultsApi(APIView):
+    @extend_schema(
+        responses=s.RunResultsOutput(many=True),
+        summary="A team's results across runs (construct scores per run; nothing under k)",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        trend = results.team_trend(team=_visible_team(request, slug))
+        return Response(s.RunResultsOutput(trend, many=True).data)
+
+
+class RunListApi(APIView):
+    @extend_schema(responses=s.RunOutput(many=True), summary="Opened and closed runs you can see")
+    def get(self, request: Request) -> Response:
+        runs = selectors.runs_visible_to(user=request.user).order_by("team__name", "period_start")
+        return Response(s.RunOutput(runs, many=True).data)
+
+
+class RunResultsApi(APIView):
+    @extend_schema(responses=s.RunResultsOutput, summary="One run's results (nothing under k)")
+    def get(self, request: Request, run_id: int) -> Response:
+        run = get_object_or_404(PulseRun.objects.select_related("team"), pk=run_id)
+        if run.team_id not in selectors.team_ids_visible_to(user=request.user):
+            raise Http404
+        return Response(s.RunResultsOutput(results.run_results(run=run)).data)
+
+
+def _pulse_form(invitation: Invitation) -> dict:
+    questions = [rq.question for rq in invitation.run.run_questions.select_related("question")]
+    return {"run": invitation.run, "questions": questions}
+
+
+class InvitationApi(APIView):
+    """The single-use link's API twin: no login; the token is the credential."""
+
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "invitation"
+
+    @extend_schema(responses=s.PulseFormOutput, summary="The questions behind an invitation link")
+    def get(self, request: Request, token: str) -> Response:
+        invitation = services.invitation_redeem(raw_token=token)
+        return Response(s.PulseFormOutput(_pulse_form(invitation)).data)
+
+
+class InvitationResponseApi(APIView):
+    permission_classes = (AllowAny,)
+    authentication_classes = ()
+    throttle_classes = (ScopedRateThrottle,)
+    throttle_scope = "invitation"
+
+    @extend_schema(
+        request=s.ResponseInput,
+        responses={201: s.ResponseOutput},
+        summary="Answer a pulse with an invitation link's token (once)",
+    )
+    def post(self, request: Request, token: str) -> Response:
+        payload = s.ResponseInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        invitation = services.invitation_redeem(raw_token=token)
+        services.response_submit(invitation=invitation, answers=payload.validated_data["answers"])
+        return Response({"status": "recorded"}, status=status.HTTP_201_CREATED)
+
+
+class MyPulseListApi(APIView):
+    @extend_schema(responses=s.OpenPulseOutput(many=True), summary="Your open pulses")
+    def get(self, request: Request) -> Response:
+        invitations = selectors.invitations_open_for(user=request.user).order_by("run__closes_at")
+        return Response(s.OpenPulseOutput(invitations, many=True).data)
+
+
+def _my_invitation(request: Request, run_id: int) -> Invitation:
+    invitation = selectors.invitations_open_for(user=request.user).filter(run_id=run_id).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+class MyPulseApi(APIView):
+    @extend_schema(responses=s.PulseFormOutput, summary="The questions of one of your open pulses")
+    def get(self, request: Request, run_id: int) -> Response:
+        return Response(s.PulseFormOutput(_pulse_form(_my_invitation(request, run_id))).data)
+
+    @extend_schema(
+        request=s.ResponseInput,
+        responses={201: s.ResponseOutput},
+        summary="Answer one of your open pulses (once)",
+    )
+    def post(self, request: Request, run_id: int) -> Response:
+        payload = s.ResponseInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.response_submit(
+            invitation=_my_invitation(request, run_id), answers=payload.validated_data["answers"]
+        )
+        return Response({"status": "recorded"}, status=status.HTTP_201_CREATED)
+
+
+class IsOrgAdmin(IsAuthenticated):
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return super().has_permission(request, view)
+        return super().has_permission(request, view) and selectors.is_org_admin(user=request.user)
+
+
+class QuestionListApi(APIView):
+    permission_classes = (IsOrgAdmin,)
+
+    @extend_schema(responses=s.QuestionOutput(many=True), summary="The question bank")
+    def get(self, request: Request) -> Response:
+        questions = selectors.questions_visible_to(user=request.user)
+        return Response(s.QuestionOutput(questions, many=True).data)
+
+    @extend_schema(
+        request=s.QuestionCreateInput,
+        responses={201: s.QuestionOutput},
+        summary="Add a question to your organisation's bank (admins)",
+    )
+    def post(self, request: Request) -> Response:
+        payload = s.QuestionCreateInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        question = services.question_create(user=request.user, **payload.validated_data)
+        return Response(s.QuestionOutput(question).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,94 @@
+"""Reads about people, teams and pulses; every visibility rule lives here.
+
+Managers see the teams they manage and every team below them; engineers and facilitators
+see their own team; admins see every team of their organisation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from surveys.models import Invitation, Membership, PulseRun, Question, Role, RunStatus, Team
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def memberships_active(*, user: AnyUser, day: date | None = None) -> QuerySet[Membership]:
+    day = day or timezone.localdate()
+    return Membership.objects.filter(user_id=user.pk or 0, start__lte=day).filter(
+        Q(end__isnull=True) | Q(end__gt=day)
+    )
+
+
+def team_subtree_ids(*, roots: Iterable[int]) -> set[int]:
+    """The given teams and every team below them."""
+    found = set(roots)
+    frontier = set(found)
+    while frontier:
+        frontier = (
+            set(Team.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
+        )
+        found |= frontier
+    return found
+
+
+def team_ids_visible_to(*, user: AnyUser, day: date | None = None) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    if getattr(user, "is_superuser", False):
+        return set(Team.objects.values_list("pk", flat=True))
+    visible: set[int] = set()
+    managed: set[int] = set()
+    admin_orgs: set[int] = set()
+    for team_id, role, organisation_id in memberships_active(user=user, day=day).values_list(
+        "team_id", "role", "team__organisation_id"
+    ):
+        visible.add(team_id)
+        if role == Role.MANAGER:
+            managed.add(team_id)
+        elif role == Role.ADMIN:
+            admin_orgs.add(organisation_id)
+    visible |= team_subtree_ids(roots=managed)
+    visible |= set(Team.objects.filter(organisation_id__in=admin_orgs).values_list("pk", flat=True))
+    return visible
+
+
+def teams_visible_to(*, user: AnyUser) -> QuerySet[Team]:
+    return Team.objects.filter(pk__in=team_ids_visible_to(user=user)).select_related("parent")
+
+
+def runs_visible_to(*, user: AnyUser) -> QuerySet[PulseRun]:
+    return (
+        PulseRun.objects.filter(team_id__in=team_ids_visible_to(user=user))
+        .exclude(status=RunStatus.SCHEDULED)
+        .select_related("team")
+    )
+
+
+def invitations_open_for(*, user: AnyUser) -> QuerySet[Invitation]:
+    """Invitations the person can still answer from 'My pulses'."""
+    now = timezone.now()
+    return Invitation.objects.filter(
+        user_id=user.pk or 0,
+        used=False,
+        run__status=RunStatus.OPEN,
+        run__opens_at__lte=now,
+        run__closes_at__gt=now,
+    ).select_related("run__team")
+
+
+def is_org_admin(*, user: AnyUser) -> bool:
+    return memberships_active(user=user).filter(role=Role.ADMIN).exists()
+
+
+def questions_visible_to(*, user: AnyUser) -> QuerySet[Question]:
+    """The built-in bank plus the questions of the person's organisations."""
+    organisation_ids = memberships_active(user=user).values_list("team__organisation_id", flat=True)
+    return Question.objects.filter(
+        Q(organisation__isnull=True) | Q(organisation_id__in=organisation_ids), active=True
+    )

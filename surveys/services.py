@@ -1,0 +1,326 @@
+"""Every write about pulses, in one place: the API, the pages, the admin, the CLI and the
+Celery tasks all call these functions.
+
+Contracts worth knowing:
+- `pulse_run_open`, `pulse_run_remind`, `pulse_run_close` and `invitations_send` are
+  idempotent: re-running one after a crash sends no second email and creates nothing twice.
+- `response_submit` writes the anonymous response and flips the invitation's `used` flag
+  in one transaction; a conditional UPDATE makes concurrent submissions of one link yield
+  exactly one response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from surveys import emails
+from surveys.answers import QuestionSpec, answers_clean
+from surveys.errors import InvitationNotFound, InvitationUsed, RunClosed, RunNotOpen
+from surveys.models import (
+    Answer,
+    Construct,
+    Invitation,
+    Membership,
+    Pulse,
+    PulseRun,
+    Question,
+    Response,
+    Role,
+    RunQuestion,
+    RunStatus,
+)
+from surveys.periods import period_bounds, period_sequence_on
+from surveys.rotation import rotation_for_run
+from surveys.tokens import token_hash, token_new
+
+logger = logging.getLogger(__name__)
+
+OPEN_HOUR = time(9, 0)
+INVITED_ROLES = (Role.ENGINEER, Role.FACILITATOR)
+
+
+def _at_opening_hour(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, OPEN_HOUR))
+
+
+def pulse_run_ensure(*, pulse: Pulse, sequence: int) -> PulseRun:
+    """The run for period `sequence` of a pulse, created (scheduled) if it does not exist."""
+    start, end = period_bounds(
+        cadence=pulse.cadence,
+        start_date=pulse.start_date,
+        sequence=sequence,
+        sprint_length_days=pulse.sprint_length_days,
+    )
+    opens_at = _at_opening_hour(start)
+    closes_at = opens_at + timedelta(days=pulse.answer_window_days)
+    reminder_lead = timedelta(days=1) if pulse.answer_window_days >= 2 else timedelta(hours=12)
+    run, _ = PulseRun.objects.get_or_create(
+        pulse=pulse,
+        sequence=sequence,
+        defaults={
+            "team": pulse.team,
+            "period_start": start,
+            "period_end": end,
+            "opens_at": opens_at,
+            "remind_at": closes_at - reminder_lead,
+            "closes_at": closes_at,
+            "k": pulse.k,
+        },
+    )
+    return run
+
+
+def _run_question_keys(run: PulseRun) -> list[Question]:
+    bank = list(
+        Question.objects.filter(active=True)
+        .filter(Q(organisation__isnull=True) | Q(organisation_id=run.team.organisation_id))
+        .order_by("rotation_order", "key")
+    )
+    core = [q.key for q in bank if q.is_core]
+    safety = [
+        q.key for q in bank if not q.is_core and q.construct == Construct.PSYCHOLOGICAL_SAFETY
+    ]
+    others = [
+        q.key for q in bank if not q.is_core and q.construct != Construct.PSYCHOLOGICAL_SAFETY
+    ]
+    keys = rotation_for_run(core=core, safety=safety, others=others, sequence=run.sequence)
+    by_key = {q.key: q for q in bank}
+    return [by_key[key] for key in keys]
+
+
+def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
+    """Open a scheduled run: lock k, fix its questions, invite who is on the team today.
+
+    Invitees are the engineers and facilitators whose membership covers the opening date.
+    Invitation emails go out after commit through `invitations_send`.
+    """
+    with transaction.atomic():
+        run = PulseRun.objects.select_for_update().select_related("pulse", "team").get(pk=run_id)
+        if run.status != RunStatus.SCHEDULED:
+            return run
+        run.k = max(run.pulse.k, run.k)
+        run.status = RunStatus.OPEN
+        run.save(update_fields=["k", "status"])
+        RunQuestion.objects.bulk_create(
+            RunQuestion(run=run, question=question, position=position)
+            for position, question in enumerate(_run_question_keys(run))
+        )
+        day = timezone.localdate(run.opens_at)
+        invitees = (
+            Membership.objects.filter(team_id=run.team_id, role__in=INVITED_ROLES, start__lte=day)
+            .filter(Q(end__isnull=True) | Q(end__gt=day))
+            .values_list("user_id", flat=True)
+            .distinct()
+        )
+        Invitation.objects.bulk_create(
+            [Invitation(run=run, user_id=user_id) for user_id in invitees], ignore_conflicts=True
+        )
+        if send:
+            from surveys.tasks import invitations_send_task
+
+            transaction.on_commit(lambda: invitations_send_task.delay(run.pk))
+    return run
+
+
+def invitation_token_issue(*, invitation_id: int, reminder: bool = False) -> str | None:
+    """Claim an invitation for sending and give it a fresh token; None if already claimed.
+
+    The claim is a conditional UPDATE, so two workers racing on one invitation issue one
+    token and send one email.
+    """
+    raw, hashed = token_new()
+    if reminder:
+        claimed = Invitation.objects.filter(pk=invitation_id, reminded=False, used=False).update(
+            reminded=True, reminder_token_hash=hashed
+        )
+    else:
+        claimed = Invitation.objects.filter(pk=invitation_id, sent=False).update(
+            sent=True, token_hash=hashed
+        )
+    return raw if claimed else None
+
+
+def invitations_send(*, run_id: int, reminder: bool = False) -> int:
+    """Email every invitation of a run that has not had this email yet; returns how many.
+
+    At most once per invitation: the claim is committed before the email goes out, and a
+    failed send releases it so a retry can try again.
+    """
+    pending = Invitation.objects.filter(run_id=run_id, run__status=RunStatus.OPEN).select_related(
+        "user", "run__team"
+    )
+    pending = pending.filter(reminded=False, used=False) if reminder else pending.filter(sent=False)
+    count = 0
+    for invitation in pending:
+        raw = invitation_token_issue(invitation_id=invitation.pk, reminder=reminder)
+        if raw is None:
+            continue
+        try:
+            emails.invitation_email_send(invitation=invitation, raw_token=raw, reminder=reminder)
+        except Exception:
+            release = (
+                {"reminded": False, "reminder_token_hash": None}
+                if reminder
+                else {
+                    "sent": False,
+                    "token_hash": None,
+                }
+            )
+            Invitation.objects.filter(pk=invitation.pk).update(**release)
+            raise
+        count += 1
+    return count
+
+
+def pulse_run_remind(*, run_id: int) -> int:
+    """Remind, once, everyone invited to an open run who has not answered."""
+    if not PulseRun.objects.filter(pk=run_id, status=RunStatus.OPEN).update(reminders_sent=True):
+        return 0
+    return invitations_send(run_id=run_id, reminder=True)
+
+
+def pulse_run_close(*, run_id: int) -> PulseRun:
+    """Close a run; its links stop working and its aggregates are refreshed once more."""
+    with transaction.atomic():
+        run = PulseRun.objects.select_for_update().get(pk=run_id)
+        if run.status == RunStatus.CLOSED:
+            return run
+        run.status = RunStatus.CLOSED
+        run.aggregates_stale = True
+        run.save(update_fields=["status", "aggregates_stale"])
+        from surveys.tasks import aggregates_refresh_task
+
+        transaction.on_commit(lambda: aggregates_refresh_task.delay(run.pk))
+    return run
+
+
+def _run_accepting(run: PulseRun, now: datetime) -> None:
+    if run.status == RunStatus.SCHEDULED or now < run.opens_at:
+        raise RunNotOpen(f"This pulse opens on {timezone.localtime(run.opens_at):%A %d %B}.")
+    if run.status == RunStatus.CLOSED or now >= run.closes_at:
+        raise RunClosed("This pulse has closed. Thank you — the next one will come by email.")
+
+
+def invitation_redeem(*, raw_token: str, now: datetime | None = None) -> Invitation:
+    """The invitation a link stands for, if it can still be answered."""
+    hashed = token_hash(raw_token)
+    invitation = (
+        Invitation.objects.select_related("run__team", "run__pulse")
+        .filter(Q(token_hash=hashed) | Q(reminder_token_hash=hashed))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationNotFound("This link is not valid. Check that it was copied whole.")
+    if invitation.used:
+        raise InvitationUsed("This pulse has already been answered with this link. Thank you!")
+    _run_accepting(invitation.run, now or timezone.now())
+    return invitation
+
+
+def run_question_specs(run: PulseRun) -> list[QuestionSpec]:
+    return [
+        QuestionSpec(
+            key=rq.question.key,
+            kind=rq.question.kind,
+            scale_min=rq.question.scale_min,
+            scale_max=rq.question.scale_max,
+            options=tuple(option["key"] for option in rq.question.options),
+        )
+        for rq in run.run_questions.select_related("question")
+    ]
+
+
+def response_submit(
+    *, invitation: Invitation, answers: Mapping[str, Any], now: datetime | None = None
+) -> Response:
+    """Store one anonymous response for an invitation and mark the invitation used.
+
+    Raises ValidationError (keys are question keys) for bad answers, InvitationUsed when the
+    link was used (also by a concurrent request), RunClosed / RunNotOpen outside the window.
+    Writes nothing unless everything is valid.
+    """
+    run = invitation.run
+    specs = run_question_specs(run)
+    clean = answers_clean(specs, answers)
+    question_ids = dict(run.run_questions.values_list("question__key", "question_id"))
+    with transaction.atomic():
+        current = PulseRun.objects.only("status", "opens_at", "closes_at").get(pk=run.pk)
+        _run_accepting(current, now or timezone.now())
+        if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
+            raise InvitationUsed("This pulse has already been answered. Thank you!")
+        response = Response.objects.create(run_id=run.pk, team_id=run.team_id)
+        Answer.objects.bulk_create(
+            Answer(
+                response=response,
+                question_id=question_ids[key],
+                value=value if isinstance(value, int) else None,
+                choices=value if isinstance(value, list) else None,
+            )
+            for key, value in clean.items()
+        )
+        PulseRun.objects.filter(pk=run.pk, aggregates_stale=False).update(aggregates_stale=True)
+    return response
+
+
+def pulse_k_raise(*, pulse: Pulse, k: int) -> Pulse:
+    """Raise a pulse's k for runs not yet opened; lowering is refused."""
+    if k < pulse.k:
+        raise ValidationError({"k": f"k can be raised but never lowered (it is {pulse.k})."})
+    pulse.k = k
+    pulse.save(update_fields=["k"])
+    return pulse
+
+
+def pulse_runs_due(*, now: datetime) -> dict[str, list[int]]:
+    """Ids of runs to open, remind and close at `now`, creating each pulse's current run."""
+    for pulse in Pulse.objects.filter(active=True):
+        sequence = period_sequence_on(
+            cadence=pulse.cadence,
+            start_date=pulse.start_date,
+            day=timezone.localdate(now),
+            sprint_length_days=pulse.sprint_length_days,
+        )
+        if sequence is not None:
+            pulse_run_ensure(pulse=pulse, sequence=sequence)
+    runs = PulseRun.objects.filter(pulse__active=True)
+    return {
+        "open": list(
+            runs.filter(
+                status=RunStatus.SCHEDULED, opens_at__lte=now, closes_at__gt=now
+            ).values_list("pk", flat=True)
+        ),
+        "remind": list(
+            runs.filter(
+                status=RunStatus.OPEN, reminders_sent=False, remind_at__lte=now, closes_at__gt=now
+            ).values_list("pk", flat=True)
+        ),
+        "close": list(
+            runs.filter(status=RunStatus.OPEN, closes_at__lte=now).values_list("pk", flat=True)
+        ),
+    }
+
+
+def question_create(*, user: Any, **fields: Any) -> Question:
+    """Add a question to the bank of the organisation the admin administers."""
+    from surveys.selectors import memberships_active
+
+    organisation_id = (
+        memberships_active(user=user)
+        .filter(role=Role.ADMIN)
+        .values_list("team__organisation_id", flat=True)
+        .first()
+    )
+    if organisation_id is None:
+        raise ValidationError({"organisation": "Only an organisation's admin can add questions."})
+    question = Question(organisation_id=organisation_id, **fields)
+    question.full_clean()
+    question.save()
+    return question

@@ -1,0 +1,79 @@
+"""Celery tasks: thin adapters that take ids and call one service each.
+
+All are idempotent, so acks_late redelivery after a worker dies is safe. Retries are
+bounded; time limits come from CELERY_TASK_(SOFT_)TIME_LIMIT.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+from surveys import services
+
+RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry_backoff": True}
+
+
+@shared_task(name="surveys.tasks.pulse_schedule_tick")
+def pulse_schedule_tick() -> dict[str, list[int]]:
+    """Every minute (beat): create current runs, then enqueue opens, reminders and closes."""
+    due = services.pulse_runs_due(now=timezone.now())
+    for step, task in (
+        ("open", pulse_run_open_task),
+        ("remind", pulse_run_remind_task),
+        ("close", pulse_run_close_task),
+    ):
+        for run_id in due[step]:
+            transaction.on_commit(partial(task.delay, run_id))
+    return due
+
+
+@shared_task(name="surveys.tasks.pulse_run_open", **RETRY)
+def pulse_run_open_task(run_id: int) -> None:
+    services.pulse_run_open(run_id=run_id)
+
+
+@shared_task(name="surveys.tasks.invitations_send", **RETRY)
+def invitations_send_task(run_id: int) -> int:
+    return services.invitations_send(run_id=run_id)
+
+
+@shared_task(name="surveys.tasks.pulse_run_remind", **RETRY)
+def pulse_run_remind_task(run_id: int) -> int:
+    return services.pulse_run_remind(run_id=run_id)
+
+
+@shared_task(name="surveys.tasks.pulse_run_close", **RETRY)
+def pulse_run_close_task(run_id: int) -> None:
+    services.pulse_run_close(run_id=run_id)
+
+
+@shared_task(name="surveys.tasks.aggregates_refresh", **RETRY)
+def aggregates_refresh_task(run_id: int) -> None:
+    from analytics.services import run_aggregates_refresh
+
+    run_aggregates_refresh(run_id=run_id)
+
+
+@shared_task(name="surveys.tasks.aggregates_refresh_stale")
+def aggregates_refresh_stale() -> int:
+    """Every minute (beat): refresh runs that received responses since their last refresh.
+
+    Submissions only flag their run as stale inside their own transaction, so a broker
+    outage never slows or fails a submission; this sweep picks the work up afterwards.
+    """
+    from analytics.services import stale_runs_refresh
+
+    return stale_runs_refresh()
+
+
+@shared_task(name="surveys.tasks.aggregates_refresh_all")
+def aggregates_refresh_all() -> int:
+    """Nightly: recompute every run's aggregates from scratch."""
+    from analytics.services import all_runs_refresh
+
+    return all_runs_refresh()
