@@ -148,7 +148,7 @@ class _Answers:
             return min(PERCENT_STEPS, key=lambda step: abs(step - felt))
         latent = {
             "ai_usage_frequency": 3.0 + 0.12 * week,
-            "ai_trust_accuracy": 3.2 - 0.09 * week,
+            "ai_trust_accuracy": 3.7 - 0.08 * week,
             "ai_satisfaction": 3.4 - 0.03 * week,
             "review_time": 3.1 + 0.08 * week,
             "review_confidence": 3.4 - 0.06 * week,

@@ -20,3 +20,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 if not REDIS_URL:  # noqa: F405
     CELERY_BROKER_URL = f"sqla+sqlite:///{DATA_DIR / 'test-celery-broker.sqlite3'}"  # noqa: F405
 CANDOR_BASE_URL = "http://testserver"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,97 @@
+"""Shared fixtures: teams with members, open pulse runs with issued links, valid answers."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from surveys import services
+from surveys.models import Invitation, PulseRun, Question, QuestionKind, Role, Team
+from surveys.periods import period_sequence_on
+from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
+
+
+@dataclass
+class OpenRun:
+    run: PulseRun
+    team: Team
+    tokens: list[str]
+    invitations: list[Invitation]
+
+
+def valid_answers(run: PulseRun, offset: int = 0) -> dict[str, Any]:
+    """A complete, valid answer set; `offset` varies the values between respondents."""
+    answers: dict[str, Any] = {}
+    for run_question in run.run_questions.select_related("question"):
+        question = run_question.question
+        if question.kind == QuestionKind.MULTI:
+            answers[question.key] = [question.options[offset % len(question.options)]["key"]]
+        elif question.kind == QuestionKind.PERCENT:
+            answers[question.key] = [-10, 0, 20, 30, 50][offset % 5]
+        else:
+            span = question.scale_max - question.scale_min + 1
+            answers[question.key] = question.scale_min + offset % span
+    return answers
+
+
+def make_open_run(*, size: int, team: Team | None = None, k: int = 5) -> OpenRun:
+    """A team of `size` engineers with this week's run open and a link issued to each."""
+    team = team or TeamFactory()
+    for _ in range(size):
+        MembershipFactory(team=team)
+    pulse = PulseFactory(team=team, k=k)
+    sequence = period_sequence_on(
+        cadence=pulse.cadence, start_date=pulse.start_date, day=timezone.localdate()
+    )
+    assert sequence is not None
+    run = services.pulse_run_ensure(pulse=pulse, sequence=sequence)
+    # Open from the start of today so the run is open whatever the hour the tests run.
+    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(hours=1))
+    run = services.pulse_run_open(run_id=run.pk, send=False)
+    invitations = list(run.invitations.order_by("pk"))
+    tokens = [services.invitation_token_issue(invitation_id=i.pk) for i in invitations]
+    assert all(tokens)
+    return OpenRun(run=run, team=team, tokens=[t for t in tokens if t], invitations=invitations)
+
+
+def submit_all(open_run: OpenRun, count: int) -> None:
+    for index, token in enumerate(open_run.tokens[:count]):
+        invitation = services.invitation_redeem(raw_token=token)
+        services.response_submit(invitation=invitation, answers=valid_answers(open_run.run, index))
+
+
+@pytest.fixture(autouse=True)
+def question_bank(request: pytest.FixtureRequest) -> None:
+    """Restore the built-in bank that a transactional test's flush may have wiped."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from django.apps import apps
+
+    if not Question.objects.filter(organisation__isnull=True).exists():
+        importlib.import_module("surveys.migrations.0002_question_bank").seed(apps, None)
+
+
+@pytest.fixture
+def open_run_factory() -> Any:
+    return make_open_run
+
+
+@pytest.fixture
+def manager_of() -> Any:
+    def make(team: Team, username: str = "manager") -> Any:
+        user = UserFactory(username=username)
+        MembershipFactory(user=user, team=team, role=Role.MANAGER)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()

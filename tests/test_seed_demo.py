@@ -1,0 +1,58 @@
+"""The demo organisation a newcomer sees after `make run`."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from analytics.models import ConstructAggregate, RunSummary
+from surveys.models import PulseRun, Response, RunStatus, Team
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    # Seeded once for the module inside a transaction that is rolled back afterwards.
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("seed_demo")
+        yield
+        transaction.set_rollback(True)
+
+
+def test_it_is_idempotent(seeded) -> None:
+    counts = (Team.objects.count(), PulseRun.objects.count(), Response.objects.count())
+    call_command("seed_demo")
+    assert (Team.objects.count(), PulseRun.objects.count(), Response.objects.count()) == counts
+
+
+def test_it_has_five_teams_of_different_sizes_one_under_k_and_one_with_sub_teams(seeded) -> None:
+    teams = Team.objects.filter(organisation__slug="northwind")
+    assert teams.count() >= 5
+    sizes = {t.slug: t.memberships.filter(role="engineer").count() for t in teams}
+    assert min(v for v in sizes.values() if v) < 5
+    assert len({v for v in sizes.values() if v}) >= 4
+    assert teams.filter(children__isnull=False).exists()
+
+
+def test_it_has_twelve_closed_weekly_runs_per_team_and_this_weeks_open(seeded) -> None:
+    payments = Team.objects.get(slug="payments")
+    assert payments.runs.filter(status=RunStatus.CLOSED).count() == 12
+    assert payments.runs.filter(status=RunStatus.OPEN).count() <= 1
+
+
+def test_the_small_team_is_always_suppressed(seeded) -> None:
+    summaries = RunSummary.objects.filter(team__slug="design-systems")
+    assert summaries.exists()
+    assert all(s.suppressed and s.respondents is None for s in summaries)
+
+
+def test_payments_psychological_safety_falls(seeded) -> None:
+    scores = list(
+        ConstructAggregate.objects.filter(team__slug="payments", construct="psychological_safety")
+        .order_by("run__period_start")
+        .values_list("mean", flat=True)
+    )
+    assert len(scores) >= 10
+    assert sum(scores[-3:]) / 3 < sum(scores[:3]) / 3 - 15

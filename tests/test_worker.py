@@ -1,0 +1,70 @@
+"""A real Celery worker on the configured broker (SQLite-backed kombu, or Redis in CI)
+runs the beat tick, opens a run and sends each invitation exactly once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core import mail
+from django.utils import timezone
+
+from analytics.models import RunSummary
+from config.celery import app
+from surveys import services, tasks
+from surveys.models import Invitation, PulseRun, RunStatus
+from surveys.periods import period_sequence_on
+from tests.factories import MembershipFactory, PulseFactory, TeamFactory
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker() -> Iterator[None]:
+    app.control.purge()
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        yield
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the worker did not get there in time")
+
+
+def _due_run() -> PulseRun:
+    team = TeamFactory()
+    for _ in range(5):
+        MembershipFactory(team=team)
+    pulse = PulseFactory(team=team)
+    sequence = period_sequence_on(
+        cadence=pulse.cadence, start_date=pulse.start_date, day=timezone.localdate()
+    )
+    assert sequence is not None
+    run = services.pulse_run_ensure(pulse=pulse, sequence=sequence)
+    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=1))
+    return run
+
+
+def test_the_tick_opens_a_due_run_and_the_worker_emails_each_invitee_once(worker: None) -> None:
+    run = _due_run()
+    tasks.pulse_schedule_tick.delay()
+    wait_for(lambda: len(mail.outbox) == 5)
+    assert PulseRun.objects.get(pk=run.pk).status == RunStatus.OPEN
+    assert Invitation.objects.filter(run=run, sent=True).count() == 5
+
+    # Redelivery after a crash re-runs the same tasks: nothing is sent twice.
+    tasks.pulse_run_open_task.delay(run.pk)
+    tasks.invitations_send_task.delay(run.pk)
+    tasks.pulse_run_close_task.delay(run.pk)  # closing refreshes aggregates: our end marker
+    wait_for(lambda: RunSummary.objects.filter(run=run).exists())
+    assert len(mail.outbox) == 5
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        Invitation.objects.filter(run=run).values_list("user__email", flat=True)
+    )
