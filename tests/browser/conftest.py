@@ -57,6 +57,7 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=1)
     page = context.new_page()
     errors: list[str] = []
+
     def on_console(message: Any) -> None:
         if message.type == "error":
             errors.append(message.text)
