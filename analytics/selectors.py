@@ -159,3 +159,30 @@ def trend_charts(trend: list[RunResults]) -> list[dict]:
             }
         )
     return charts
+
+
+@dataclass
+class QuestionTrend:
+    """One question's aggregate per run it was asked in; None where the run was hidden."""
+
+    key: str
+    text: str
+    points: list[tuple[PulseRun, QuestionAggregate | None]]
+
+
+def team_question_trends(*, team: Team) -> list[QuestionTrend]:
+    """Every question the team was asked, across runs, oldest first (3 queries)."""
+    from surveys.models import RunQuestion
+
+    runs = {r.pk: r for r in team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start")}
+    aggregates = {
+        (a.run_id, a.question_id): a for a in QuestionAggregate.objects.filter(run_id__in=runs)
+    }
+    trends: dict[int, QuestionTrend] = {}
+    asked = RunQuestion.objects.filter(run_id__in=runs).select_related("question")
+    for run_question in asked.order_by("run__period_start", "position"):
+        question = run_question.question
+        trend = trends.setdefault(question.pk, QuestionTrend(question.key, question.text, []))
+        run = runs[run_question.run_id]
+        trend.points.append((run, aggregates.get((run.pk, question.pk))))
+    return sorted(trends.values(), key=lambda t: t.key)

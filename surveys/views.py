@@ -138,7 +138,13 @@ def team_results(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "surveys/team.html",
-        {"team": team, "trend": list(reversed(trend)), "charts": charts, "k": team_k(trend)},
+        {
+            "team": team,
+            "trend": list(reversed(trend)),
+            "charts": charts,
+            "questions": results.team_question_trends(team=team),
+            "k": team_k(trend),
+        },
     )
 
 

@@ -189,3 +189,26 @@ def test_admins_add_questions_to_their_organisation_bank(api_client) -> None:
     duplicate = api_client.post(reverse("api-questions"), payload, format="json")
     assert duplicate.status_code == 400
     assert "key" in duplicate.json()["errors"]
+
+
+def test_question_trends_give_each_question_across_runs_and_hide_runs_under_k(
+    api_client, manager_of
+) -> None:
+    shown = make_open_run(size=6)
+    submit_all(shown, 5)
+    hidden = make_open_run(size=6, team=shown.team)
+    submit_all(hidden, 4)
+    for open_run in (shown, hidden):
+        run_aggregates_refresh(run_id=open_run.run.pk)
+    api_client.force_authenticate(manager_of(shown.team))
+    body = api_client.get(reverse("api-team-questions", args=[shown.team.slug])).json()
+    speed = next(t for t in body if t["key"] == "perceived_speed")
+    by_run = {p["run"]["id"]: p for p in speed["points"]}
+    assert by_run[shown.run.pk]["n"] == 5
+    assert by_run[shown.run.pk]["mean"] is not None
+    assert by_run[hidden.run.pk] == {
+        **by_run[hidden.run.pk],
+        "suppressed": True,
+        "n": None,
+        "mean": None,
+    }

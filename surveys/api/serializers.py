@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from surveys.models import Construct, QuestionKind
@@ -124,3 +125,34 @@ class RunResultsOutput(serializers.Serializer):
         if results.suppressed and results.computed:
             return f"Not enough responses (k = {results.run.k})."
         return None if results.computed else "Results are being prepared."
+
+
+class QuestionTrendPointOutput(serializers.Serializer):
+    run = RunOutput()
+    suppressed = serializers.BooleanField()
+    n = serializers.IntegerField(allow_null=True)
+    mean = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True)
+    ci_high = serializers.FloatField(allow_null=True)
+
+
+class QuestionTrendOutput(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+    points = serializers.SerializerMethodField()
+
+    @extend_schema_field(QuestionTrendPointOutput(many=True))
+    def get_points(self, trend: Any) -> list[dict[str, Any]]:
+        return [
+            QuestionTrendPointOutput(
+                {
+                    "run": run,
+                    "suppressed": aggregate is None,
+                    "n": getattr(aggregate, "n", None),
+                    "mean": getattr(aggregate, "mean", None),
+                    "ci_low": getattr(aggregate, "ci_low", None),
+                    "ci_high": getattr(aggregate, "ci_high", None),
+                }
+            ).data
+            for run, aggregate in trend.points
+        ]

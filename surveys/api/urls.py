@@ -10,6 +10,11 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("teams/", views.TeamListApi.as_view(), name="api-teams"),
     path("teams/<slug:slug>/results/", views.TeamResultsApi.as_view(), name="api-team-results"),
+    path(
+        "teams/<slug:slug>/questions/",
+        views.TeamQuestionTrendsApi.as_view(),
+        name="api-team-questions",
+    ),
     path("runs/", views.RunListApi.as_view(), name="api-runs"),
     path("runs/<int:run_id>/results/", views.RunResultsApi.as_view(), name="api-run-results"),
     path("invitations/<str:token>/", views.InvitationApi.as_view(), name="api-invitation"),

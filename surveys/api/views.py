@@ -42,6 +42,16 @@ class TeamResultsApi(APIView):
         return Response(s.RunResultsOutput(trend, many=True).data)
 
 
+class TeamQuestionTrendsApi(APIView):
+    @extend_schema(
+        responses=s.QuestionTrendOutput(many=True),
+        summary="Each question's n, mean and CI across a team's runs (hidden under k)",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        trends = results.team_question_trends(team=_visible_team(request, slug))
+        return Response(s.QuestionTrendOutput(trends, many=True).data)
+
+
 class RunListApi(APIView):
     @extend_schema(responses=s.RunOutput(many=True), summary="Opened and closed runs you can see")
     def get(self, request: Request) -> Response:
