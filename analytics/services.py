@@ -50,7 +50,7 @@ def _question_aggregate(
             distribution=stats.distribution_multi(list(answers["choices"]), question.options),
         )
     values = [int(v) for v in answers["value"]]
-    estimate = stats.mean_ci(values)
+    estimate = stats.clipped(stats.mean_ci(values), question.scale_min, question.scale_max)
     if question.kind == QuestionKind.PERCENT:
         distribution = stats.distribution_percent(values)
     else:
@@ -76,7 +76,12 @@ def _construct_aggregates(run: PulseRun, frame: pd.DataFrame) -> list[ConstructA
     for (construct, unit), group in scores.groupby(["construct", "unit"]):
         if len(group) < run.k:
             continue
-        estimate = stats.mean_ci(list(group["score"]))
+        if unit == "index":
+            low, high = 0.0, 100.0
+        else:
+            items = frame[frame["construct"] == construct]
+            low, high = float(items["scale_min"].min()), float(items["scale_max"].max())
+        estimate = stats.clipped(stats.mean_ci(list(group["score"])), low, high)
         aggregates.append(
             ConstructAggregate(
                 run=run,

@@ -38,6 +38,19 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate
     return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
 
 
+def clipped(estimate: Estimate, low: float, high: float) -> Estimate:
+    """The estimate with its interval cut to the scale: a t interval can overshoot it."""
+    if estimate.ci_low is None or estimate.ci_high is None:
+        return estimate
+    return Estimate(
+        n=estimate.n,
+        mean=estimate.mean,
+        sd=estimate.sd,
+        ci_low=max(low, estimate.ci_low),
+        ci_high=min(high, estimate.ci_high),
+    )
+
+
 def reverse_score(value: float, low: int, high: int) -> float:
     return low + high - value
 

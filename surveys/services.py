@@ -78,7 +78,7 @@ def pulse_run_ensure(*, pulse: Pulse, sequence: int) -> PulseRun:
     return run
 
 
-def _run_question_keys(run: PulseRun) -> list[Question]:
+def _rotation_questions(run: PulseRun) -> list[Question]:
     bank = list(
         Question.objects.filter(active=True)
         .filter(Q(organisation__isnull=True) | Q(organisation_id=run.team.organisation_id))
@@ -111,7 +111,7 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
         run.save(update_fields=["k", "status"])
         RunQuestion.objects.bulk_create(
             RunQuestion(run=run, question=question, position=position)
-            for position, question in enumerate(_run_question_keys(run))
+            for position, question in enumerate(_rotation_questions(run))
         )
         day = timezone.localdate(run.opens_at)
         invitees = (
@@ -225,9 +225,10 @@ def invitation_redeem(*, raw_token: str, now: datetime | None = None) -> Invitat
     return invitation
 
 
-def run_question_specs(run: PulseRun) -> list[QuestionSpec]:
-    return [
-        QuestionSpec(
+def run_question_specs(run: PulseRun) -> dict[int, QuestionSpec]:
+    """The run's questions as validation specs, keyed by question id (one query)."""
+    return {
+        rq.question_id: QuestionSpec(
             key=rq.question.key,
             kind=rq.question.kind,
             scale_min=rq.question.scale_min,
@@ -235,7 +236,7 @@ def run_question_specs(run: PulseRun) -> list[QuestionSpec]:
             options=tuple(option["key"] for option in rq.question.options),
         )
         for rq in run.run_questions.select_related("question")
-    ]
+    }
 
 
 def response_submit(
@@ -249,8 +250,8 @@ def response_submit(
     """
     run = invitation.run
     specs = run_question_specs(run)
-    clean = answers_clean(specs, answers)
-    question_ids = dict(run.run_questions.values_list("question__key", "question_id"))
+    clean = answers_clean(list(specs.values()), answers)
+    question_ids = {spec.key: question_id for question_id, spec in specs.items()}
     with transaction.atomic():
         current = PulseRun.objects.only("status", "opens_at", "closes_at").get(pk=run.pk)
         _run_accepting(current, now or timezone.now())

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from analytics import selectors as results
 from surveys import selectors, services
 from surveys.errors import PulseError
-from surveys.models import Invitation, PulseRun, QuestionKind, Team
+from surveys.models import K_MIN, Invitation, PulseRun, QuestionKind, Team
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -143,13 +143,9 @@ def team_results(request: HttpRequest, slug: str) -> HttpResponse:
             "trend": list(reversed(trend)),
             "charts": charts,
             "questions": results.team_question_trends(team=team),
-            "k": team_k(trend),
+            "k": trend[-1].run.k if trend else K_MIN,
         },
     )
-
-
-def team_k(trend: list[results.RunResults]) -> int:
-    return trend[-1].run.k if trend else 5
 
 
 @login_required

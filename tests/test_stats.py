@@ -70,3 +70,10 @@ def test_distributions_count_every_step_and_bucket() -> None:
         [["a"], ["a", "b"]], [{"key": "a", "label": "A"}, {"key": "b", "label": "B"}]
     )
     assert [r["count"] for r in multi] == [2, 1]
+
+
+def test_an_interval_is_cut_to_the_scale_but_the_mean_is_kept() -> None:
+    estimate = stats.clipped(stats.mean_ci([1, 1, 7]), 1, 7)
+    assert estimate.mean == pytest.approx(3.0)
+    assert estimate.ci_low == 1
+    assert estimate.ci_high == 7

@@ -113,7 +113,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Outside the data directory, so an image built with collectstatic keeps its own files.
+STATIC_ROOT = Path(env_str("CANDOR_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -127,7 +128,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"invitation": "30/minute"},
+    # Per client address on the token-holding API routes. Tokens carry 256 bits, so this is
+    # about load, not guessing; an office behind one NAT address needs headroom.
+    "DEFAULT_THROTTLE_RATES": {"invitation": env_str("CANDOR_INVITATION_RATE", "120/minute")},
     "EXCEPTION_HANDLER": "surveys.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
