@@ -7,7 +7,7 @@ ValidationError whose keys are the question keys, so every client can name the f
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,6 +20,14 @@ class QuestionSpec:
     scale_min: int
     scale_max: int
     options: tuple[str, ...] = ()
+    question_id: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "options": list(self.options)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> QuestionSpec:
+        return cls(**{**data, "options": tuple(data["options"])})
 
 
 CleanAnswers = dict[str, int | list[str]]

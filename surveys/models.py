@@ -205,6 +205,11 @@ class PulseRun(models.Model):
     questions: models.ManyToManyField[Question, RunQuestion] = models.ManyToManyField(
         Question, through="RunQuestion", related_name="runs"
     )
+    form = models.JSONField(
+        default=list,
+        editable=False,
+        help_text="The questions as asked, frozen at opening; answers are checked against it.",
+    )
     reminders_sent = models.BooleanField(default=False)
     aggregates_stale = models.BooleanField(default=False)
 

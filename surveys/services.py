@@ -108,11 +108,13 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
             return run
         run.k = max(run.pulse.k, run.k)
         run.status = RunStatus.OPEN
-        run.save(update_fields=["k", "status"])
+        questions = _rotation_questions(run)
         RunQuestion.objects.bulk_create(
             RunQuestion(run=run, question=question, position=position)
-            for position, question in enumerate(_rotation_questions(run))
+            for position, question in enumerate(questions)
         )
+        run.form = [_question_spec(question).as_json() for question in questions]
+        run.save(update_fields=["k", "status", "form"])
         day = timezone.localdate(run.opens_at)
         invitees = (
             Membership.objects.filter(team_id=run.team_id, role__in=INVITED_ROLES, start__lte=day)
@@ -213,7 +215,7 @@ def invitation_redeem(*, raw_token: str, now: datetime | None = None) -> Invitat
     """The invitation a link stands for, if it can still be answered."""
     hashed = token_hash(raw_token)
     invitation = (
-        Invitation.objects.select_related("run__team", "run__pulse")
+        Invitation.objects.select_related("run")
         .filter(Q(token_hash=hashed) | Q(reminder_token_hash=hashed))
         .first()
     )
@@ -225,18 +227,15 @@ def invitation_redeem(*, raw_token: str, now: datetime | None = None) -> Invitat
     return invitation
 
 
-def run_question_specs(run: PulseRun) -> dict[int, QuestionSpec]:
-    """The run's questions as validation specs, keyed by question id (one query)."""
-    return {
-        rq.question_id: QuestionSpec(
-            key=rq.question.key,
-            kind=rq.question.kind,
-            scale_min=rq.question.scale_min,
-            scale_max=rq.question.scale_max,
-            options=tuple(option["key"] for option in rq.question.options),
-        )
-        for rq in run.run_questions.select_related("question")
-    }
+def _question_spec(question: Question) -> QuestionSpec:
+    return QuestionSpec(
+        key=question.key,
+        kind=question.kind,
+        scale_min=question.scale_min,
+        scale_max=question.scale_max,
+        options=tuple(option["key"] for option in question.options),
+        question_id=question.pk,
+    )
 
 
 def response_submit(
@@ -246,27 +245,37 @@ def response_submit(
 
     Raises ValidationError (keys are question keys) for bad answers, InvitationUsed when the
     link was used (also by a concurrent request), RunClosed / RunNotOpen outside the window.
-    Writes nothing unless everything is valid.
+    Writes nothing unless everything is valid. Answers are checked against the run's frozen
+    form, and every row is built before the transaction starts, so the write lock (all of
+    SQLite, or the invitation row on PostgreSQL) is held for four short statements.
     """
     run = invitation.run
-    specs = run_question_specs(run)
-    clean = answers_clean(list(specs.values()), answers)
-    question_ids = {spec.key: question_id for question_id, spec in specs.items()}
+    # Read afresh, not from the invitation: the run may have closed since it was loaded.
+    # Outside the transaction, to keep the write lock short; closing races only by moments.
+    _run_accepting(
+        PulseRun.objects.only("status", "opens_at", "closes_at").get(pk=run.pk),
+        now or timezone.now(),
+    )
+    specs = [QuestionSpec.from_json(item) for item in run.form]
+    clean = answers_clean(specs, answers)
+    question_ids = {spec.key: spec.question_id for spec in specs}
+    response = Response(run_id=run.pk, team_id=run.team_id)
+    rows = [
+        Answer(
+            response=response,
+            question_id=question_ids[key],
+            value=value if isinstance(value, int) else None,
+            choices=value if isinstance(value, list) else None,
+        )
+        for key, value in clean.items()
+    ]
     with transaction.atomic():
-        current = PulseRun.objects.only("status", "opens_at", "closes_at").get(pk=run.pk)
-        _run_accepting(current, now or timezone.now())
+        # The conditional UPDATE is the arbiter: of concurrent submissions of one link,
+        # exactly one sees used=False.
         if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
             raise InvitationUsed("This pulse has already been answered. Thank you!")
-        response = Response.objects.create(run_id=run.pk, team_id=run.team_id)
-        Answer.objects.bulk_create(
-            Answer(
-                response=response,
-                question_id=question_ids[key],
-                value=value if isinstance(value, int) else None,
-                choices=value if isinstance(value, list) else None,
-            )
-            for key, value in clean.items()
-        )
+        response.save(force_insert=True)
+        Answer.objects.bulk_create(rows)
         PulseRun.objects.filter(pk=run.pk, aggregates_stale=False).update(aggregates_stale=True)
     return response
 
