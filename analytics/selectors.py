@@ -8,6 +8,7 @@ from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.models import Construct, PulseRun, RunStatus, Team
 
 RESPONSE_RATE_MIN_INVITED = 5
+RUN_HEADLINE_FIELDS = ("id", "team_id", "period_start", "status", "closes_at", "k")
 
 
 @dataclass
@@ -15,6 +16,7 @@ class RunResults:
     run: PulseRun
     computed: bool
     suppressed: bool
+    is_open: bool = False
     respondents: int | None = None
     response_rate: float | None = None
     ai_weekly_share: float | None = None
@@ -37,7 +39,7 @@ def _results_from(
     run: PulseRun, summary: RunSummary | None, questions: list, constructs: list
 ) -> RunResults:
     if summary is None:
-        return RunResults(run=run, computed=False, suppressed=True)
+        return RunResults(run=run, computed=False, suppressed=True, is_open=run.status == "open")
     if summary.suppressed or summary.respondents is None:
         return RunResults(run=run, computed=True, suppressed=True)
     rate = None
@@ -95,11 +97,14 @@ HEADLINE_CONSTRUCTS = (
 
 
 def teams_latest(*, teams: list[Team]) -> list[tuple[Team, RunResults | None]]:
-    """Each team with the results of its most recent opened run (4 queries in all)."""
+    """Each team with its latest closed run's results, or its open run while none has
+    closed yet (3 queries in all)."""
     runs = PulseRun.objects.filter(team__in=teams).exclude(status=RunStatus.SCHEDULED)
     latest: dict[int, PulseRun] = {}
-    for run in runs.order_by("period_start"):
-        latest[run.team_id] = run
+    for run in runs.order_by("period_start").only(*RUN_HEADLINE_FIELDS):
+        current = latest.get(run.team_id)
+        if current is None or current.status != RunStatus.CLOSED or run.status == RunStatus.CLOSED:
+            latest[run.team_id] = run
     summaries = {s.run_id: s for s in RunSummary.objects.filter(run__in=latest.values())}
     constructs: dict[int, list[ConstructAggregate]] = {}
     for aggregate in ConstructAggregate.objects.filter(run__in=latest.values()):

@@ -9,7 +9,15 @@ from django.db.models import F
 
 from analytics import stats
 from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
-from surveys.models import Answer, Invitation, PulseRun, Question, QuestionKind, Response
+from surveys.models import (
+    Answer,
+    Invitation,
+    PulseRun,
+    Question,
+    QuestionKind,
+    Response,
+    RunStatus,
+)
 
 AI_USAGE_KEY = "ai_usage_frequency"
 AI_USAGE_WEEKLY = 3
@@ -103,9 +111,15 @@ def _share(frame: pd.DataFrame, key: str, threshold: int) -> float | None:
     return stats.share_at_least(values, threshold) if values else None
 
 
-def run_aggregates_refresh(*, run_id: int) -> RunSummary:
-    """Recompute one run's summary, question and construct aggregates from its answers."""
+def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:
+    """Recompute a closed run's summary, question and construct aggregates from its answers.
+
+    Open runs get none: results that moved with every late answer would let anyone who
+    compares two views learn the latest respondent's answers. Returns None for them.
+    """
     run = PulseRun.objects.select_related("team").get(pk=run_id)
+    if run.status != RunStatus.CLOSED:
+        return None
     respondents = Response.objects.filter(run=run).count()
     invited = Invitation.objects.filter(run=run).count()
     suppressed = respondents < run.k
@@ -154,7 +168,7 @@ def stale_runs_refresh() -> int:
 
 
 def all_runs_refresh() -> int:
-    run_ids = list(PulseRun.objects.exclude(status="scheduled").values_list("pk", flat=True))
+    run_ids = list(PulseRun.objects.filter(status=RunStatus.CLOSED).values_list("pk", flat=True))
     for run_id in run_ids:
         run_aggregates_refresh(run_id=run_id)
     return len(run_ids)

@@ -12,12 +12,14 @@ Contracts worth knowing:
 from __future__ import annotations
 
 import logging
+import random
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -190,7 +192,13 @@ def pulse_run_remind(*, run_id: int) -> int:
 
 
 def pulse_run_close(*, run_id: int) -> PulseRun:
-    """Close a run; its links stop working and its aggregates are refreshed once more."""
+    """Close a run: its links stop working, its responses are rewritten in random order,
+    and its results are computed — results are only ever shown for closed runs.
+
+    The exclusive row lock waits for submissions in flight (they hold a shared lock on the
+    run), so no answer lands after the close. `aggregates_stale` is set in the same
+    transaction: if the broker is down, the minute sweep still refreshes the run.
+    """
     with transaction.atomic():
         run = PulseRun.objects.select_for_update().get(pk=run_id)
         if run.status == RunStatus.CLOSED:
@@ -198,10 +206,45 @@ def pulse_run_close(*, run_id: int) -> PulseRun:
         run.status = RunStatus.CLOSED
         run.aggregates_stale = True
         run.save(update_fields=["status", "aggregates_stale"])
+        _responses_rewrite(run_id=run.pk)
         from surveys.tasks import aggregates_refresh_task
 
         transaction.on_commit(lambda: aggregates_refresh_task.delay(run.pk))
     return run
+
+
+def _responses_rewrite(*, run_id: int) -> None:
+    """Delete and re-insert a run's responses and answers, shuffled, with fresh keys.
+
+    While a run is open each response sits next to its invitation's update in storage:
+    SQLite's hidden rowid follows insertion order, and PostgreSQL stamps the response and
+    the `used` flag with the same transaction id (xmin). Rewriting everything in this one
+    transaction leaves no such trace for a closed run (SQLite zeroes freed pages with
+    secure_delete; PostgreSQL's dead tuples go at the next vacuum).
+    """
+    shuffle = random.SystemRandom().shuffle
+    new_ids: dict[uuid.UUID, uuid.UUID] = {}
+    responses = list(Response.objects.filter(run_id=run_id).values_list("id", "team_id"))
+    shuffle(responses)
+    answers = list(
+        Answer.objects.filter(response__run_id=run_id).values_list(
+            "response_id", "question_id", "value", "choices"
+        )
+    )
+    shuffle(answers)
+    Answer.objects.filter(response__run_id=run_id).delete()
+    Response.objects.filter(run_id=run_id).delete()
+    fresh = []
+    for old_id, team_id in responses:
+        new_ids[old_id] = uuid.uuid4()
+        fresh.append(Response(id=new_ids[old_id], run_id=run_id, team_id=team_id))
+    Response.objects.bulk_create(fresh)
+    Answer.objects.bulk_create(
+        Answer(
+            response_id=new_ids[response_id], question_id=question_id, value=value, choices=choices
+        )
+        for response_id, question_id, value, choices in answers
+    )
 
 
 def _run_accepting(run: PulseRun, now: datetime) -> None:
@@ -250,12 +293,6 @@ def response_submit(
     SQLite, or the invitation row on PostgreSQL) is held for four short statements.
     """
     run = invitation.run
-    # Read afresh, not from the invitation: the run may have closed since it was loaded.
-    # Outside the transaction, to keep the write lock short; closing races only by moments.
-    _run_accepting(
-        PulseRun.objects.only("status", "opens_at", "closes_at").get(pk=run.pk),
-        now or timezone.now(),
-    )
     specs = [QuestionSpec.from_json(item) for item in run.form]
     clean = answers_clean(specs, answers)
     question_ids = {spec.key: spec.question_id for spec in specs}
@@ -270,14 +307,26 @@ def response_submit(
         for key, value in clean.items()
     ]
     with transaction.atomic():
+        _run_accepting(_run_window_shared_lock(run.pk), now or timezone.now())
         # The conditional UPDATE is the arbiter: of concurrent submissions of one link,
         # exactly one sees used=False.
         if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
             raise InvitationUsed("This pulse has already been answered. Thank you!")
         response.save(force_insert=True)
         Answer.objects.bulk_create(rows)
-        PulseRun.objects.filter(pk=run.pk, aggregates_stale=False).update(aggregates_stale=True)
     return response
+
+
+def _run_window_shared_lock(run_id: int) -> PulseRun:
+    """The run's status and window, read under a lock that keeps a close from committing
+    until this transaction ends. PostgreSQL: FOR SHARE, so submissions don't queue behind
+    each other; SQLite: every write transaction already holds the database lock."""
+    fields = ("id", "status", "opens_at", "closes_at")
+    if connection.vendor == "postgresql":
+        table = PulseRun._meta.db_table
+        query = f"SELECT {', '.join(fields)} FROM {table} WHERE id = %s FOR SHARE"  # noqa: S608
+        return PulseRun.objects.raw(query, [run_id])[0]
+    return PulseRun.objects.only(*fields).get(pk=run_id)
 
 
 def pulse_k_raise(*, pulse: Pulse, k: int) -> Pulse:

@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from analytics.models import RunSummary
+from analytics.services import run_aggregates_refresh
 from surveys import services
 from surveys.models import Invitation, PulseRun, Question, QuestionKind, Role, Team
 from surveys.periods import period_sequence_on
@@ -61,9 +63,22 @@ def make_open_run(*, size: int, team: Team | None = None, k: int = 5) -> OpenRun
 
 
 def submit_all(open_run: OpenRun, count: int) -> None:
-    for index, token in enumerate(open_run.tokens[:count]):
-        invitation = services.invitation_redeem(raw_token=token)
+    submit_all_from(open_run, 0, count)
+
+
+def submit_all_from(open_run: OpenRun, start: int, stop: int) -> None:
+    """Answer through links number start..stop-1, with varied values."""
+    for index in range(start, stop):
+        invitation = services.invitation_redeem(raw_token=open_run.tokens[index])
         services.response_submit(invitation=invitation, answers=valid_answers(open_run.run, index))
+
+
+def close_and_refresh(run_id: int) -> RunSummary:
+    """Close a run and compute its results, as the close task does."""
+    services.pulse_run_close(run_id=run_id)
+    summary = run_aggregates_refresh(run_id=run_id)
+    assert summary is not None
+    return summary
 
 
 @pytest.fixture(autouse=True)

@@ -76,3 +76,25 @@ def test_submitting_logs_nothing_that_names_the_person(caplog: pytest.LogCapture
         message = record.getMessage()
         assert user.username not in message
         assert user.email not in message
+
+
+@pytest.mark.django_db
+def test_request_logs_never_carry_an_invitation_token(
+    client, caplog: pytest.LogCaptureFixture
+) -> None:
+    open_run = make_open_run(size=5)
+    token = open_run.tokens[0]
+    response_submit(
+        invitation=invitation_redeem(raw_token=token), answers=valid_answers(open_run.run)
+    )
+    with caplog.at_level(logging.INFO):
+        assert client.get(f"/p/{token}/").status_code == 409
+        assert (
+            client.post(
+                f"/api/invitations/{token}/response/", {}, content_type="application/json"
+            ).status_code
+            == 400
+        )
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("/p/<token>/" in message for message in messages)
+    assert not any(token in message for message in messages)

@@ -8,9 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from analytics.services import run_aggregates_refresh
 from surveys.models import Response
-from tests.conftest import make_open_run, submit_all, valid_answers
+from tests.conftest import close_and_refresh, make_open_run, submit_all, valid_answers
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +121,7 @@ def test_my_pulses_lists_and_answers_with_a_token_login(api_client) -> None:
 def test_results_api_hides_everything_under_k(api_client, manager_of) -> None:
     open_run = make_open_run(size=8)
     submit_all(open_run, 4)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     api_client.force_authenticate(manager_of(open_run.team))
     body = api_client.get(reverse("api-run-results", args=[open_run.run.pk])).json()
     assert body["suppressed"] is True
@@ -136,7 +135,7 @@ def test_results_api_hides_everything_under_k(api_client, manager_of) -> None:
 def test_results_api_gives_n_and_ci_at_k(api_client, manager_of) -> None:
     open_run = make_open_run(size=8)
     submit_all(open_run, 5)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     api_client.force_authenticate(manager_of(open_run.team))
     body = api_client.get(reverse("api-team-results", args=[open_run.team.slug])).json()
     assert body[0]["respondents"] == 5
@@ -160,14 +159,14 @@ def test_results_need_a_login(api_client) -> None:
 def test_team_results_list_uses_a_constant_number_of_queries(api_client, manager_of) -> None:
     open_run = make_open_run(size=5)
     submit_all(open_run, 5)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     api_client.force_authenticate(manager_of(open_run.team))
     url = reverse("api-team-results", args=[open_run.team.slug])
     with CaptureQueriesContext(connection) as one_run:
         api_client.get(url)
     for _ in range(3):
         more = make_open_run(size=5, team=open_run.team)
-        run_aggregates_refresh(run_id=more.run.pk)
+        close_and_refresh(more.run.pk)
     with CaptureQueriesContext(connection) as four_runs:
         api_client.get(url)
     assert len(four_runs.captured_queries) == len(one_run.captured_queries)
@@ -199,7 +198,7 @@ def test_question_trends_give_each_question_across_runs_and_hide_runs_under_k(
     hidden = make_open_run(size=6, team=shown.team)
     submit_all(hidden, 4)
     for open_run in (shown, hidden):
-        run_aggregates_refresh(run_id=open_run.run.pk)
+        close_and_refresh(open_run.run.pk)
     api_client.force_authenticate(manager_of(shown.team))
     body = api_client.get(reverse("api-team-questions", args=[shown.team.slug])).json()
     speed = next(t for t in body if t["key"] == "perceived_speed")

@@ -7,8 +7,10 @@ from django.urls import reverse
 
 from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
 from analytics.services import run_aggregates_refresh, stale_runs_refresh
-from surveys.models import PulseRun
-from tests.conftest import make_open_run, submit_all
+from surveys.errors import RunClosed
+from surveys.models import Answer, PulseRun, Response
+from surveys.services import pulse_run_close
+from tests.conftest import close_and_refresh, make_open_run, submit_all, submit_all_from
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_a_run_under_k_stores_no_number_at_all() -> None:
     open_run = make_open_run(size=6)
     submit_all(open_run, 4)
-    summary = run_aggregates_refresh(run_id=open_run.run.pk)
+    summary = close_and_refresh(open_run.run.pk)
     assert summary.suppressed
     assert summary.respondents is None
     assert summary.ai_weekly_share is None
@@ -27,7 +29,7 @@ def test_a_run_under_k_stores_no_number_at_all() -> None:
 def test_a_run_at_k_has_n_means_intervals_and_distributions() -> None:
     open_run = make_open_run(size=6)
     submit_all(open_run, 5)
-    summary = run_aggregates_refresh(run_id=open_run.run.pk)
+    summary = close_and_refresh(open_run.run.pk)
     assert not summary.suppressed
     assert summary.respondents == 5
     speed = QuestionAggregate.objects.get(run=open_run.run, question__key="perceived_speed")
@@ -43,18 +45,20 @@ def test_a_run_at_k_has_n_means_intervals_and_distributions() -> None:
 def test_refreshing_twice_gives_the_same_rows() -> None:
     open_run = make_open_run(size=5)
     submit_all(open_run, 5)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     first = list(QuestionAggregate.objects.values_list("question_id", "n", "mean"))
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     assert sorted(first) == sorted(
         QuestionAggregate.objects.values_list("question_id", "n", "mean")
     )
     assert RunSummary.objects.count() == 1
 
 
-def test_the_stale_sweep_refreshes_runs_that_received_answers_and_clears_the_flag() -> None:
+def test_the_stale_sweep_refreshes_a_closed_run_whose_refresh_task_never_ran() -> None:
     open_run = make_open_run(size=5)
     submit_all(open_run, 5)
+    assert stale_runs_refresh() == 0  # submissions never flag an open run
+    pulse_run_close(run_id=open_run.run.pk)  # its on-commit task is lost, as with no broker
     assert stale_runs_refresh() == 1
     assert not PulseRun.objects.get(pk=open_run.run.pk).aggregates_stale
     assert RunSummary.objects.get(run=open_run.run).respondents == 5
@@ -71,7 +75,7 @@ def _page(client, user, name: str, *args) -> str:
 def test_pages_say_not_enough_responses_and_show_no_count_under_k(client, manager_of) -> None:
     open_run = make_open_run(size=9)
     submit_all(open_run, 4)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     manager = manager_of(open_run.team)
     for name, args in (
         ("run-results", (open_run.run.pk,)),
@@ -88,27 +92,66 @@ def test_pages_say_not_enough_responses_and_show_no_count_under_k(client, manage
 def test_results_page_shows_n_ci_and_response_rate_at_k(client, manager_of) -> None:
     open_run = make_open_run(size=8)
     submit_all(open_run, 6)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     html = _page(client, manager_of(open_run.team), "run-results", open_run.run.pk)
     assert "n = 6" in html
     assert "95 % CI" in html
     assert "response rate 75 %" in html
 
 
-def test_response_rate_is_hidden_where_fewer_than_five_were_invited(client, manager_of) -> None:
-    open_run = make_open_run(size=5)
+def test_an_open_run_shows_no_results_even_at_k(client, manager_of, api_client) -> None:
+    open_run = make_open_run(size=8)
+    submit_all(open_run, 6)
+    assert run_aggregates_refresh(run_id=open_run.run.pk) is None
+    assert not RunSummary.objects.exists()
+    manager = manager_of(open_run.team)
+    for name, args in (
+        ("run-results", (open_run.run.pk,)),
+        ("team-results", (open_run.team.slug,)),
+    ):
+        html = _page(client, manager, name, *args)
+        assert "n = " not in html
+        assert "when it closes" in html or "Open until" in html
+    api_client.force_authenticate(manager)
+    body = api_client.get(reverse("api-run-results", args=[open_run.run.pk])).json()
+    assert body["is_open"] is True
+    assert body["respondents"] is None
+    assert body["questions"] == []
+
+
+def test_a_late_answer_cannot_be_isolated_by_comparing_two_views() -> None:
+    """Results appear only once, at close: before, there is nothing to compare with; after,
+    no answer can be added."""
+    open_run = make_open_run(size=8)
     submit_all(open_run, 5)
-    run = PulseRun.objects.get(pk=open_run.run.pk)
-    run.invitations.first().delete()  # 4 invited, 5 answered is impossible, but rate must hide
-    run_aggregates_refresh(run_id=run.pk)
-    html = _page(client, manager_of(open_run.team), "run-results", run.pk)
-    assert "response rate" not in html
+    assert run_aggregates_refresh(run_id=open_run.run.pk) is None
+    submit_all_from(open_run, 5, 6)
+    close_and_refresh(open_run.run.pk)
+    before = list(QuestionAggregate.objects.values_list("question_id", "n", "mean"))
+    with pytest.raises(RunClosed):
+        submit_all_from(open_run, 6, 7)
+    run_aggregates_refresh(run_id=open_run.run.pk)
+    assert sorted(before) == sorted(
+        QuestionAggregate.objects.values_list("question_id", "n", "mean")
+    )
+
+
+def test_closing_rewrites_responses_with_fresh_keys_and_the_same_answers() -> None:
+    open_run = make_open_run(size=6)
+    submit_all(open_run, 6)
+    old_ids = set(Response.objects.values_list("id", flat=True))
+    answers_before = sorted(Answer.objects.values_list("question_id", "value"), key=str)
+    pulse_run_close(run_id=open_run.run.pk)
+    assert not old_ids & set(Response.objects.values_list("id", flat=True))
+    assert Response.objects.filter(run=open_run.run).count() == 6
+    assert sorted(Answer.objects.values_list("question_id", "value"), key=str) == answers_before
+    assert all(r.answers.count() == 8 for r in Response.objects.all())
 
 
 def test_team_page_draws_trend_charts_with_a_data_table(client, manager_of) -> None:
     open_run = make_open_run(size=6)
     submit_all(open_run, 6)
-    run_aggregates_refresh(run_id=open_run.run.pk)
+    close_and_refresh(open_run.run.pk)
     html = _page(client, manager_of(open_run.team), "team-results", open_run.team.slug)
     assert "<svg" in html
     assert "Psychological safety (0–100)" in html

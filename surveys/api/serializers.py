@@ -111,6 +111,7 @@ class ConstructResultOutput(serializers.Serializer):
 class RunResultsOutput(serializers.Serializer):
     run = RunOutput()
     computed = serializers.BooleanField()
+    is_open = serializers.BooleanField()
     suppressed = serializers.BooleanField()
     message = serializers.SerializerMethodField()
     respondents = serializers.IntegerField(allow_null=True)
@@ -122,6 +123,8 @@ class RunResultsOutput(serializers.Serializer):
     questions = QuestionResultOutput(many=True)
 
     def get_message(self, results: Any) -> str | None:
+        if results.is_open:
+            return "Open: results appear when the pulse closes."
         if results.suppressed and results.computed:
             return f"Not enough responses (k = {results.run.k})."
         return None if results.computed else "Results are being prepared."

@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
-from analytics.services import run_aggregates_refresh
 from surveys.models import Role
 from tests.browser.conftest import screenshot
-from tests.conftest import make_open_run, submit_all
+from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = [
@@ -24,7 +23,7 @@ def test_a_manager_sees_results_and_the_small_team_suppressed(page: Any, live_se
     small = make_open_run(size=3, team=TeamFactory(name="Design Systems", slug="design-systems"))
     submit_all(small, 3)
     for open_run in (big, small):
-        run_aggregates_refresh(run_id=open_run.run.pk)
+        close_and_refresh(open_run.run.pk)
     manager = UserFactory(username="omar", password="a-long-demo-password")
     for team in (big.team, small.team):
         MembershipFactory(user=manager, team=team, role=Role.MANAGER)
