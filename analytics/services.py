@@ -3,6 +3,8 @@ refresh is safe to re-run and a crash leaves the previous figures in place."""
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 from django.db import transaction
 from django.db.models import F
@@ -18,6 +20,8 @@ from surveys.models import (
     Response,
     RunStatus,
 )
+
+logger = logging.getLogger(__name__)
 
 AI_USAGE_KEY = "ai_usage_frequency"
 AI_USAGE_WEEKLY = 3
@@ -150,20 +154,25 @@ def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:
 
 
 def stale_runs_refresh() -> int:
-    """Refresh every run flagged stale. The flag is cleared before computing, so a response
-    arriving meanwhile flags the run again for the next sweep; a failure re-flags it."""
-    count = 0
+    """Refresh every run flagged stale (closing flags a run). The flag is cleared before
+    computing and set again on failure; one broken run does not hold back the others."""
+    count, failed = 0, []
     for run_id in PulseRun.objects.filter(aggregates_stale=True).values_list("pk", flat=True):
-        if not PulseRun.objects.filter(pk=run_id, aggregates_stale=True).update(
-            aggregates_stale=False
-        ):
+        claimed = PulseRun.objects.filter(pk=run_id, aggregates_stale=True)
+        if not claimed.update(aggregates_stale=False):
             continue
         try:
             run_aggregates_refresh(run_id=run_id)
         except Exception:
             PulseRun.objects.filter(pk=run_id).update(aggregates_stale=True)
-            raise
+            logger.exception("Refreshing the aggregates of run %s failed", run_id)
+            failed.append(run_id)
+            continue
         count += 1
+    if failed:
+        raise RuntimeError(
+            f"Refreshing runs {failed} failed; they stay flagged for the next sweep."
+        )
     return count
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from surveys import services
 from surveys.models import Membership, Organisation, Pulse, PulseRun, Question, Team
@@ -62,11 +63,18 @@ class PulseRunAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Open the selected runs and send invitations")
+    @admin.action(description="Open the selected runs now and send invitations")
     def open_now(self, request: HttpRequest, queryset: QuerySet[PulseRun]) -> None:
+        now = timezone.now()
+        opened = 0
         for run in queryset:
+            # An invitation to a pulse that cannot be answered yet (or any more) only confuses.
+            if not run.opens_at <= now < run.closes_at:
+                messages.warning(request, f"{run} is outside its answer window; not opened.")
+                continue
             services.pulse_run_open(run_id=run.pk)
-        messages.success(request, f"Opened {queryset.count()} run(s).")
+            opened += 1
+        messages.success(request, f"Opened {opened} run(s).")
 
     @admin.action(description="Close the selected runs")
     def close_now(self, request: HttpRequest, queryset: QuerySet[PulseRun]) -> None:

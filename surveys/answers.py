@@ -6,6 +6,7 @@ ValidationError whose keys are the question keys, so every client can name the f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -31,6 +32,7 @@ class QuestionSpec:
 
 
 CleanAnswers = dict[str, int | list[str]]
+ASCII_INTEGER = re.compile(r"[+-]?[0-9]{1,6}")
 
 
 def _as_int(raw: Any) -> int:
@@ -38,7 +40,7 @@ def _as_int(raw: Any) -> int:
         raise ValueError
     if isinstance(raw, int):
         return raw
-    if isinstance(raw, str) and raw.strip().lstrip("+-").isdigit():
+    if isinstance(raw, str) and ASCII_INTEGER.fullmatch(raw.strip()):
         return int(raw.strip())
     raise ValueError
 

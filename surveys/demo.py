@@ -21,6 +21,7 @@ from django.utils import timezone
 from analytics.services import run_aggregates_refresh
 from surveys import services
 from surveys.models import (
+    PERCENT_STEPS,
     Invitation,
     Membership,
     Organisation,
@@ -36,7 +37,6 @@ from surveys.tokens import token_hash, token_new
 
 DEMO_PASSWORD = "candor-demo"  # noqa: S105 — printed for the local demo only
 WEEKS = 12
-PERCENT_STEPS = (-50, -30, -20, -10, 0, 10, 20, 30, 50, 75, 100)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ def invitation_email_send(*, invitation: Invitation, raw_token: str, reminder: b
         "team": run.team,
         "link": settings.CANDOR_BASE_URL + reverse("pulse-answer", args=[raw_token]),
         "reminder": reminder,
-        "question_count": run.run_questions.count(),
+        "question_count": len(run.form),
     }
     name = "reminder" if reminder else "invitation"
     subject = render_to_string(f"emails/{name}_subject.txt", context).strip()

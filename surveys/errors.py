@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+class InvitationsNotSent(Exception):
+    """Some invitation emails failed; the rest went out. Raised so a retry resends those."""
+
+
 class PulseError(Exception):
     """A request about a pulse that cannot be honoured; never a server fault."""
 

@@ -12,10 +12,15 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, slug_re
 from django.db import models
 
+from surveys.periods import period_length_days
+
 K_MIN = 5
+MAX_SCALE_STEPS = 11
+PERCENT_LIMITS = (-100, 1000)
+PERCENT_STEPS = (-50, -30, -20, -10, 0, 10, 20, 30, 50, 75, 100)
 
 
 class Organisation(models.Model):
@@ -143,12 +148,32 @@ class Question(models.Model):
     def clean(self) -> None:
         if self.scale_max <= self.scale_min:
             raise ValidationError({"scale_max": "The maximum must be above the minimum."})
-        if self.kind == QuestionKind.SCALE and self.labels:
+        if self.kind == QuestionKind.SCALE:
             steps = self.scale_max - self.scale_min + 1
-            if len(self.labels) != steps:
+            if steps > MAX_SCALE_STEPS:
+                raise ValidationError(
+                    {"scale_max": f"A scale has at most {MAX_SCALE_STEPS} steps."}
+                )
+            if self.labels and len(self.labels) != steps:
                 raise ValidationError({"labels": f"A scale of {steps} steps needs {steps} labels."})
-        if self.kind == QuestionKind.MULTI and not self.options:
+        if self.kind == QuestionKind.PERCENT and not (
+            PERCENT_LIMITS[0] <= self.scale_min and self.scale_max <= PERCENT_LIMITS[1]
+        ):
+            raise ValidationError({"scale_min": "A percentage runs within −100 … +1000."})
+        if self.kind == QuestionKind.MULTI:
+            self._clean_options()
+
+    def _clean_options(self) -> None:
+        options = self.options if isinstance(self.options, list) else None
+        if not options:
             raise ValidationError({"options": "A multiple-choice question needs options."})
+        if not all(
+            isinstance(o, dict) and set(o) == {"key", "label"} and slug_re.match(str(o["key"]))
+            for o in options
+        ):
+            raise ValidationError({"options": 'Each option is {"key": a-slug, "label": text}.'})
+        if len({o["key"] for o in options}) != len(options):
+            raise ValidationError({"options": "Option keys must be unique."})
 
 
 class Cadence(models.TextChoices):
@@ -177,10 +202,25 @@ class Pulse(models.Model):
         return f"{self.team} — {self.get_cadence_display()}"
 
     def clean(self) -> None:
-        if self.pk is not None:
-            stored = Pulse.objects.filter(pk=self.pk).values_list("k", flat=True).first()
-            if stored is not None and self.k < stored:
-                raise ValidationError({"k": f"k can be raised but never lowered (it is {stored})."})
+        shortest = period_length_days(
+            cadence=self.cadence, sprint_length_days=self.sprint_length_days
+        )
+        if self.answer_window_days > shortest:
+            raise ValidationError(
+                {"answer_window_days": f"The answer window must fit in a period ({shortest} days)."}
+            )
+        stored = Pulse.objects.filter(pk=self.pk).first() if self.pk is not None else None
+        if stored is None:
+            return
+        if self.k < stored.k:
+            raise ValidationError({"k": f"k can be raised but never lowered (it is {stored.k})."})
+        schedule = ("cadence", "start_date", "sprint_length_days")
+        changed = [f for f in schedule if getattr(self, f) != getattr(stored, f)]
+        if changed and stored.runs.exists():
+            # Runs are numbered by period; renumbering them would orphan the history.
+            raise ValidationError(
+                dict.fromkeys(changed, "This pulse has runs: end it and start a new pulse instead.")
+            )
 
 
 class RunStatus(models.TextChoices):

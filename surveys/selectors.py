@@ -7,10 +7,11 @@ see their own team; admins see every team of their organisation.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from surveys.models import Invitation, Membership, PulseRun, Question, Role, RunStatus, Team
@@ -62,6 +63,16 @@ def teams_visible_to(*, user: AnyUser) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=team_ids_visible_to(user=user)).select_related("parent")
 
 
+def team_get_visible(*, user: AnyUser, slug: str) -> Team:
+    """The team if the person may see it; Http404 otherwise, so existence doesn't leak."""
+    return get_object_or_404(teams_visible_to(user=user), slug=slug)
+
+
+def run_get_visible(*, user: AnyUser, run_id: int) -> PulseRun:
+    """An opened run of a team the person may see; Http404 otherwise."""
+    return get_object_or_404(runs_visible_to(user=user), pk=run_id)
+
+
 def runs_visible_to(*, user: AnyUser) -> QuerySet[PulseRun]:
     return (
         PulseRun.objects.filter(team_id__in=team_ids_visible_to(user=user))
@@ -80,6 +91,19 @@ def invitations_open_for(*, user: AnyUser) -> QuerySet[Invitation]:
         run__opens_at__lte=now,
         run__closes_at__gt=now,
     ).select_related("run__team")
+
+
+def pulse_runs_due(*, now: datetime) -> dict[str, list[int]]:
+    """Ids of the runs to open, remind and close at `now`."""
+    runs = PulseRun.objects.filter(pulse__active=True)
+    due = {
+        "open": runs.filter(status=RunStatus.SCHEDULED, opens_at__lte=now, closes_at__gt=now),
+        "remind": runs.filter(
+            status=RunStatus.OPEN, reminders_sent=False, remind_at__lte=now, closes_at__gt=now
+        ),
+        "close": runs.filter(status=RunStatus.OPEN, closes_at__lte=now),
+    }
+    return {step: list(query.values_list("pk", flat=True)) for step, query in due.items()}
 
 
 def is_org_admin(*, user: AnyUser) -> bool:

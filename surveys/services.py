@@ -25,7 +25,13 @@ from django.utils import timezone
 
 from surveys import emails
 from surveys.answers import QuestionSpec, answers_clean
-from surveys.errors import InvitationNotFound, InvitationUsed, RunClosed, RunNotOpen
+from surveys.errors import (
+    InvitationNotFound,
+    InvitationsNotSent,
+    InvitationUsed,
+    RunClosed,
+    RunNotOpen,
+)
 from surveys.models import (
     Answer,
     Construct,
@@ -41,6 +47,7 @@ from surveys.models import (
 )
 from surveys.periods import period_bounds, period_sequence_on
 from surveys.rotation import rotation_for_run
+from surveys.selectors import memberships_active
 from surveys.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
@@ -155,14 +162,23 @@ def invitation_token_issue(*, invitation_id: int, reminder: bool = False) -> str
 def invitations_send(*, run_id: int, reminder: bool = False) -> int:
     """Email every invitation of a run that has not had this email yet; returns how many.
 
-    At most once per invitation: the claim is committed before the email goes out, and a
-    failed send releases it so a retry can try again.
+    At most once per invitation: the claim is committed before the email goes out. A failed
+    send releases its claim and the others still go out; InvitationsNotSent is raised at
+    the end, so the task's retry sends only the ones that failed.
     """
     pending = Invitation.objects.filter(run_id=run_id, run__status=RunStatus.OPEN).select_related(
         "user", "run__team"
     )
     pending = pending.filter(reminded=False, used=False) if reminder else pending.filter(sent=False)
-    count = 0
+    release = (
+        {"reminded": False, "reminder_token_hash": None}
+        if reminder
+        else {
+            "sent": False,
+            "token_hash": None,
+        }
+    )
+    sent, failed = 0, 0
     for invitation in pending:
         raw = invitation_token_issue(invitation_id=invitation.pk, reminder=reminder)
         if raw is None:
@@ -170,18 +186,14 @@ def invitations_send(*, run_id: int, reminder: bool = False) -> int:
         try:
             emails.invitation_email_send(invitation=invitation, raw_token=raw, reminder=reminder)
         except Exception:
-            release = (
-                {"reminded": False, "reminder_token_hash": None}
-                if reminder
-                else {
-                    "sent": False,
-                    "token_hash": None,
-                }
-            )
             Invitation.objects.filter(pk=invitation.pk).update(**release)
-            raise
-        count += 1
-    return count
+            logger.warning("Invitation %s of run %s could not be emailed", invitation.pk, run_id)
+            failed += 1
+            continue
+        sent += 1
+    if failed:
+        raise InvitationsNotSent(f"{failed} invitation(s) of run {run_id} could not be emailed.")
+    return sent
 
 
 def pulse_run_remind(*, run_id: int) -> int:
@@ -338,8 +350,8 @@ def pulse_k_raise(*, pulse: Pulse, k: int) -> Pulse:
     return pulse
 
 
-def pulse_runs_due(*, now: datetime) -> dict[str, list[int]]:
-    """Ids of runs to open, remind and close at `now`, creating each pulse's current run."""
+def pulse_runs_ensure_current(*, now: datetime) -> None:
+    """Create (scheduled) the run of the current period of every active pulse."""
     for pulse in Pulse.objects.filter(active=True):
         sequence = period_sequence_on(
             cadence=pulse.cadence,
@@ -349,28 +361,10 @@ def pulse_runs_due(*, now: datetime) -> dict[str, list[int]]:
         )
         if sequence is not None:
             pulse_run_ensure(pulse=pulse, sequence=sequence)
-    runs = PulseRun.objects.filter(pulse__active=True)
-    return {
-        "open": list(
-            runs.filter(
-                status=RunStatus.SCHEDULED, opens_at__lte=now, closes_at__gt=now
-            ).values_list("pk", flat=True)
-        ),
-        "remind": list(
-            runs.filter(
-                status=RunStatus.OPEN, reminders_sent=False, remind_at__lte=now, closes_at__gt=now
-            ).values_list("pk", flat=True)
-        ),
-        "close": list(
-            runs.filter(status=RunStatus.OPEN, closes_at__lte=now).values_list("pk", flat=True)
-        ),
-    }
 
 
 def question_create(*, user: Any, **fields: Any) -> Question:
     """Add a question to the bank of the organisation the admin administers."""
-    from surveys.selectors import memberships_active
-
     organisation_id = (
         memberships_active(user=user)
         .filter(role=Role.ADMIN)

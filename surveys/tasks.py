@@ -13,7 +13,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from surveys import services
+from surveys import selectors, services
 
 RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry_backoff": True}
 
@@ -21,7 +21,9 @@ RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry
 @shared_task(name="surveys.tasks.pulse_schedule_tick")
 def pulse_schedule_tick() -> dict[str, list[int]]:
     """Every minute (beat): create current runs, then enqueue opens, reminders and closes."""
-    due = services.pulse_runs_due(now=timezone.now())
+    now = timezone.now()
+    services.pulse_runs_ensure_current(now=now)
+    due = selectors.pulse_runs_due(now=now)
     for step, task in (
         ("open", pulse_run_open_task),
         ("remind", pulse_run_remind_task),

@@ -9,8 +9,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("p/<str:token>/", views.pulse_answer, name="pulse-answer"),
     path("pulses/", views.my_pulses, name="my-pulses"),
-    path("pulses/<int:run_id>/", views.my_pulse_answer, name="my-pulse-answer"),
+    path("pulses/<id:run_id>/", views.my_pulse_answer, name="my-pulse-answer"),
     path("teams/", views.dashboard, name="dashboard"),
     path("teams/<slug:slug>/", views.team_results, name="team-results"),
-    path("runs/<int:run_id>/", views.run_results, name="run-results"),
+    path("runs/<id:run_id>/", views.run_results, name="run-results"),
 ]

@@ -8,14 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from analytics import selectors as results
 from surveys import selectors, services
 from surveys.errors import PulseError
-from surveys.models import K_MIN, Invitation, PulseRun, QuestionKind, Team
+from surveys.models import K_MIN, PERCENT_STEPS, Invitation, QuestionKind
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -69,14 +69,12 @@ def _answer_flow(request: HttpRequest, invitation: Invitation) -> HttpResponse:
     return render(request, "surveys/answer.html", context, status=400 if errors else 200)
 
 
-PERCENT_STEPS = (-50, -30, -20, -10, 0, 10, 20, 30, 50, 75, 100)
-
-
 def _steps(question: Any) -> list[dict[str, Any]]:
     if question.kind == QuestionKind.MULTI:
         return [{"value": o["key"], "label": o["label"]} for o in question.options]
     if question.kind == QuestionKind.PERCENT:
-        return [{"value": str(v), "label": f"{v:+d} %" if v else "0 %"} for v in PERCENT_STEPS]
+        steps = [v for v in PERCENT_STEPS if question.scale_min <= v <= question.scale_max]
+        return [{"value": str(v), "label": f"{v:+d} %" if v else "0 %"} for v in steps]
     labels = question.labels or [str(v) for v in range(question.scale_min, question.scale_max + 1)]
     return [
         {"value": str(question.scale_min + i), "label": label} for i, label in enumerate(labels)
@@ -123,16 +121,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/dashboard.html", {"overview": overview})
 
 
-def _visible_team(request: HttpRequest, slug: str) -> Team:
-    team = get_object_or_404(Team, slug=slug)
-    if team.pk not in selectors.team_ids_visible_to(user=request.user):
-        raise Http404("No such team.")
-    return team
-
-
 @login_required
 def team_results(request: HttpRequest, slug: str) -> HttpResponse:
-    team = _visible_team(request, slug)
+    team = selectors.team_get_visible(user=request.user, slug=slug)
     trend = results.team_trend(team=team)
     charts = results.trend_charts(trend)
     return render(
@@ -150,7 +141,5 @@ def team_results(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def run_results(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = get_object_or_404(PulseRun.objects.select_related("team"), pk=run_id)
-    if run.team_id not in selectors.team_ids_visible_to(user=request.user):
-        raise Http404("No such pulse.")
+    run = selectors.run_get_visible(user=request.user, run_id=run_id)
     return render(request, "surveys/run.html", {"results": results.run_results(run=run)})

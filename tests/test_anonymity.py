@@ -8,11 +8,11 @@ import uuid
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connection, models
 
 from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
-from surveys.models import Answer, Invitation, Response
-from surveys.services import invitation_redeem, response_submit
+from surveys.models import Answer, Invitation, Question, Response
+from surveys.services import invitation_redeem, pulse_run_close, response_submit
 from tests.conftest import make_open_run, valid_answers
 
 ANONYMOUS = (Response, Answer)
@@ -53,16 +53,31 @@ def test_summary_tables_hold_no_person(model: type[models.Model]) -> None:
 
 
 @pytest.mark.django_db
-def test_responses_are_listed_in_random_key_order_not_submission_order() -> None:
-    assert Response._meta.ordering == ("id",)
+def test_after_closing_storage_order_no_longer_follows_submission_order() -> None:
     open_run = make_open_run(size=12)
+    submitted = []
     for index, token in enumerate(open_run.tokens):
-        response_submit(
-            invitation=invitation_redeem(raw_token=token),
-            answers=valid_answers(open_run.run, index),
+        speed = index * 5 - 50  # tells the respondents apart
+        answers = {**valid_answers(open_run.run, index), "perceived_speed": speed}
+        response_submit(invitation=invitation_redeem(raw_token=token), answers=answers)
+        submitted.append(speed)
+    assert _speeds_in_storage_order() == submitted  # the trace an open run still has
+    pulse_run_close(run_id=open_run.run.pk)
+    stored = _speeds_in_storage_order()
+    assert sorted(stored) == sorted(submitted)
+    assert stored != submitted  # a shuffle of 12 keeps the order with p = 1/12! ≈ 2e-9
+
+
+def _speeds_in_storage_order() -> list[int]:
+    physical = "ctid" if connection.vendor == "postgresql" else "rowid"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT a.value FROM {Response._meta.db_table} r"  # noqa: S608
+            f" JOIN {Answer._meta.db_table} a ON a.response_id = r.id"
+            f" JOIN {Question._meta.db_table} q ON q.id = a.question_id"
+            f" WHERE q.key = 'perceived_speed' ORDER BY r.{physical}"
         )
-    listed = [str(r.pk) for r in Response.objects.all()]
-    assert listed == sorted(listed)
+        return [row[0] for row in cursor.fetchall()]
 
 
 @pytest.mark.django_db

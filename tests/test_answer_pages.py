@@ -47,7 +47,7 @@ def test_a_missing_answer_redisplays_the_form_with_the_question_marked(client) -
     html = response.content.decode()
     assert 'id="err-ai_trust_accuracy"' in html
     assert "This question needs an answer." in html
-    assert 'value="20" checked' in html or "checked" in html  # earlier answers are kept
+    assert 'value="-10" checked' in html  # the perceived speed given is kept
     assert not Response.objects.exists()
 
 

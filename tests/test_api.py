@@ -211,3 +211,36 @@ def test_question_trends_give_each_question_across_runs_and_hide_runs_under_k(
         "n": None,
         "mean": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"kind": "multi", "options": [{"label": "no key"}]}, "options"),
+        (
+            {"kind": "multi", "options": [{"key": "a", "label": "A"}, {"key": "a", "label": "B"}]},
+            "options",
+        ),
+        ({"kind": "multi"}, "options"),
+        ({"scale_min": 1, "scale_max": 10**12}, "scale_max"),
+        ({"scale_min": 1, "scale_max": 40}, "scale_max"),
+        ({"scale_min": 5, "scale_max": 5}, "scale_max"),
+    ],
+)
+def test_a_malformed_question_is_refused_with_the_field_named(api_client, change, field) -> None:
+    from surveys.models import Role
+    from tests.factories import MembershipFactory
+
+    api_client.force_authenticate(MembershipFactory(role=Role.ADMIN).user)
+    payload = {"key": "custom-q", "text": "How was your week?", **change}
+    response = api_client.post(reverse("api-questions"), payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("path", ["/api/me/pulses/{}/", "/api/runs/{}/results/"])
+def test_an_oversized_id_is_not_found_rather_than_a_server_error(api_client, path: str) -> None:
+    from tests.factories import UserFactory
+
+    api_client.force_authenticate(UserFactory())
+    assert api_client.get(path.format(10**30)).status_code == 404

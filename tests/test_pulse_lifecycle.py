@@ -12,6 +12,7 @@ from django.utils import timezone
 from surveys import services
 from surveys.models import Invitation, Pulse, PulseRun, Role, RunStatus
 from surveys.rotation import MAX_ITEMS
+from surveys.selectors import pulse_runs_due
 from tests.conftest import make_open_run, valid_answers
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory
 
@@ -19,10 +20,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _scheduled_run(pulse: Pulse) -> PulseRun:
-    due = services.pulse_runs_due(now=timezone.now())
+    services.pulse_runs_ensure_current(now=timezone.now())
     run = PulseRun.objects.get(pulse=pulse)
     assert run.status == RunStatus.SCHEDULED
-    assert due is not None
     return run
 
 
@@ -98,10 +98,10 @@ def test_runs_due_opens_reminds_and_closes_by_time() -> None:
     pulse = PulseFactory(team=TeamFactory())
     run = _scheduled_run(pulse)
     now = timezone.now()
-    assert run.pk in services.pulse_runs_due(now=max(now, run.opens_at))["open"]
+    assert run.pk in pulse_runs_due(now=max(now, run.opens_at))["open"]
     services.pulse_run_open(run_id=run.pk, send=False)
-    assert run.pk in services.pulse_runs_due(now=run.remind_at)["remind"]
-    assert run.pk in services.pulse_runs_due(now=run.closes_at)["close"]
+    assert run.pk in pulse_runs_due(now=run.remind_at)["remind"]
+    assert run.pk in pulse_runs_due(now=run.closes_at)["close"]
     services.pulse_run_close(run_id=run.pk)
     assert PulseRun.objects.get(pk=run.pk).status == RunStatus.CLOSED
 
@@ -124,7 +124,61 @@ def test_k_may_be_raised_but_never_lowered() -> None:
         pulse.full_clean()
 
 
+def test_k_raised_before_a_run_opens_applies_to_it() -> None:
+    pulse = PulseFactory(team=TeamFactory(), k=5)
+    run = _scheduled_run(pulse)
+    services.pulse_k_raise(pulse=pulse, k=8)
+    assert services.pulse_run_open(run_id=run.pk, send=False).k == 8
+
+
 def test_k_locks_when_a_run_opens() -> None:
     open_run = make_open_run(size=5, k=6)
     services.pulse_k_raise(pulse=open_run.run.pulse, k=9)
+    services.pulse_run_open(run_id=open_run.run.pk)
     assert PulseRun.objects.get(pk=open_run.run.pk).k == 6
+
+
+def test_the_answer_window_must_fit_in_a_period() -> None:
+    pulse = PulseFactory.build(team=TeamFactory(), answer_window_days=8)
+    with pytest.raises(ValidationError) as caught:
+        pulse.full_clean()
+    assert "answer_window_days" in caught.value.message_dict
+
+
+def test_a_pulse_with_runs_cannot_change_its_schedule() -> None:
+    open_run = make_open_run(size=5)
+    pulse = open_run.run.pulse
+    pulse.cadence = "monthly"
+    with pytest.raises(ValidationError) as caught:
+        pulse.full_clean()
+    assert "cadence" in caught.value.message_dict
+    pulse.cadence, pulse.answer_window_days = "weekly", 5
+    pulse.full_clean()  # other settings may still change
+
+
+def test_one_failing_address_does_not_stop_the_other_invitations(monkeypatch) -> None:
+    from surveys import emails
+    from surveys.errors import InvitationsNotSent
+
+    open_run = make_open_run(size=0)
+    for _ in range(5):
+        MembershipFactory(team=open_run.team)
+    run = _scheduled_run(PulseFactory(team=open_run.team))
+    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=5))
+    services.pulse_run_open(run_id=run.pk, send=False)
+    broken = Invitation.objects.filter(run=run).order_by("pk").first()
+    real_send = emails.invitation_email_send
+
+    def send(*, invitation, raw_token, reminder):
+        if invitation.pk == broken.pk:
+            raise OSError("mailbox unavailable")
+        real_send(invitation=invitation, raw_token=raw_token, reminder=reminder)
+
+    monkeypatch.setattr(emails, "invitation_email_send", send)
+    with pytest.raises(InvitationsNotSent):
+        services.invitations_send(run_id=run.pk)
+    assert len(mail.outbox) == 4
+    assert not Invitation.objects.get(pk=broken.pk).sent
+    monkeypatch.setattr(emails, "invitation_email_send", real_send)
+    assert services.invitations_send(run_id=run.pk) == 1  # the retry sends only that one
+    assert len(mail.outbox) == 5

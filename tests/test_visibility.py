@@ -64,6 +64,6 @@ def test_anonymous_visitors_are_sent_to_log_in(client, tree) -> None:
     assert "/accounts/login/" in response["Location"]
 
 
-def test_superuser_sees_all_teams_but_still_only_aggregates(tree) -> None:
+def test_a_superuser_sees_every_team(tree) -> None:
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     assert len(team_ids_visible_to(user=admin)) == 5

@@ -30,22 +30,23 @@ class QuestionOutput(serializers.Serializer):
     citation = serializers.CharField()
 
 
+class OptionInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=40)
+    label = serializers.CharField(max_length=80)  # type: ignore[assignment]
+
+
 class QuestionCreateInput(serializers.Serializer):
     key = serializers.SlugField(max_length=64)
     construct = serializers.ChoiceField(choices=Construct.choices, default=Construct.CUSTOM)
     kind = serializers.ChoiceField(choices=QuestionKind.choices, default=QuestionKind.SCALE)
     text = serializers.CharField(max_length=500)
     help_text = serializers.CharField(max_length=500, required=False, default="")  # type: ignore[assignment]
-    scale_min = serializers.IntegerField(default=1)
-    scale_max = serializers.IntegerField(default=5)
+    scale_min = serializers.IntegerField(default=1, min_value=-1000, max_value=1000)
+    scale_max = serializers.IntegerField(default=5, min_value=-1000, max_value=1000)
     labels = serializers.ListField(
-        child=serializers.CharField(max_length=80), required=False, default=list
+        child=serializers.CharField(max_length=80), required=False, default=list, max_length=11
     )
-    options = serializers.ListField(
-        child=serializers.DictField(child=serializers.CharField(max_length=80)),
-        required=False,
-        default=list,
-    )
+    options = OptionInput(many=True, required=False, default=list)
     reverse_scored = serializers.BooleanField(default=False)
     citation = serializers.CharField(max_length=300, required=False, default="")
 

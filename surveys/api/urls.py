@@ -16,7 +16,7 @@ urlpatterns = [
         name="api-team-questions",
     ),
     path("runs/", views.RunListApi.as_view(), name="api-runs"),
-    path("runs/<int:run_id>/results/", views.RunResultsApi.as_view(), name="api-run-results"),
+    path("runs/<id:run_id>/results/", views.RunResultsApi.as_view(), name="api-run-results"),
     path("invitations/<str:token>/", views.InvitationApi.as_view(), name="api-invitation"),
     path(
         "invitations/<str:token>/response/",
@@ -24,6 +24,6 @@ urlpatterns = [
         name="api-invitation-response",
     ),
     path("me/pulses/", views.MyPulseListApi.as_view(), name="api-my-pulses"),
-    path("me/pulses/<int:run_id>/", views.MyPulseApi.as_view(), name="api-my-pulse"),
+    path("me/pulses/<id:run_id>/", views.MyPulseApi.as_view(), name="api-my-pulse"),
     path("questions/", views.QuestionListApi.as_view(), name="api-questions"),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -15,7 +14,7 @@ from rest_framework.views import APIView
 from analytics import selectors as results
 from surveys import selectors, services
 from surveys.api import serializers as s
-from surveys.models import Invitation, PulseRun, Team
+from surveys.models import Invitation
 
 
 class TeamListApi(APIView):
@@ -25,20 +24,13 @@ class TeamListApi(APIView):
         return Response(s.TeamOutput(teams, many=True).data)
 
 
-def _visible_team(request: Request, slug: str) -> Team:
-    team = get_object_or_404(Team, slug=slug)
-    if team.pk not in selectors.team_ids_visible_to(user=request.user):
-        raise Http404
-    return team
-
-
 class TeamResultsApi(APIView):
     @extend_schema(
         responses=s.RunResultsOutput(many=True),
         summary="A team's results across runs (construct scores per run; nothing under k)",
     )
     def get(self, request: Request, slug: str) -> Response:
-        trend = results.team_trend(team=_visible_team(request, slug))
+        trend = results.team_trend(team=selectors.team_get_visible(user=request.user, slug=slug))
         return Response(s.RunResultsOutput(trend, many=True).data)
 
 
@@ -48,7 +40,9 @@ class TeamQuestionTrendsApi(APIView):
         summary="Each question's n, mean and CI across a team's runs (hidden under k)",
     )
     def get(self, request: Request, slug: str) -> Response:
-        trends = results.team_question_trends(team=_visible_team(request, slug))
+        trends = results.team_question_trends(
+            team=selectors.team_get_visible(user=request.user, slug=slug)
+        )
         return Response(s.QuestionTrendOutput(trends, many=True).data)
 
 
@@ -62,9 +56,7 @@ class RunListApi(APIView):
 class RunResultsApi(APIView):
     @extend_schema(responses=s.RunResultsOutput, summary="One run's results (nothing under k)")
     def get(self, request: Request, run_id: int) -> Response:
-        run = get_object_or_404(PulseRun.objects.select_related("team"), pk=run_id)
-        if run.team_id not in selectors.team_ids_visible_to(user=request.user):
-            raise Http404
+        run = selectors.run_get_visible(user=request.user, run_id=run_id)
         return Response(s.RunResultsOutput(results.run_results(run=run)).data)
 
 
