@@ -41,9 +41,10 @@ start() {
 stop_all() {
     ((stopping)) && return 0
     stopping=1
+    # The terminal or a pipe (make run | tee) may be gone already: a write must not kill
+    # this script before it has stopped the services, so signal first and talk after.
+    trap '' PIPE HUP
     trap - INT TERM
-    echo
-    echo "run.sh: stopping web, worker and beat..."
     local pid
     # SIGTERM to each service's main process only: the Celery worker then stops its own pool
     # (signalling the pool directly just makes it respawn children), and runserver's
@@ -51,6 +52,7 @@ stop_all() {
     for pid in "${pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
+    echo "run.sh: stopping web, worker and beat..." 2>/dev/null || true
     # Give the worker time for a warm shutdown, then force whatever is left, group-wide.
     local waited=0
     while ((waited < 200)); do
@@ -66,11 +68,12 @@ stop_all() {
         kill -KILL -- "-$pid" 2>/dev/null || true
     done
     wait 2>/dev/null || true
-    echo "run.sh: stopped."
+    echo "run.sh: stopped." 2>/dev/null || true
 }
 
 trap 'stop_all; exit 130' INT
 trap 'stop_all; exit 143' TERM
+trap 'stop_all; exit 129' HUP
 trap 'stop_all' EXIT
 
 start web "$VENV/bin/python" manage.py runserver "${HOST}:${PORT}"
