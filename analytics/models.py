@@ -3,9 +3,13 @@ a suppressed run has a summary row that says so and no numbers at all."""
 
 from __future__ import annotations
 
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from surveys.models import Construct, PulseRun, Question, Team
+from surveys.models import Construct, Organisation, PulseRun, Question, Team
 
 
 class RunSummary(models.Model):
@@ -74,3 +78,177 @@ class ConstructAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.construct} in run {self.run_id}"
+
+
+# --- Git history -----------------------------------------------------------------------
+
+RELEASE_PATTERN_DEFAULT = r"^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.-]+)?$"
+
+
+class Repository(models.Model):
+    """A Git repository whose history is imported for a team.
+
+    `source` is what the admin gave (a path, or a URL that Candor mirrors into its data
+    directory); `cursor_sha` is the tip imported last, so a re-import reads only what came
+    after it.
+    """
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="repositories"
+    )
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="repositories")
+    name = models.CharField(max_length=200)
+    source = models.CharField(max_length=1000)
+    ref = models.CharField(
+        max_length=200, blank=True, help_text="Branch to import; blank: HEAD's branch."
+    )
+    release_pattern = models.CharField(max_length=200, default=RELEASE_PATTERN_DEFAULT)
+    cursor_sha = models.CharField(max_length=40, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_repository_name"),
+        ]
+        verbose_name_plural = "repositories"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            re.compile(self.release_pattern)
+        except re.error as error:
+            raise ValidationError(
+                {"release_pattern": f"Not a regular expression: {error}."}
+            ) from None
+
+
+class Contributor(models.Model):
+    """A Git identity (email after .mailmap), mapped by an admin to a person; membership
+    dates then decide which team each of their commits counts for. Never shown per person."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="contributors"
+    )
+    email = models.CharField(max_length=320)
+    name = models.CharField(max_length=300)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_bot = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"], name="unique_contributor_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Commit(models.Model):
+    """One commit of a repository, stored once; `reachable` turns false when a force push
+    removed it from the imported branch, which drops it from metrics."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="commits")
+    sha = models.CharField(max_length=40)
+    author = models.ForeignKey(Contributor, on_delete=models.PROTECT, related_name="commits")
+    authored_at = models.DateTimeField()
+    committed_at = models.DateTimeField()
+    parent_count = models.PositiveSmallIntegerField()
+    is_merge = models.BooleanField()
+    reverted_sha = models.CharField(max_length=40, blank=True)
+    files_changed = models.PositiveIntegerField()
+    additions = models.PositiveIntegerField()
+    deletions = models.PositiveIntegerField()
+    ai_tool = models.CharField(max_length=40, blank=True)
+    reachable = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "sha"], name="commit_stored_once"),
+        ]
+        indexes = [models.Index(fields=["repository", "committed_at"])]
+
+    def __str__(self) -> str:
+        return self.sha[:12]
+
+
+class Tag(models.Model):
+    """A tag and the commit it points at; release tags (matching the pattern) are deployments."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=250)
+    target_sha = models.CharField(max_length=40)
+    tagged_at = models.DateTimeField()
+    is_release = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "name"], name="unique_tag_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(models.Model):
+    """One import of a repository: what it read, added and dropped, and how it ended."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="imports")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    commits_read = models.PositiveIntegerField(default=0)
+    commits_added = models.PositiveIntegerField(default=0)
+    commits_dropped = models.PositiveIntegerField(default=0)
+    history_rewritten = models.BooleanField(default=False)
+    tags = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"Import of {self.repository} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class AiAttributionRule(models.Model):
+    """A string that marks a commit as AI-assisted, and the tool it names (case-insensitive).
+
+    `trailer` rules match a trailer or message line ("co-authored-by: claude"), `message`
+    rules anywhere in the message, `author` rules the author's "name <email>". Built-in
+    rules (organisation null) are seeded by a migration; admins add their own.
+    """
+
+    class Kind(models.TextChoices):
+        TRAILER = "trailer", "Trailer or message line"
+        MESSAGE = "message", "Anywhere in the message"
+        AUTHOR = "author", "Author name or email"
+
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="ai_rules"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    pattern = models.CharField(max_length=200)
+    tool = models.CharField(max_length=40)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ("kind", "pattern")
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.pattern} → {self.tool}"

@@ -68,3 +68,22 @@ def test_the_tick_opens_a_due_run_and_the_worker_emails_each_invitee_once(worker
     assert sorted(m.to[0] for m in mail.outbox) == sorted(
         Invitation.objects.filter(run=run).values_list("user__email", flat=True)
     )
+
+
+def test_the_worker_imports_a_repository_by_id(worker: None, tmp_path, settings) -> None:
+    from analytics.models import Commit, ImportRun, Repository
+    from analytics.tasks import repository_import_task
+    from tests.gitrepos import awkward_repo, ground_truth
+
+    settings.DATA_DIR = tmp_path / "data"
+    repo = awkward_repo(tmp_path / "r")
+    team = TeamFactory()
+    repository = Repository.objects.create(
+        organisation=team.organisation, team=team, name="r", source=str(repo.path)
+    )
+    repository_import_task.delay(repository.pk)
+    wait_for(
+        lambda: ImportRun.objects.filter(repository=repository).exclude(status="running").exists()
+    )
+    assert ImportRun.objects.get(repository=repository).status == ImportRun.Status.SUCCEEDED
+    assert Commit.objects.filter(repository=repository).count() == ground_truth(repo.path).commits

@@ -167,6 +167,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "surveys.tasks.aggregates_refresh_stale",
         "schedule": 60.0,
     },
+    "repositories-sync": {"task": "analytics.tasks.repositories_sync", "schedule": 3600.0},
     "nightly-aggregates": {
         "task": "surveys.tasks.aggregates_refresh_all",
         "schedule": crontab(hour=2, minute=15),

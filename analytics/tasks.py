@@ -1,0 +1,39 @@
+"""Celery tasks for Git import: thin adapters that take ids and call one service."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from celery import shared_task
+from django.db import transaction
+
+from analytics.git.importer import repository_import
+from analytics.git.parser import GitLogFormatError
+from analytics.git.repository import RepositoryError
+from analytics.models import Repository
+
+
+@shared_task(
+    name="analytics.tasks.repository_import",
+    autoretry_for=(OSError,),
+    max_retries=3,
+    retry_backoff=True,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def repository_import_task(repository_id: int) -> int:
+    """Import one repository. A repository that cannot be imported is recorded on its
+    ImportRun and not retried; only transient OS errors (a fetch that failed) are."""
+    try:
+        return repository_import(repository_id=repository_id).commits_added
+    except (RepositoryError, GitLogFormatError):
+        return 0
+
+
+@shared_task(name="analytics.tasks.repositories_sync")
+def repositories_sync() -> int:
+    """Beat: enqueue an import of every repository."""
+    ids = list(Repository.objects.values_list("pk", flat=True))
+    for repository_id in ids:
+        transaction.on_commit(partial(repository_import_task.delay, repository_id))
+    return len(ids)
