@@ -136,6 +136,7 @@ class Contributor(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     is_bot = models.BooleanField(default=False)
+    github_login = models.CharField(max_length=100, blank=True)
 
     class Meta:
         constraints = [
@@ -174,6 +175,42 @@ class Commit(models.Model):
 
     def __str__(self) -> str:
         return self.sha[:12]
+
+
+class PullRequest(models.Model):
+    """A pull request with the times its review metrics need; stored once per number and
+    updated when imported again (it may have been merged or closed since)."""
+
+    repository = models.ForeignKey(
+        Repository, on_delete=models.CASCADE, related_name="pull_requests"
+    )
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=500)
+    author = models.ForeignKey(Contributor, on_delete=models.PROTECT, related_name="pull_requests")
+    created_at = models.DateTimeField()
+    merged_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    first_review_at = models.DateTimeField(null=True, blank=True)
+    review_count = models.PositiveIntegerField(default=0)
+    additions = models.PositiveIntegerField()
+    deletions = models.PositiveIntegerField()
+    changed_files = models.PositiveIntegerField()
+    base_ref = models.CharField(max_length=250, blank=True)
+    head_ref = models.CharField(max_length=250, blank=True)
+    merge_commit_sha = models.CharField(max_length=40, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    ai_tool = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "number"], name="pull_request_stored_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["repository", "merged_at"])]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
 
 
 class Tag(models.Model):
