@@ -166,6 +166,9 @@ class Commit(models.Model):
     deletions = models.PositiveIntegerField()
     ai_tool = models.CharField(max_length=40, blank=True)
     reachable = models.BooleanField(default=True)
+    deployed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the first release containing it was tagged."
+    )
 
     class Meta:
         constraints = [
@@ -289,3 +292,27 @@ class AiAttributionRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.pattern} → {self.tool}"
+
+
+class TeamWeekDelivery(models.Model):
+    """A team's delivery metrics for one ISO week (DESIGN.md §5), recomputed whole by
+    `delivery_metrics_refresh`. A week with fewer than k active contributors is stored
+    suppressed, with no numbers at all. Team level only: nothing here names a person."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="delivery_weeks")
+    week_start = models.DateField()
+    k = models.PositiveSmallIntegerField()
+    suppressed = models.BooleanField()
+    active_contributors = models.PositiveIntegerField(null=True)
+    metrics = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ("team", "week_start")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "week_start"], name="one_delivery_row_per_team_week"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} week of {self.week_start}"

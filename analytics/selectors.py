@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
+from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary, TeamWeekDelivery
 from surveys.models import Construct, PulseRun, RunStatus, Team
 
 RESPONSE_RATE_MIN_INVITED = 5
@@ -191,3 +191,8 @@ def team_question_trends(*, team: Team) -> list[QuestionTrend]:
         run = runs[run_question.run_id]
         trend.points.append((run, aggregates.get((run.pk, question.pk))))
     return sorted(trends.values(), key=lambda t: t.key)
+
+
+def team_delivery_weeks(*, team: Team) -> list[TeamWeekDelivery]:
+    """The team's delivery summary rows, oldest week first (one query)."""
+    return list(TeamWeekDelivery.objects.filter(team=team).order_by("week_start"))

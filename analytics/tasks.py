@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import transaction
 
 from analytics.git.importer import repository_import
+from analytics.git.metrics import delivery_metrics_refresh
 from analytics.git.parser import GitLogFormatError
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
@@ -25,9 +26,19 @@ def repository_import_task(repository_id: int) -> int:
     """Import one repository. A repository that cannot be imported is recorded on its
     ImportRun and not retried; only transient OS errors (a fetch that failed) are."""
     try:
-        return repository_import(repository_id=repository_id).commits_added
+        added = repository_import(repository_id=repository_id).commits_added
     except (RepositoryError, GitLogFormatError):
         return 0
+    organisation_id = Repository.objects.values_list("organisation_id", flat=True).get(
+        pk=repository_id
+    )
+    transaction.on_commit(partial(delivery_metrics_refresh_task.delay, organisation_id))
+    return added
+
+
+@shared_task(name="analytics.tasks.delivery_metrics_refresh", soft_time_limit=900, time_limit=960)
+def delivery_metrics_refresh_task(organisation_id: int) -> int:
+    return delivery_metrics_refresh(organisation_id=organisation_id)
 
 
 @shared_task(name="analytics.tasks.repositories_sync")

@@ -134,6 +134,7 @@ def team_results(request: HttpRequest, slug: str) -> HttpResponse:
             "trend": list(reversed(trend)),
             "charts": charts,
             "questions": results.team_question_trends(team=team),
+            "delivery": list(reversed(results.team_delivery_weeks(team=team)))[:12],
             "k": trend[-1].run.k if trend else K_MIN,
         },
     )

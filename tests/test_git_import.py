@@ -268,3 +268,19 @@ def test_a_failed_batch_keeps_earlier_batches_and_a_rerun_completes(
     monkeypatch.setattr(importer, "_commits_store", real_store)
     _import(repository)
     assert Commit.objects.count() == ground_truth(repo.path).commits
+
+
+def test_each_commit_knows_the_first_release_that_shipped_it(tmp_path: Path) -> None:
+    repo = awkward_repo(tmp_path / "r")
+    repository = _repository(repo.path)
+    _import(repository)
+    v100 = Tag.objects.get(name="v1.0.0")
+    v110 = Tag.objects.get(name="v1.1.0")
+    by_subject_count = {
+        v100.tagged_at: int(repo.run("rev-list", "--count", "v1.0.0")),
+        v110.tagged_at: int(repo.run("rev-list", "--count", "v1.0.0..v1.1.0")),
+    }
+    for when, expected in by_subject_count.items():
+        assert Commit.objects.filter(repository=repository, deployed_at=when).count() == expected
+    unreleased = int(repo.run("rev-list", "--count", "v1.1.0..HEAD"))
+    assert Commit.objects.filter(repository=repository, deployed_at=None).count() == unreleased

@@ -182,6 +182,21 @@ def _tags_store(repository: Repository, path: Path) -> int:
     return len(found)
 
 
+def _deployments_mark(repository: Repository, path: Path) -> None:
+    """Set each commit's deployed_at: the time of the first release that contains it."""
+    releases = list(repository.tags.filter(is_release=True).order_by("tagged_at", "name"))
+    targets = [release.target_sha for release in releases]
+    with transaction.atomic():
+        Commit.objects.filter(repository=repository).exclude(deployed_at=None).update(
+            deployed_at=None
+        )
+        for index, shas in git_repository.first_releases(path, targets):
+            for start in range(0, len(shas), BATCH_SIZE):
+                Commit.objects.filter(
+                    repository=repository, sha__in=shas[start : start + BATCH_SIZE]
+                ).update(deployed_at=releases[index].tagged_at)
+
+
 def repository_import(*, repository_id: int, progress: Progress | None = None) -> ImportRun:
     """Import what is new on the repository's branch; record the run, however it ends.
 
@@ -207,6 +222,7 @@ def repository_import(*, repository_id: int, progress: Progress | None = None) -
         if run.history_rewritten:
             run.commits_dropped = _unreachable_mark(repository, path, tip)
         run.tags = _tags_store(repository, path)
+        _deployments_mark(repository, path)
         repository.cursor_sha = tip
         repository.save(update_fields=["cursor_sha"])
         run.status = ImportRun.Status.SUCCEEDED

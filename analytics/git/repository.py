@@ -92,6 +92,22 @@ def reachable_shas(path: Path | str, tip: str) -> Iterator[str]:
             yield line.decode("ascii").strip()
 
 
+def first_releases(path: Path | str, targets: list[str]) -> Iterator[tuple[int, list[str]]]:
+    """For release targets in chronological order: (index, the commits it was the first to
+    contain). One `git rev-list` per release, told to stop at every earlier release."""
+    for index, target in enumerate(targets):
+        spec = "\n".join([target, *(f"^{earlier}" for earlier in targets[:index])]) + "\n"
+        result = subprocess.run(  # noqa: S603
+            [*GIT, "-C", str(path), "rev-list", "--stdin"],
+            input=spec.encode(),
+            capture_output=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RepositoryError(result.stderr.decode("utf-8", "replace").strip())
+        yield index, result.stdout.decode("ascii").split()
+
+
 def log_blocks(path: Path | str, revisions: str) -> Iterator[bytes]:
     """The raw output of one `git log` over `revisions`, in blocks; raises on failure."""
     args = [

@@ -160,3 +160,17 @@ class QuestionTrendOutput(serializers.Serializer):
             ).data
             for run, aggregate in trend.points
         ]
+
+
+class DeliveryWeekOutput(serializers.Serializer):
+    week_start = serializers.DateField()
+    suppressed = serializers.BooleanField()
+    k = serializers.IntegerField()
+    message = serializers.SerializerMethodField()
+    active_contributors = serializers.IntegerField(allow_null=True)
+    metrics = serializers.DictField(
+        help_text="Team-level figures (DESIGN.md §5); empty when suppressed. Times in hours."
+    )
+
+    def get_message(self, week: Any) -> str | None:
+        return f"Fewer than {week.k} active contributors." if week.suppressed else None

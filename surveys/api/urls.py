@@ -15,6 +15,7 @@ urlpatterns = [
         views.TeamQuestionTrendsApi.as_view(),
         name="api-team-questions",
     ),
+    path("teams/<slug:slug>/delivery/", views.TeamDeliveryApi.as_view(), name="api-team-delivery"),
     path("runs/", views.RunListApi.as_view(), name="api-runs"),
     path("runs/<id:run_id>/results/", views.RunResultsApi.as_view(), name="api-run-results"),
     path("invitations/<str:token>/", views.InvitationApi.as_view(), name="api-invitation"),

@@ -46,6 +46,18 @@ class TeamQuestionTrendsApi(APIView):
         return Response(s.QuestionTrendOutput(trends, many=True).data)
 
 
+class TeamDeliveryApi(APIView):
+    @extend_schema(
+        responses=s.DeliveryWeekOutput(many=True),
+        summary="A team's delivery metrics per ISO week (team level only; weeks under k hidden)",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        team = selectors.team_get_visible(user=request.user, slug=slug)
+        return Response(
+            s.DeliveryWeekOutput(results.team_delivery_weeks(team=team), many=True).data
+        )
+
+
 class RunListApi(APIView):
     @extend_schema(responses=s.RunOutput(many=True), summary="Opened and closed runs you can see")
     def get(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from analytics.git.importer import repository_import
+from analytics.git.metrics import delivery_metrics_refresh
 from analytics.git.parser import GitLogFormatError
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
@@ -69,6 +70,7 @@ class Command(BaseCommand):
             bar.close()
         seconds = max(time.monotonic() - started, 1e-9)
         releases = repository.tags.filter(is_release=True).count()
+        weeks = delivery_metrics_refresh(organisation_id=repository.organisation_id)
         self.stdout.write(
             f"{repository.name}: {run.commits_added} new of {run.commits_read} commits read in "
             f"{seconds:.1f} s ({run.commits_read / seconds:,.0f} commits/s); "
@@ -78,4 +80,5 @@ class Command(BaseCommand):
                 if run.history_rewritten
                 else ""
             )
+            + f"; delivery metrics for {weeks} team-weeks"
         )

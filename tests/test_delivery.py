@@ -1,0 +1,171 @@
+"""Team-week delivery metrics against hand-computed values."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from analytics.delivery import team_week_metrics, week_start
+
+MONDAY = pd.Timestamp("2026-03-02T00:00:00Z")  # ISO week 10
+
+
+def at(hours: float) -> pd.Timestamp:
+    return MONDAY + pd.Timedelta(hours=hours)
+
+
+def commits_frame(rows: list[dict]) -> pd.DataFrame:
+    base = {
+        "team_id": 1,
+        "repository_id": 1,
+        "is_merge": False,
+        "reverted_sha": "",
+        "ai": False,
+        "deployed_at": pd.NaT,
+    }
+    frame = pd.DataFrame([{**base, **row} for row in rows])
+    frame["deployed_at"] = pd.to_datetime(frame["deployed_at"], utc=True)
+    return frame
+
+
+def prs_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"team_id": 1, "ai": False, **row} for row in rows])
+
+
+EMPTY_RELEASES = pd.DataFrame(columns=["team_id", "repository_id", "tagged_at"])
+
+
+def test_week_start_is_the_iso_monday() -> None:
+    times = pd.Series(pd.to_datetime(["2026-03-08T23:59:00Z", "2026-03-09T00:00:00Z"], utc=True))
+    assert list(week_start(times)) == [date(2026, 3, 2), date(2026, 3, 9)]
+
+
+def test_pr_times_sizes_and_throughput_by_hand() -> None:
+    commits = commits_frame(
+        [{"sha": f"{i:040x}", "author_id": i, "committed_at": at(i)} for i in range(1, 6)]
+    )
+    prs = prs_frame(
+        [  # created, first review, merged (hours after Monday 00:00); size
+            {
+                "author_id": 1,
+                "created_at": at(0),
+                "first_review_at": at(2),
+                "merged_at": at(10),
+                "additions": 90,
+                "deletions": 10,
+                "ai": True,
+            },
+            {
+                "author_id": 2,
+                "created_at": at(0),
+                "first_review_at": at(4),
+                "merged_at": at(20),
+                "additions": 30,
+                "deletions": 20,
+            },
+            {
+                "author_id": 3,
+                "created_at": at(0),
+                "first_review_at": at(6),
+                "merged_at": at(30),
+                "additions": 5,
+                "deletions": 5,
+                "ai": True,
+            },
+            {
+                "author_id": 4,
+                "created_at": at(1),
+                "first_review_at": pd.NaT,
+                "merged_at": pd.NaT,
+                "additions": 1,
+                "deletions": 1,
+            },
+        ]
+    )
+    [week] = team_week_metrics(commits=commits, prs=prs, releases=EMPTY_RELEASES, k_by_team={1: 5})
+    v = week.figures
+    assert not week.suppressed
+    assert week.active_contributors == 5
+    assert v["merged_prs"] == 3
+    assert v["throughput"] == pytest.approx(3 / 5)
+    assert v["throughput_basis"] == "merged PRs"
+    assert (v["cycle_median_h"], v["cycle_p75_h"]) == (20, 25)  # 10, 20, 30
+    assert (v["pickup_median_h"], v["pickup_p75_h"]) == (4, 5)  # 2, 4, 6
+    assert v["review_median_h"] == 16  # 8, 16, 24
+    assert v["pr_size_median"] == 50  # 100, 50, 10
+    assert v["ai_pr_share"] == pytest.approx(200 / 3)
+    assert v["ai_split"]["ai"]["merged_prs"] == 2
+    assert v["ai_split"]["ai"]["cycle_median_h"] == 20  # 10, 30
+    assert v["ai_split"]["other"]["pr_size_median"] == 50
+
+
+def test_without_prs_throughput_counts_non_merge_commits() -> None:
+    rows = [{"sha": f"{i:040x}", "author_id": i % 5, "committed_at": at(i)} for i in range(10)]
+    rows.append({"sha": "f" * 40, "author_id": 0, "committed_at": at(11), "is_merge": True})
+    empty_prs = pd.DataFrame(
+        columns=[
+            "team_id",
+            "author_id",
+            "created_at",
+            "merged_at",
+            "first_review_at",
+            "additions",
+            "deletions",
+            "ai",
+        ]
+    )
+    [week] = team_week_metrics(
+        commits=commits_frame(rows), prs=empty_prs, releases=EMPTY_RELEASES, k_by_team={1: 5}
+    )
+    assert week.figures["commits"] == 10
+    assert week.figures["throughput"] == 2
+    assert week.figures["throughput_basis"] == "commits"
+
+
+def test_fewer_than_k_active_contributors_is_a_row_with_no_numbers() -> None:
+    commits = commits_frame(
+        [{"sha": f"{i:040x}", "author_id": i, "committed_at": at(i)} for i in range(4)]
+    )
+    [week] = team_week_metrics(
+        commits=commits, prs=prs_frame([]), releases=EMPTY_RELEASES, k_by_team={1: 5}
+    )
+    assert week.suppressed
+    assert week.active_contributors is None
+    assert week.figures == {}
+
+
+def test_deployments_lead_time_and_change_failure_rate_by_hand() -> None:
+    release_1, release_2 = at(24), at(48)  # Tuesday and Wednesday
+    commits = commits_frame(
+        [
+            {"sha": "a" * 40, "author_id": 1, "committed_at": at(0), "deployed_at": release_1},
+            {"sha": "b" * 40, "author_id": 2, "committed_at": at(12), "deployed_at": release_1},
+            {"sha": "c" * 40, "author_id": 3, "committed_at": at(30), "deployed_at": release_2},
+            {
+                "sha": "d" * 40,
+                "author_id": 4,
+                "committed_at": at(40),
+                "reverted_sha": "a" * 12,
+            },  # reverts a
+            {"sha": "e" * 40, "author_id": 5, "committed_at": at(50)},
+        ]
+    )
+    releases = pd.DataFrame(
+        {
+            "team_id": [1, 1, 1],
+            "repository_id": [1, 1, 1],
+            "tagged_at": [release_1, release_2, release_2 + pd.Timedelta(hours=1)],
+        }
+    )
+    [week] = team_week_metrics(
+        commits=commits, prs=prs_frame([]), releases=releases, k_by_team={1: 5}
+    )
+    v = week.figures
+    assert v["deployments"] == 3
+    assert v["deployment_days"] == 2
+    assert v["lead_time_median_h"] == 18  # 24, 12, 18
+    assert v["change_failure_rate"] == pytest.approx(1 / 3)  # release 1 was reverted
+    assert "no incidents imported" in v["change_failure_basis"]
+    assert v["time_to_restore_median_h"] is None
