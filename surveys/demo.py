@@ -6,9 +6,12 @@ close, refresh aggregates), so the demo exercises the real code path. Determinis
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -244,7 +247,55 @@ def demo_seed(*, today: date | None = None) -> Organisation:
                 services.pulse_run_close(run_id=run.pk)
             run_aggregates_refresh(run_id=run.pk)
     PulseRun.objects.filter(team__organisation=organisation).update(aggregates_stale=False)
+    _demo_git_history(organisation, teams, start, rng)
     return organisation
+
+
+def _demo_git_history(
+    organisation: Organisation, teams: dict[str, Team], start: date, rng: random.Random
+) -> None:
+    """A generated repository per team, imported through the real importers, and the
+    delivery metrics computed from it."""
+    from analytics.git.demo import Author, demo_repository_write
+    from analytics.git.importer import repository_import
+    from analytics.git.metrics import delivery_metrics_refresh
+    from analytics.git.pull_import import pull_requests_store
+    from analytics.git.pulls import parse_gh_json
+    from analytics.models import Contributor, Repository
+
+    folder = Path(settings.DATA_DIR) / "demo-repositories"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    began = datetime.combine(start, time(0, 0), tzinfo=UTC)
+    for spec in TEAMS:
+        members = [
+            m.user
+            for m in teams[spec.slug].memberships.filter(role=Role.ENGINEER).select_related("user")
+        ]
+        if not members:
+            continue
+        authors = [Author(name=u.get_full_name(), email=u.email, login=u.username) for u in members]
+        Contributor.objects.bulk_create(
+            Contributor(
+                organisation=organisation,
+                email=u.email,
+                name=u.get_full_name(),
+                github_login=u.username,
+                user=u,
+            )
+            for u in members
+        )
+        path = folder / f"{spec.slug}.git"
+        pulls = demo_repository_write(path, authors=authors, start=began, weeks=WEEKS, rng=rng)
+        repository = Repository.objects.create(
+            organisation=organisation,
+            team=teams[spec.slug],
+            name=f"{spec.slug}-service",
+            source=str(path),
+        )
+        repository_import(repository_id=repository.pk)
+        pull_requests_store(repository_id=repository.pk, pulls=parse_gh_json(json.dumps(pulls)))
+    delivery_metrics_refresh(organisation_id=organisation.pk)
 
 
 def demo_logins() -> list[tuple[str, str]]:

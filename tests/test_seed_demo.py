@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from analytics.models import ConstructAggregate, RunSummary
@@ -14,9 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     # Seeded once for the module inside a transaction that is rolled back afterwards.
-    with django_db_blocker.unblock(), transaction.atomic():
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    with django_db_blocker.unblock(), override_settings(DATA_DIR=data_dir), transaction.atomic():
         call_command("seed_demo")
         yield
         transaction.set_rollback(True)
@@ -59,3 +61,36 @@ def test_payments_psychological_safety_falls(seeded) -> None:
     )
     assert len(scores) >= 10
     assert sum(scores[-3:]) / 3 < sum(scores[:3]) / 3 - 15
+
+
+def test_each_team_with_engineers_has_an_imported_repository(seeded) -> None:
+    from analytics.models import ImportRun, PullRequest, Repository
+
+    repositories = Repository.objects.filter(organisation__slug="northwind")
+    assert repositories.count() == 6
+    assert set(ImportRun.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert PullRequest.objects.filter(repository__in=repositories).exclude(ai_tool="").exists()
+
+
+def test_the_demo_shows_delivery_next_to_pulses_and_hides_the_small_team(seeded) -> None:
+    from analytics.models import TeamWeekDelivery
+
+    payments = TeamWeekDelivery.objects.filter(team__slug="payments", suppressed=False)
+    assert payments.count() >= 10
+    assert all(week.metrics["merged_prs"] > 0 for week in payments)
+    assert not TeamWeekDelivery.objects.filter(
+        team__slug="design-systems", suppressed=False
+    ).exists()
+
+
+def test_ai_assisted_share_rises_over_the_demo_weeks(seeded) -> None:
+    from analytics.models import TeamWeekDelivery
+
+    shares = [
+        week.metrics["ai_pr_share"]
+        for week in TeamWeekDelivery.objects.filter(team__slug="data", suppressed=False).order_by(
+            "week_start"
+        )
+        if week.metrics.get("ai_pr_share") is not None
+    ]
+    assert sum(shares[-3:]) / 3 > sum(shares[:3]) / 3 + 20
