@@ -284,3 +284,21 @@ def test_each_commit_knows_the_first_release_that_shipped_it(tmp_path: Path) -> 
         assert Commit.objects.filter(repository=repository, deployed_at=when).count() == expected
     unreleased = int(repo.run("rev-list", "--count", "v1.1.0..HEAD"))
     assert Commit.objects.filter(repository=repository, deployed_at=None).count() == unreleased
+
+
+def test_an_identity_whose_email_one_user_has_is_mapped_to_that_person(tmp_path: Path) -> None:
+    from tests.factories import UserFactory
+
+    repo = repo_init(tmp_path / "r")
+    repo.write("a.txt", "1\n")
+    repo.commit("one", author=("Bob", "Bob@Example.com"))
+    repo.write("a.txt", "2\n")
+    repo.commit("two", author=("Twin", "twin@example.com"))
+    bob = UserFactory(username="bob", email="bob@example.com")
+    UserFactory(username="twin1", email="twin@example.com")
+    UserFactory(username="twin2", email="TWIN@example.com")
+    _import(_repository(repo.path))
+    assert Contributor.objects.get(email="bob@example.com").user == bob
+    assert (
+        Contributor.objects.get(email="twin@example.com").user is None
+    )  # ambiguous: left to the admin

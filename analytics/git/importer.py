@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -74,6 +75,20 @@ def _batches(commits: Iterable[ParsedCommit], size: int) -> Iterator[list[Parsed
         yield batch
 
 
+def users_by_email(emails: Sequence[str]) -> dict[str, int]:
+    """User ids by lower-cased email, for emails that exactly one user has: a first guess
+    at who an identity is, which an admin can correct."""
+    if not emails:
+        return {}
+    matches: dict[str, list[int]] = {}
+    wanted = Q()
+    for email in emails:
+        wanted |= Q(email__iexact=email)
+    for user_id, email in get_user_model().objects.filter(wanted).values_list("pk", "email"):
+        matches.setdefault(email.lower(), []).append(user_id)
+    return {email: ids[0] for email, ids in matches.items() if len(ids) == 1}
+
+
 def _contributors(repository: Repository, batch: Sequence[ParsedCommit]) -> dict[str, int]:
     """Contributor ids by lower-cased email, created for identities seen the first time."""
     names = {c.author_email.lower(): c.author_name for c in batch}
@@ -82,12 +97,14 @@ def _contributors(repository: Repository, batch: Sequence[ParsedCommit]) -> dict
             organisation_id=repository.organisation_id, email__in=names
         ).values_list("email", "pk")
     )
+    people = users_by_email([email for email in names if email not in known])
     missing = [
         Contributor(
             organisation_id=repository.organisation_id,
             email=email[:320],
             name=name[:300],
             is_bot=is_bot(name, email),
+            user_id=people.get(email),
         )
         for email, name in names.items()
         if email not in known
