@@ -86,20 +86,49 @@ def failed_release_times(commits: pd.DataFrame) -> set[tuple[Any, Any]]:
     return failed
 
 
+def failed_by_incidents(releases: pd.DataFrame, incidents: pd.DataFrame) -> set[tuple[Any, Any]]:
+    """Each incident fails the latest deployment of its repository before it opened."""
+    failed: set[tuple[Any, Any]] = set()
+    if releases.empty or incidents.empty:
+        return failed
+    for incident in incidents.itertuples():
+        earlier = releases[
+            (releases["repository_id"] == incident.repository_id)
+            & (releases["tagged_at"] <= incident.opened_at)
+        ]
+        if len(earlier):
+            failed.add((incident.repository_id, earlier["tagged_at"].max()))
+    return failed
+
+
+def _failure_basis(repositories: set[Any], with_incidents: set[Any]) -> str:
+    if repositories <= with_incidents:
+        return "incidents"
+    if not repositories & with_incidents:
+        return "releases reverted within 14 days (no incidents imported)"
+    return "incidents where imported, else releases reverted within 14 days"
+
+
 def team_week_metrics(
     *,
     commits: pd.DataFrame,
     prs: pd.DataFrame,
     releases: pd.DataFrame,
     k_by_team: dict[int, int],
+    incidents: pd.DataFrame | None = None,
 ) -> list[WeekMetrics]:
     """Metrics per (team, ISO week).
 
     commits: team_id, repository_id, sha, author_id, committed_at, deployed_at, is_merge,
       reverted_sha, ai (bool) — one row per team the commit counts for;
     prs: team_id, author_id, created_at, merged_at, first_review_at, additions, deletions, ai;
-    releases: team_id, repository_id, tagged_at.
+    releases: team_id, repository_id, tagged_at (release tags, or imported deployments);
+    incidents: team_id, repository_id, opened_at, resolved_at. A repository with incidents
+    gets its change failure rate from them; the others from the revert proxy.
     """
+    if incidents is None or incidents.empty:
+        incidents = pd.DataFrame(columns=["team_id", "repository_id", "opened_at", "resolved_at"])
+    with_incidents = set(incidents["repository_id"])
     commits = commits.assign(week=week_start(commits["committed_at"])) if len(commits) else commits
     prs = (
         prs.assign(week=week_start(prs["merged_at"].fillna(prs["created_at"]))) if len(prs) else prs
@@ -107,7 +136,14 @@ def team_week_metrics(
     releases = (
         releases.assign(week=week_start(releases["tagged_at"])) if len(releases) else releases
     )
-    failed = failed_release_times(commits) if len(commits) else set()
+    failed = {
+        f
+        for f in (failed_release_times(commits) if len(commits) else set())
+        if f[0] not in with_incidents
+    }
+    failed |= failed_by_incidents(releases, incidents)
+    if len(incidents):
+        incidents = incidents.assign(week=week_start(incidents["opened_at"]))
     deployed = commits.dropna(subset=["deployed_at"]) if len(commits) else commits
     if len(deployed):
         deployed = deployed.assign(deploy_week=week_start(deployed["deployed_at"]))
@@ -142,6 +178,10 @@ def team_week_metrics(
             else deployed,
             failed=failed,
             active=len(authors),
+            incidents=incidents[(incidents["team_id"] == team_id) & (incidents["week"] == week)]
+            if len(incidents)
+            else incidents,
+            with_incidents=with_incidents,
         )
         results.append(
             WeekMetrics(
@@ -165,6 +205,8 @@ def _week_values(
     deployed: pd.DataFrame,
     failed: set[Any],
     active: int,
+    incidents: pd.DataFrame,
+    with_incidents: set[Any],
 ) -> dict[str, Any]:
     work = commits[~commits["is_merge"]] if len(commits) else commits
     values: dict[str, Any] = {"commits": len(work)}
@@ -190,8 +232,16 @@ def _week_values(
     if len(releases):
         failures = sum((r.repository_id, r.tagged_at) in failed for r in releases.itertuples())
         values["change_failure_rate"] = failures / len(releases)
-        values["change_failure_basis"] = "releases reverted within 14 days (no incidents imported)"
-    values["time_to_restore_median_h"] = None
+        values["change_failure_basis"] = _failure_basis(
+            set(releases["repository_id"]), with_incidents
+        )
+    resolved = incidents.dropna(subset=["resolved_at"]) if len(incidents) else incidents
+    restore = (
+        _hours(resolved["resolved_at"] - resolved["opened_at"])
+        if len(resolved)
+        else pd.Series(dtype=float)
+    )
+    values["time_to_restore_median_h"] = _quantiles(restore)[0]
     values["ai_commit_share"] = float(work["ai"].mean() * 100) if len(work) else None
     merged = prs[prs["merged_at"].notna()] if len(prs) else prs
     values["ai_pr_share"] = float(merged["ai"].mean() * 100) if len(merged) else None

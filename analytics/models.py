@@ -316,3 +316,44 @@ class TeamWeekDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} week of {self.week_start}"
+
+
+class Deployment(models.Model):
+    """A production deployment imported from CSV; where a repository has these, they stand
+    in for its release tags."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="deployments")
+    external_id = models.CharField(max_length=200)
+    deployed_at = models.DateTimeField()
+    environment = models.CharField(max_length=100, default="production")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "external_id"], name="deployment_stored_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository} deployed {self.deployed_at:%Y-%m-%d %H:%M}"
+
+
+class Incident(models.Model):
+    """A production incident imported from CSV: the failed deployment is the latest before
+    it opened; resolved − opened is its time to restore."""
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="incidents")
+    external_id = models.CharField(max_length=200)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    title = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["repository", "external_id"], name="incident_stored_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.external_id

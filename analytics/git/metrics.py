@@ -15,7 +15,15 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 
 from analytics.delivery import team_week_metrics
-from analytics.models import Commit, Contributor, PullRequest, Tag, TeamWeekDelivery
+from analytics.models import (
+    Commit,
+    Contributor,
+    Deployment,
+    Incident,
+    PullRequest,
+    Tag,
+    TeamWeekDelivery,
+)
 from surveys.models import K_MIN, Membership, Pulse, Role, Team
 
 COUNTED_ROLES = (Role.ENGINEER, Role.MANAGER, Role.FACILITATOR)
@@ -91,11 +99,32 @@ def _pull_requests(organisation_id: int) -> pd.DataFrame:
 
 
 def _releases(organisation_id: int) -> pd.DataFrame:
-    frame = _frame(
-        Tag.objects.filter(repository__organisation_id=organisation_id, is_release=True),
-        ["repository__team_id", "repository_id", "tagged_at"],
-    ).rename(columns={"repository__team_id": "team_id"})
+    """Deployments: a repository's imported production deployments where it has any,
+    else its release tags."""
+    deployed = Deployment.objects.filter(
+        repository__organisation_id=organisation_id, environment="production"
+    )
+    columns = ["repository__team_id", "repository_id", "tagged_at"]
+    tags = _frame(
+        Tag.objects.filter(repository__organisation_id=organisation_id, is_release=True).exclude(
+            repository_id__in=deployed.values("repository_id")
+        ),
+        columns,
+    )
+    csv_rows = _frame(deployed, ["repository__team_id", "repository_id", "deployed_at"])
+    frame = pd.concat([tags, csv_rows.set_axis(columns, axis=1)], ignore_index=True)
+    frame = frame.rename(columns={"repository__team_id": "team_id"})
     frame["tagged_at"] = pd.to_datetime(frame["tagged_at"], utc=True)
+    return frame
+
+
+def _incidents(organisation_id: int) -> pd.DataFrame:
+    frame = _frame(
+        Incident.objects.filter(repository__organisation_id=organisation_id),
+        ["repository__team_id", "repository_id", "opened_at", "resolved_at"],
+    ).rename(columns={"repository__team_id": "team_id"})
+    for column in ("opened_at", "resolved_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
 
 
@@ -119,6 +148,7 @@ def delivery_metrics_refresh(*, organisation_id: int) -> int:
         prs=_pull_requests(organisation_id),
         releases=_releases(organisation_id),
         k_by_team=k_by_team,
+        incidents=_incidents(organisation_id),
     )
     rows = [
         TeamWeekDelivery(
