@@ -104,6 +104,10 @@ class Repository(models.Model):
     )
     release_pattern = models.CharField(max_length=200, default=RELEASE_PATTERN_DEFAULT)
     cursor_sha = models.CharField(max_length=40, blank=True, editable=False)
+    github_repository = models.CharField(
+        max_length=200, blank=True, help_text="owner/name on GitHub, to sync pull requests"
+    )
+    github_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from celery import shared_task
 from django.db import transaction
 
+from analytics.git.github import GitHubError
 from analytics.git.importer import repository_import
 from analytics.git.metrics import delivery_metrics_refresh
 from analytics.git.parser import GitLogFormatError
+from analytics.git.pull_import import github_pulls_sync
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -29,6 +34,13 @@ def repository_import_task(repository_id: int) -> int:
         added = repository_import(repository_id=repository_id).commits_added
     except (RepositoryError, GitLogFormatError):
         return 0
+    if Repository.objects.filter(pk=repository_id).exclude(github_repository="").exists():
+        try:
+            github_pulls_sync(repository_id=repository_id)
+        except GitHubError:
+            logger.warning(
+                "Pull requests of repository %s could not be synced", repository_id, exc_info=True
+            )
     organisation_id = Repository.objects.values_list("organisation_id", flat=True).get(
         pk=repository_id
     )

@@ -6,13 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
 from analytics.git.attribution import Rule
+from analytics.git.github import GitHubClient, GitHubError
 from analytics.git.pulls import ParsedPullRequest
 from analytics.models import AiAttributionRule, Contributor, PullRequest, Repository
 
+GITHUB_BATCH = 100
 FIELDS = (
     "title",
     "author_id",
@@ -109,3 +112,31 @@ def pull_requests_store(
         PullRequest.objects.bulk_create(fresh, batch_size=500)
         PullRequest.objects.bulk_update(changed, FIELDS, batch_size=500)
     return PullRequestImport(created=len(fresh), updated=len(changed))
+
+
+def github_pulls_sync(
+    *, repository_id: int, client: GitHubClient | None = None
+) -> PullRequestImport:
+    """Fetch the pull requests updated since the last sync and store them, 100 per
+    transaction; the sync time moves only once everything was stored."""
+    repository = Repository.objects.get(pk=repository_id)
+    if not repository.github_repository:
+        raise GitHubError(f"{repository} has no GitHub repository (owner/name) set.")
+    client = client or GitHubClient(base_url=settings.GITHUB_API_URL, token=settings.GITHUB_TOKEN)
+    created = updated = 0
+    newest = repository.github_synced_at
+    batch: list[ParsedPullRequest] = []
+    pulls = client.pull_requests(
+        repository.github_repository, updated_since=repository.github_synced_at
+    )
+    for pull, updated_at in pulls:
+        batch.append(pull)
+        newest = max(newest or updated_at, updated_at)
+        if len(batch) == GITHUB_BATCH:
+            stored = pull_requests_store(repository_id=repository_id, pulls=batch)
+            created, updated, batch = created + stored.created, updated + stored.updated, []
+    if batch:
+        stored = pull_requests_store(repository_id=repository_id, pulls=batch)
+        created, updated = created + stored.created, updated + stored.updated
+    Repository.objects.filter(pk=repository_id).update(github_synced_at=newest)
+    return PullRequestImport(created=created, updated=updated)

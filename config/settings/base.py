@@ -147,6 +147,10 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Candor <candor@localhost>")
 CANDOR_BASE_URL = env_str("CANDOR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# GitHub (or GitHub Enterprise: https://HOST/api/v3) for pull-request sync.
+GITHUB_API_URL = env_str("GITHUB_API_URL", "https://api.github.com")
+GITHUB_TOKEN = env_str("GITHUB_TOKEN", "")
+
 # Celery: the broker is Redis when REDIS_URL is set, else kombu's SQLAlchemy transport on a
 # SQLite file, so the quickstart needs no server. JSON only; every task has time limits.
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
