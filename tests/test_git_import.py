@@ -302,3 +302,49 @@ def test_an_identity_whose_email_one_user_has_is_mapped_to_that_person(tmp_path:
     assert (
         Contributor.objects.get(email="twin@example.com").user is None
     )  # ambiguous: left to the admin
+
+
+def _fast_import(path: Path, stream: bytes) -> None:
+    subprocess.run(
+        ["git", "init", "-q", "-b", "main", str(path)],
+        check=True,
+        env={**BASE_ENV, "PATH": "/usr/bin:/bin"},
+    )
+    subprocess.run(
+        ["git", "-C", str(path), "fast-import", "--quiet"],
+        input=stream,
+        check=True,
+        env={**BASE_ENV, "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_a_commit_touching_100_000_files_is_imported_whole(tmp_path: Path) -> None:
+    files = 100_000
+    lines = [b"blob\nmark :1\ndata 2\nx\n", b"commit refs/heads/main\nmark :2\n"]
+    stamp = b"Big <big@example.com> 1767000000 +0000"
+    lines.append(b"author " + stamp + b"\ncommitter " + stamp + b"\n")
+    lines.append(b"data 8\nHuge one\n")
+    lines.extend(b"M 100644 :1 d%03d/f%06d.txt\n" % (n % 997, n) for n in range(files))
+    _fast_import(tmp_path / "big", b"".join(lines) + b"\n")
+    repository = _repository(tmp_path / "big")
+    run = _import(repository)
+    assert run.commits_added == 1
+    commit = Commit.objects.get()
+    assert (commit.files_changed, commit.additions, commit.deletions) == (files, files, 0)
+
+
+def test_a_raw_latin1_author_name_without_an_encoding_header_is_kept_readable(
+    tmp_path: Path,
+) -> None:
+    name = "Zoë".encode("latin-1")
+    stream = (
+        b"commit refs/heads/main\nmark :1\n"
+        b"author " + name + b" <zoe@example.com> 1767000000 +0000\n"
+        b"committer " + name + b" <zoe@example.com> 1767000000 +0000\n"
+        b"data 10\nCaf\xe9 cr\xe8me\nM 100644 inline a.txt\ndata 2\na\n\n"
+    )
+    _fast_import(tmp_path / "latin", stream)
+    _import(_repository(tmp_path / "latin"))
+    contributor = Contributor.objects.get()
+    assert contributor.name == "Zo\ufffd"  # the undecodable byte is replaced, the rest kept
+    assert Commit.objects.count() == 1
