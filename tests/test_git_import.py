@@ -10,7 +10,8 @@ from django.db.models import Sum
 
 from analytics.git import importer
 from analytics.git.attribution import Rule, ai_tool
-from analytics.git.repository import RepositoryError
+from analytics.git.parser import parse_stream
+from analytics.git.repository import RepositoryError, log_blocks
 from analytics.models import AiAttributionRule, Commit, Contributor, ImportRun, Repository, Tag
 from tests.factories import TeamFactory
 from tests.gitrepos import BASE_ENV, awkward_repo, ground_truth, repo_init
@@ -54,6 +55,28 @@ def test_stored_totals_equal_git_log_numstat(tmp_path: Path) -> None:
         truth.additions,
         truth.deletions,
     )
+
+
+def test_each_stored_commit_holds_what_git_log_says(tmp_path: Path) -> None:
+    # Rows are inserted without the ORM's per-value preparation: read them back through it.
+    repo = awkward_repo(tmp_path / "awkward")
+    repository = _repository(repo.path)
+    _import(repository)
+    parsed = {c.sha: c for c in parse_stream(log_blocks(repo.path, "HEAD"))}
+    stored = {
+        c.sha: c for c in Commit.objects.filter(repository=repository).select_related("author")
+    }
+    assert stored.keys() == parsed.keys()
+    for sha, commit in stored.items():
+        truth = parsed[sha]
+        assert commit.authored_at == truth.authored_at
+        assert commit.committed_at == truth.committed_at
+        assert commit.author.email == truth.author_email.lower()
+        assert (commit.parent_count, commit.is_merge) == (len(truth.parents), truth.is_merge)
+        assert commit.reverted_sha == (truth.reverted_sha or "")
+        assert commit.reachable
+    ordered = Commit.objects.filter(repository=repository).order_by("committed_at", "sha")
+    assert [c.sha for c in ordered] == sorted(parsed, key=lambda s: (parsed[s].committed_at, s))
 
 
 def test_reimporting_adds_nothing_and_reads_nothing(tmp_path: Path) -> None:

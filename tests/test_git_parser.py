@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from analytics.git import repository
 from analytics.git.parser import GitLogFormatError, parse_stream
 from analytics.git.repository import log_blocks
 from tests.gitrepos import awkward_repo, ground_truth
@@ -82,3 +84,26 @@ def test_fuzzed_commit_records_parse_or_raise_a_format_error_only(fields: list[b
     record = b"\x1e" + b"a" * 40 + b"\x00" + b"\x00".join(fields)
     with contextlib.suppress(GitLogFormatError):
         list(parse_stream([record]))
+
+
+def test_a_reader_that_stops_early_ends_git_and_the_read_ahead_thread(
+    awkward: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tiny blocks and a one-block queue: the reader thread is blocked on a full queue
+    # when the consumer walks away, the case that would otherwise hang it for good.
+    monkeypatch.setattr(repository, "BLOCK_SIZE", 8)
+    monkeypatch.setattr(repository, "READ_AHEAD_BLOCKS", 1)
+    blocks = log_blocks(awkward, "HEAD")
+    first = next(blocks)
+    blocks.close()
+    assert first
+    assert not [t for t in threading.enumerate() if t.name == "git-log-reader"]
+
+
+def test_read_ahead_gives_the_same_bytes_as_a_plain_read(
+    awkward: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = b"".join(log_blocks(awkward, "HEAD"))
+    monkeypatch.setattr(repository, "BLOCK_SIZE", 5)
+    monkeypatch.setattr(repository, "READ_AHEAD_BLOCKS", 2)
+    assert b"".join(log_blocks(awkward, "HEAD")) == whole

@@ -5,8 +5,10 @@ Every function takes the repository path; nothing here touches the database.
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,8 @@ from pathlib import Path
 from analytics.git.parser import LOG_FORMAT
 
 BLOCK_SIZE = 1 << 16
+# Blocks read ahead of the importer, so git keeps writing while a batch is stored (4 MiB).
+READ_AHEAD_BLOCKS = 64
 # Deterministic output whatever the user's git configuration says.
 GIT = ("git", "-c", "log.showSignature=false", "-c", "core.quotePath=false", "-c", "color.ui=never")
 
@@ -127,14 +131,45 @@ def log_blocks(path: Path | str, revisions: str) -> Iterator[bytes]:
             [*args, revisions, "--"], stdout=subprocess.PIPE, stderr=errors
         ) as process,
     ):
-        assert process.stdout is not None
-        while block := process.stdout.read(BLOCK_SIZE):
-            yield block
+        yield from _read_ahead(process)
         if process.wait() != 0:
             errors.seek(0)
             raise RepositoryError(
                 errors.read().decode("utf-8", "replace").strip() or "git log failed"
             )
+
+
+def _read_ahead(process: subprocess.Popen[bytes]) -> Iterator[bytes]:
+    """The process's stdout in blocks, read by a thread up to READ_AHEAD_BLOCKS ahead.
+
+    Without it git stops whenever the 64 KiB pipe is full, i.e. for as long as the
+    importer stores a batch; with it git's work and the database's overlap. A consumer
+    that stops early kills the process, and the thread ends with it.
+    """
+    stdout = process.stdout
+    assert stdout is not None
+    blocks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_BLOCKS)
+
+    def read() -> None:
+        try:
+            while block := stdout.read(BLOCK_SIZE):
+                blocks.put(block)
+        finally:
+            blocks.put(None)
+
+    reader = threading.Thread(target=read, name="git-log-reader", daemon=True)
+    reader.start()
+    finished = False
+    try:
+        while (block := blocks.get()) is not None:
+            yield block
+        finished = True
+    finally:
+        if not finished:
+            process.kill()
+            while blocks.get() is not None:  # unblock the reader until it sees the end
+                pass
+        reader.join()
 
 
 @dataclass(frozen=True)
