@@ -78,6 +78,7 @@ lint: venv
 	exit $$status
 
 bench: venv
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

@@ -1,11 +1,18 @@
-"""`python -m bench` (`make bench`): response submission under load, next to two baselines.
+"""`python -m bench` (`make bench`): response submission under load and a Git import, each
+next to its baselines.
 
-For SQLite (always) and PostgreSQL (when BENCH_POSTGRES_URL, by default
+Response submission: for SQLite (always) and PostgreSQL (when BENCH_POSTGRES_URL, by default
 postgres://candor:candor@127.0.0.1:5432/candor_bench, answers): a fresh database, gunicorn
 with sync workers on 127.0.0.1, then a bare JSON view, a one-row insert view and the real
 submission endpoint under the same bounded load, interleaved; then an audit that nothing
-acknowledged was lost or duplicated. Prints tables and a README snippet; writes
-bench/results/latest.json.
+acknowledged was lost or duplicated.
+
+Git import (bench.git_import): the repository given by --git-repo (default: this checkout)
+imported end to end into a fresh database of each backend, next to the raw `git log` the
+importer runs and to PyDriller reading the same fields; commits/s, time split, peak memory.
+
+`--only submission` or `--only git-import` runs one of them. Prints tables and README
+snippets; writes bench/results/latest.json.
 """
 
 from __future__ import annotations
@@ -14,16 +21,36 @@ import argparse
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench import report
+from bench import git_report, report
 from bench.databases import Backend, BackendUnavailable, postgres_backend, sqlite_backend
-from bench.paths import RESULTS_DIR
+from bench.git_import import GitImportResult, GitOptions
+from bench.git_import import run as git_import_run
+from bench.paths import PROJECT_DIR, RESULTS_DIR
 from bench.runner import BackendResult, Options, run_backend, say
 from bench.server import ServerFailed
 
 BACKENDS = ("sqlite", "postgres")
 BACKEND_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+BENCHMARKS = ("submission", "git-import")
+
+
+@dataclass(frozen=True)
+class Plan:
+    only: tuple[str, ...]
+    options: Options
+    git: GitOptions
+
+
+def _benchmarks(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(BENCHMARKS)}")
+    return names
 
 
 def _backends(text: str) -> tuple[str, ...]:
@@ -41,8 +68,20 @@ def _positive(text: str) -> int:
     return value
 
 
-def options_parse(argv: list[str] | None) -> Options:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def plan_parse(argv: list[str] | None) -> Plan:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=" ".join(__doc__.split("\n\n")[0].split())
+    )
+    parser.add_argument(
+        "--only", type=_benchmarks, default=BENCHMARKS, help="submission,git-import (default both)"
+    )
     parser.add_argument("--requests", type=_positive, default=3000, help="per scenario")
     parser.add_argument("--connections", type=_positive, default=16, help="concurrent clients")
     parser.add_argument("--backends", type=_backends, default=BACKENDS, help="sqlite,postgres")
@@ -52,8 +91,28 @@ def options_parse(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--time-cap", type=float, default=60.0, help="seconds per scenario (all rounds)"
     )
+    git = parser.add_argument_group("git import")
+    git.add_argument(
+        "--git-repo",
+        type=Path,
+        default=PROJECT_DIR,
+        help="repository to import (default: this checkout; a small history gives noisy ratios)",
+    )
+    git.add_argument("--git-rounds", type=_positive, default=3, help="interleaved rounds")
+    git.add_argument(
+        "--pydriller-commits",
+        type=_positive,
+        default=300,
+        help="PyDriller reads the newest N commits; the rest is extrapolated",
+    )
+    git.add_argument(
+        "--pydriller-time-cap", type=_positive_float, default=60.0, help="seconds for PyDriller"
+    )
+    git.add_argument(
+        "--git-time-cap", type=_positive_float, default=600.0, help="seconds per import process"
+    )
     arguments = parser.parse_args(argv)
-    return Options(
+    options = Options(
         requests=arguments.requests,
         connections=arguments.connections,
         backends=arguments.backends,
@@ -62,6 +121,19 @@ def options_parse(argv: list[str] | None) -> Options:
         workers=arguments.workers,
         time_cap=arguments.time_cap,
     )
+    git_options = GitOptions(
+        repo=arguments.git_repo.expanduser().resolve(),
+        rounds=arguments.git_rounds,
+        backends=arguments.backends,
+        pydriller_commits=arguments.pydriller_commits,
+        pydriller_time_cap=arguments.pydriller_time_cap,
+        time_cap=arguments.git_time_cap,
+    )
+    return Plan(only=arguments.only, options=options, git=git_options)
+
+
+def options_parse(argv: list[str] | None) -> Options:
+    return plan_parse(argv).options
 
 
 def _backend(name: str, data_dir: Path) -> Backend:
@@ -80,8 +152,8 @@ def _run_one(name: str, options: Options, data_dir: Path) -> BackendResult | str
         return f"failed: {error}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = options_parse(argv)
+def _submission(options: Options) -> tuple[dict[str, Any], bool]:
+    """Response submission on each backend: its JSON part, and whether it ran clean."""
     results: list[BackendResult] = []
     skipped: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="candor-bench-") as temp:
@@ -95,13 +167,39 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             results.append(outcome)
             print(report.backend_text(outcome) + "\n", flush=True)
-    path = RESULTS_DIR / "latest.json"
-    report.write_json(path, results, options, skipped)
     if results:
         print("Markdown for the README:\n")
-        print(report.markdown(results, options) + "\n")
+        print(report.markdown(results, options) + "\n", flush=True)
+    ok = bool(results) and all(result.integrity.ok for result in results)
+    return report.submission_document(results, options, skipped), ok
+
+
+def _git_import(options: GitOptions) -> tuple[dict[str, Any], bool]:
+    """The Git import benchmark: its JSON part, and whether every import was complete."""
+    outcome: GitImportResult | str = git_import_run(options)
+    if isinstance(outcome, str):
+        print(f"Git import: skipped ({outcome})\n", flush=True)
+        return {"skipped": outcome}, False
+    print(git_report.text(outcome) + "\n", flush=True)
+    print("Markdown for the README (Git import):\n")
+    print(git_report.markdown(outcome) + "\n", flush=True)
+    return git_report.document(outcome), outcome.ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    plan = plan_parse(argv)
+    parts: dict[str, Any] = {}
+    ok = True
+    if "submission" in plan.only:
+        parts["submission"], passed = _submission(plan.options)
+        ok = ok and passed
+    if "git-import" in plan.only:
+        parts["git_import"], passed = _git_import(plan.git)
+        ok = ok and passed
+    path = RESULTS_DIR / "latest.json"
+    report.write_json(path, parts)
     say(f"wrote {path}")
-    return 0 if results and all(result.integrity.ok for result in results) else 1
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -175,14 +175,18 @@ def _backend_document(result: BackendResult) -> dict[str, Any]:
     }
 
 
-def write_json(
-    path: Path, results: list[BackendResult], options: Options, skipped: dict[str, str]
-) -> None:
-    document = {
-        "environment": environment(),
+def submission_document(
+    results: list[BackendResult], options: Options, skipped: dict[str, str]
+) -> dict[str, Any]:
+    return {
         "options": asdict(options),
         "skipped": skipped,
         "backends": [_backend_document(result) for result in results],
     }
+
+
+def write_json(path: Path, parts: dict[str, Any]) -> None:
+    """results/latest.json: the environment and whatever this run measured."""
+    document = {"environment": environment(), **parts}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")
