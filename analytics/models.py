@@ -23,6 +23,11 @@ class RunSummary(models.Model):
     respondents = models.PositiveIntegerField(null=True)
     ai_weekly_share = models.FloatField(null=True, help_text="% using AI at least weekly")
     ai_trust_share = models.FloatField(null=True, help_text="% trusting AI output a lot or more")
+    # Weekly users minus trusting, in points, over respondents who answered both (n ≥ k).
+    trust_gap = models.FloatField(null=True)
+    trust_gap_low = models.FloatField(null=True)
+    trust_gap_high = models.FloatField(null=True)
+    trust_gap_n = models.PositiveIntegerField(null=True)
 
     def __str__(self) -> str:
         return f"Summary of {self.run}"
@@ -78,6 +83,78 @@ class ConstructAggregate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.construct} in run {self.run_id}"
+
+
+class TeamPeriod(models.Model):
+    """One team's pulse period with its survey figures and its Git metrics side by side:
+    what the reports, charts, API and exports read (DESIGN.md §5). Recomputed whole per
+    period by `analytics.periods.period_fill`; a figure whose inputs are under k is null.
+
+    Measured change compares the period's mean weekly throughput with the team's baseline
+    (weeks before `Team.ai_adopted_on`, or its first four weeks with delivery figures);
+    positive is faster. The perception gap is perceived minus measured, in points.
+    """
+
+    run = models.OneToOneField(PulseRun, on_delete=models.CASCADE, related_name="team_period")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="periods")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    k = models.PositiveSmallIntegerField()
+    respondents = models.PositiveIntegerField(null=True, help_text="null: under k")
+    perceived = models.FloatField(null=True, help_text="mean perceived speed change, %")
+    perceived_low = models.FloatField(null=True)
+    perceived_high = models.FloatField(null=True)
+    measured = models.FloatField(null=True, help_text="measured speed change, %")
+    measured_low = models.FloatField(null=True)
+    measured_high = models.FloatField(null=True)
+    gap = models.FloatField(null=True, help_text="perception gap, points")
+    gap_low = models.FloatField(null=True)
+    gap_high = models.FloatField(null=True)
+    trust_gap = models.FloatField(null=True, help_text="points")
+    trust_gap_low = models.FloatField(null=True)
+    trust_gap_high = models.FloatField(null=True)
+    ai_weekly_share = models.FloatField(null=True)
+    ai_trust_share = models.FloatField(null=True)
+    safety = models.FloatField(null=True, help_text="psychological-safety index, 0–100")
+    safety_low = models.FloatField(null=True)
+    safety_high = models.FloatField(null=True)
+    safety_n = models.PositiveIntegerField(null=True)
+    delivery_weeks = models.PositiveSmallIntegerField(
+        default=0, help_text="weeks of the period with delivery figures (n ≥ k authors)"
+    )
+    delivery = models.JSONField(default=dict, help_text="the period's mean weekly figures")
+
+    class Meta:
+        ordering = ("team", "period_start")
+        indexes = [models.Index(fields=["team", "period_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.team} {self.period_start}–{self.period_end}"
+
+
+class PeriodFill(models.Model):
+    """The fill state of one team-period, so the refresh job is safe to re-run after a
+    crash: marked pending by a closing run, an import or the nightly sweep; a fill claims
+    it, recomputes the period whole in one transaction and marks it done. A fill that
+    died leaves it `filling`, which the next sweep takes up again after a grace time."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        FILLING = "filling"
+        DONE = "done"
+        FAILED = "failed"
+
+    run = models.OneToOneField(PulseRun, on_delete=models.CASCADE, related_name="period_fill")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.state}"
 
 
 # --- Git history -----------------------------------------------------------------------

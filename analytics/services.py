@@ -9,7 +9,7 @@ import pandas as pd
 from django.db import transaction
 from django.db.models import F
 
-from analytics import stats
+from analytics import gaps, periods, stats
 from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.models import (
     Answer,
@@ -115,6 +115,32 @@ def _share(frame: pd.DataFrame, key: str, threshold: int) -> float | None:
     return stats.share_at_least(values, threshold) if values else None
 
 
+def _trust_pairs(frame: pd.DataFrame) -> list[tuple[bool, bool]]:
+    """(uses AI at least weekly, trusts its output) for each respondent who answered both."""
+    wanted = frame[frame["key"].isin([AI_USAGE_KEY, AI_TRUST_KEY])]
+    wide = wanted.pivot_table(index="response_id", columns="key", values="value", aggfunc="first")
+    if AI_USAGE_KEY not in wide or AI_TRUST_KEY not in wide:
+        return []
+    both = wide[[AI_USAGE_KEY, AI_TRUST_KEY]].dropna()
+    return [
+        (bool(usage >= AI_USAGE_WEEKLY), bool(trust >= AI_TRUST_A_LOT))
+        for usage, trust in both.itertuples(index=False)
+    ]
+
+
+def _trust_gap_fields(run: PulseRun, frame: pd.DataFrame) -> dict[str, float | int | None]:
+    pairs = _trust_pairs(frame) if len(frame) else []
+    gap = gaps.trust_gap(pairs) if len(pairs) >= run.k else None
+    if gap is None:
+        return {}
+    return {
+        "trust_gap": gap.value,
+        "trust_gap_low": gap.low,
+        "trust_gap_high": gap.high,
+        "trust_gap_n": len(pairs),
+    }
+
+
 def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:
     """Recompute a closed run's summary, question and construct aggregates from its answers.
 
@@ -141,7 +167,9 @@ def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:
             respondents=None if suppressed else respondents,
             ai_weekly_share=None if suppressed else _share(frame, AI_USAGE_KEY, AI_USAGE_WEEKLY),
             ai_trust_share=None if suppressed else _share(frame, AI_TRUST_KEY, AI_TRUST_A_LOT),
+            **({} if suppressed else _trust_gap_fields(run, frame)),
         )
+        periods.periods_mark(run_ids=[run.pk])
         if suppressed:
             return summary
         run_questions = run.run_questions.select_related("question")

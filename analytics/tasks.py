@@ -15,6 +15,7 @@ from analytics.git.parser import GitLogFormatError
 from analytics.git.pull_import import github_pulls_sync
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
+from analytics.periods import periods_fill_pending, periods_mark
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +51,11 @@ def repository_import_task(repository_id: int) -> int:
 
 @shared_task(name="analytics.tasks.delivery_metrics_refresh", soft_time_limit=900, time_limit=960)
 def delivery_metrics_refresh_task(organisation_id: int) -> int:
-    return delivery_metrics_refresh(organisation_id=organisation_id)
+    """Recompute the organisation's delivery weeks, then every team-period they feed."""
+    weeks = delivery_metrics_refresh(organisation_id=organisation_id)
+    periods_mark(organisation_id=organisation_id)
+    periods_fill_pending()
+    return weeks
 
 
 @shared_task(name="analytics.tasks.repositories_sync")

@@ -262,6 +262,7 @@ def _demo_git_history(
     from analytics.git.pull_import import pull_requests_store
     from analytics.git.pulls import parse_gh_json
     from analytics.models import Contributor, Repository
+    from analytics.periods import periods_fill_pending, periods_mark
 
     folder = Path(settings.DATA_DIR) / "demo-repositories"
     shutil.rmtree(folder, ignore_errors=True)
@@ -296,6 +297,8 @@ def _demo_git_history(
         repository_import(repository_id=repository.pk)
         pull_requests_store(repository_id=repository.pk, pulls=parse_gh_json(json.dumps(pulls)))
     delivery_metrics_refresh(organisation_id=organisation.pk)
+    periods_mark(organisation_id=organisation.pk)
+    periods_fill_pending()
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -42,6 +42,12 @@ class Team(models.Model):
     )
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
+    ai_adopted_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the team adopted AI tools: delivery before it is the baseline of "
+        "measured speed. Blank: the team's first four weeks with delivery figures.",
+    )
 
     class Meta:
         ordering = ("name",)

@@ -56,26 +56,36 @@ def pulse_run_close_task(run_id: int) -> None:
 
 @shared_task(name="surveys.tasks.aggregates_refresh", **RETRY)
 def aggregates_refresh_task(run_id: int) -> None:
+    from analytics.periods import periods_fill_pending
     from analytics.services import run_aggregates_refresh
 
     run_aggregates_refresh(run_id=run_id)
+    periods_fill_pending()
 
 
 @shared_task(name="surveys.tasks.aggregates_refresh_stale")
 def aggregates_refresh_stale() -> int:
-    """Every minute (beat): refresh runs that received responses since their last refresh.
+    """Every minute (beat): refresh runs that received responses since their last refresh,
+    then fill pending team-periods (including any a crashed fill left behind).
 
     Submissions only flag their run as stale inside their own transaction, so a broker
     outage never slows or fails a submission; this sweep picks the work up afterwards.
     """
+    from analytics.periods import periods_fill_pending
     from analytics.services import stale_runs_refresh
 
-    return stale_runs_refresh()
+    refreshed = stale_runs_refresh()
+    periods_fill_pending()
+    return refreshed
 
 
 @shared_task(name="surveys.tasks.aggregates_refresh_all")
 def aggregates_refresh_all() -> int:
-    """Nightly: recompute every run's aggregates from scratch."""
+    """Nightly: recompute every run's aggregates and every team-period from scratch."""
+    from analytics.periods import periods_fill_pending, periods_mark
     from analytics.services import all_runs_refresh
 
-    return all_runs_refresh()
+    refreshed = all_runs_refresh()
+    periods_mark()
+    periods_fill_pending()
+    return refreshed

@@ -1,0 +1,161 @@
+"""Team-periods: survey figures joined with the same weeks' Git metrics, filled through
+re-runnable fill-state records."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from analytics import periods
+from analytics.models import PeriodFill, TeamPeriod, TeamWeekDelivery
+from surveys.models import PulseRun, Team
+from tests.conftest import close_and_refresh, make_open_run, submit_all
+
+pytestmark = pytest.mark.django_db
+
+PERCEIVED = [-10, 0, 20, 30, 50]  # what valid_answers gives respondents 0..4: mean 18
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _week(team: Team, start: date, throughput: float | None, **metrics: Any) -> None:
+    TeamWeekDelivery.objects.create(
+        team=team,
+        week_start=start,
+        k=5,
+        suppressed=throughput is None,
+        active_contributors=None if throughput is None else 6,
+        metrics={} if throughput is None else {"throughput": throughput, **metrics},
+    )
+
+
+def _closed_run(respondents: int, period_throughput: float | None = 8.1) -> PulseRun:
+    """A run answered by `respondents` of 6, a steady baseline of 10 a week in the four
+    weeks before it and `period_throughput` in its own week."""
+    open_run = make_open_run(size=6)
+    run = open_run.run
+    week = _monday(run.period_start)
+    for back in range(5, 1, -1):
+        _week(open_run.team, week - timedelta(weeks=back), 10.0, cycle_median_h=20.0)
+    _week(open_run.team, week, period_throughput, cycle_median_h=30.0)
+    submit_all(open_run, respondents)
+    close_and_refresh(run.pk)
+    return run
+
+
+def test_a_closed_run_becomes_a_team_period_with_its_perception_gap() -> None:
+    run = _closed_run(5)
+    assert PeriodFill.objects.get(run=run).state == PeriodFill.State.PENDING
+    assert periods.periods_fill_pending() == 1
+    period = TeamPeriod.objects.get(run=run)
+    assert period.respondents == 5
+    assert period.perceived == pytest.approx(18.0)
+    assert period.measured == pytest.approx(-19.0)
+    assert period.gap == pytest.approx(37.0)
+    # The baseline does not vary, so the interval is the survey's alone: sd/√5 · 1.96.
+    sd = 23.874672772626646  # of −10, 0, 20, 30, 50
+    assert period.gap_high - period.gap == pytest.approx(1.959964 * sd / 5**0.5, abs=1e-3)
+    assert period.delivery["throughput"] == pytest.approx(8.1)
+    assert period.delivery["cycle_median_h"] == pytest.approx(30.0)
+    assert period.delivery_weeks == 1
+    assert PeriodFill.objects.get(run=run).state == PeriodFill.State.DONE
+
+
+def test_the_trust_gap_is_weekly_users_minus_trusting_respondents() -> None:
+    run = _closed_run(5)
+    periods.periods_fill_pending()
+    period = TeamPeriod.objects.get(run=run)
+    summary = run.summary
+    assert summary.trust_gap_n == 5
+    # Everyone answered both items, so the paired gap equals the difference of shares.
+    assert summary.trust_gap == pytest.approx(summary.ai_weekly_share - summary.ai_trust_share)
+    assert period.trust_gap == summary.trust_gap
+    assert period.trust_gap_low <= period.trust_gap <= period.trust_gap_high
+
+
+def test_a_run_under_k_gives_delivery_but_no_survey_figure() -> None:
+    run = _closed_run(4)
+    periods.periods_fill_pending()
+    period = TeamPeriod.objects.get(run=run)
+    assert period.respondents is None
+    assert period.perceived is None
+    assert period.gap is None
+    assert period.trust_gap is None
+    assert period.safety is None
+    assert period.measured == pytest.approx(-19.0)
+
+
+def test_a_suppressed_week_gives_no_delivery_and_no_gap() -> None:
+    run = _closed_run(5, period_throughput=None)
+    periods.periods_fill_pending()
+    period = TeamPeriod.objects.get(run=run)
+    assert (period.delivery_weeks, period.delivery) == (0, {})
+    assert period.measured is None
+    assert period.gap is None
+    assert period.perceived == pytest.approx(18.0)
+
+
+def test_the_adoption_date_sets_the_baseline() -> None:
+    run = _closed_run(5)
+    week = _monday(run.period_start)
+    TeamWeekDelivery.objects.filter(
+        team=run.team, week_start__in=[week - timedelta(weeks=3), week - timedelta(weeks=2)]
+    ).update(metrics={"throughput": 9.0})
+    Team.objects.filter(pk=run.team_id).update(ai_adopted_on=week - timedelta(weeks=2))
+    period = periods.period_fill(run_id=run.pk)
+    assert period is not None
+    # Weeks ending before adoption: −5, −4, −3 at 10, 10, 9 (the default, the first
+    # four weeks, would take in week −2 as well).
+    assert period.measured == pytest.approx((8.1 / (29 / 3) - 1) * 100)
+
+
+def test_filling_again_recomputes_the_same_single_row() -> None:
+    run = _closed_run(5)
+    periods.periods_fill_pending()
+    first = TeamPeriod.objects.get(run=run)
+    periods.periods_mark(run_ids=[run.pk])
+    assert periods.periods_fill_pending() == 1
+    again = TeamPeriod.objects.get(run=run)
+    assert (again.gap, again.delivery) == (first.gap, first.delivery)
+
+
+def test_a_failed_fill_is_retried_then_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    run = _closed_run(5)
+
+    def crash(**_: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(periods, "period_fill", crash)
+    for attempt in range(1, periods.MAX_ATTEMPTS + 1):
+        assert periods.periods_fill_pending() == 0
+        fill = PeriodFill.objects.get(run=run)
+        assert fill.attempts == attempt
+        assert "disk full" in fill.error
+    assert fill.state == PeriodFill.State.FAILED
+    assert not TeamPeriod.objects.filter(run=run).exists()
+    monkeypatch.undo()
+    periods.periods_mark(run_ids=[run.pk])  # an admin or the nightly sweep marks it again
+    assert periods.periods_fill_pending() == 1
+
+
+def test_a_fill_that_died_midway_is_taken_up_again_after_the_grace_time() -> None:
+    run = _closed_run(5)
+    PeriodFill.objects.filter(run=run).update(state=PeriodFill.State.FILLING)
+    assert periods.periods_fill_pending() == 0  # maybe still running elsewhere
+    PeriodFill.objects.filter(run=run).update(
+        changed_at=timezone.now() - periods.STALE_FILLING - timedelta(seconds=1)
+    )
+    assert periods.periods_fill_pending() == 1
+    assert TeamPeriod.objects.filter(run=run).count() == 1
+
+
+def test_an_import_marks_every_closed_period_of_the_organisation() -> None:
+    run = _closed_run(5)
+    periods.periods_fill_pending()
+    assert periods.periods_mark(organisation_id=run.team.organisation_id) == 1
+    assert PeriodFill.objects.get(run=run).state == PeriodFill.State.PENDING
