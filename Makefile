@@ -25,7 +25,7 @@ BENCH_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run venv test lint bench clean
+.PHONY: help install run venv test lint bench vendor clean
 
 help:
 	@echo "make install  venv + migrate + seed_demo + collectstatic"
@@ -80,6 +80,10 @@ lint: venv
 bench: venv
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Re-fetch the vendored Chart.js from the npm registry (needs npm; the file is committed).
+vendor:
+	bash scripts/vendor-chartjs.sh
 
 clean:
 	rm -rf data $(VENV)

@@ -132,6 +132,55 @@ class TeamPeriod(models.Model):
         return f"{self.team} {self.period_start}–{self.period_end}"
 
 
+class SafetyAlert(models.Model):
+    """A fall of a team's psychological-safety index under the rule of
+    `analytics.gaps.safety_drop`; its managers are emailed once (`notified`)."""
+
+    run = models.OneToOneField(PulseRun, on_delete=models.CASCADE, related_name="safety_alert")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="safety_alerts")
+    period_start = models.DateField()
+    index = models.FloatField(help_text="this period's index, 0–100")
+    trailing_mean = models.FloatField(help_text="mean of the three periods before")
+    notified = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-period_start",)
+
+    def __str__(self) -> str:
+        return f"Safety fell in {self.team} ({self.period_start})"
+
+    @property
+    def points(self) -> float:
+        return self.trailing_mean - self.index
+
+
+class CorrelationResult(models.Model):
+    """One coefficient between a survey figure and a delivery metric over team-periods:
+    organisation-wide (scope_team null) or over one team's subtree. Only stored with at
+    least `analytics.gaps.MIN_CORRELATION_PERIODS` team-periods."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    scope_team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    x = models.CharField(max_length=40)
+    y = models.CharField(max_length=40)
+    method = models.CharField(max_length=10)
+    variant = models.CharField(max_length=12)
+    n = models.PositiveIntegerField()
+    teams = models.PositiveIntegerField()
+    r = models.FloatField()
+    low = models.FloatField()
+    high = models.FloatField()
+    p = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ("x", "y", "variant", "method")
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.x}~{self.y} ({self.variant}) = {self.r:.2f}"
+
+
 class PeriodFill(models.Model):
     """The fill state of one team-period, so the refresh job is safe to re-run after a
     crash: marked pending by a closing run, an import or the nightly sweep; a fill claims

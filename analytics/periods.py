@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from analytics import gaps
+from analytics import gaps, reports
 from analytics.models import (
     ConstructAggregate,
     PeriodFill,
@@ -157,8 +157,9 @@ def period_fill(*, run_id: int) -> TeamPeriod | None:
         .order_by("week_start")
         .values_list("week_start", "metrics")
     ]
+    # The weeks overlapping [period_start, period_end): period_end is exclusive.
     period = [
-        m for start, m in weeks if start <= run.period_end and start + WEEK >= run.period_start
+        m for start, m in weeks if start < run.period_end and start + WEEK >= run.period_start
     ]
     fields = period_figures(
         perceived=constructs.get(Construct.PERCEIVED_SPEED),
@@ -210,7 +211,9 @@ def periods_fill_pending() -> int:
         state=PeriodFill.State.FILLING, changed_at__lt=stale
     )
     filled = 0
-    for fill_id, run_id in PeriodFill.objects.filter(claimable).values_list("pk", "run_id"):
+    teams: set[int] = set()
+    pending = PeriodFill.objects.filter(claimable).values_list("pk", "run_id", "run__team_id")
+    for fill_id, run_id, team_id in pending:
         claimed = PeriodFill.objects.filter(claimable, pk=fill_id).update(
             state=PeriodFill.State.FILLING, attempts=F("attempts") + 1, changed_at=timezone.now()
         )
@@ -235,4 +238,7 @@ def periods_fill_pending() -> int:
             state=PeriodFill.State.DONE, error="", changed_at=timezone.now()
         )
         filled += 1
+        teams.add(team_id)
+    if teams:
+        reports.reports_refresh(team_ids=teams)
     return filled

@@ -16,6 +16,7 @@ from analytics.git.pull_import import github_pulls_sync
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
 from analytics.periods import periods_fill_pending, periods_mark
+from analytics.reports import safety_alert_notify
 
 logger = logging.getLogger(__name__)
 
@@ -65,3 +66,13 @@ def repositories_sync() -> int:
     for repository_id in ids:
         transaction.on_commit(partial(repository_import_task.delay, repository_id))
     return len(ids)
+
+
+@shared_task(
+    name="analytics.tasks.safety_alert_notify",
+    autoretry_for=(Exception,),
+    max_retries=3,
+    retry_backoff=True,
+)
+def safety_alert_notify_task(alert_id: int) -> int:
+    return safety_alert_notify(alert_id=alert_id)

@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("surveys.api.urls")),
+    path("", include("analytics.urls")),
     path("", include("surveys.urls")),
 ]

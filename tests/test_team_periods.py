@@ -43,6 +43,7 @@ def _closed_run(respondents: int, period_throughput: float | None = 8.1) -> Puls
     for back in range(5, 1, -1):
         _week(open_run.team, week - timedelta(weeks=back), 10.0, cycle_median_h=20.0)
     _week(open_run.team, week, period_throughput, cycle_median_h=30.0)
+    _week(open_run.team, week + timedelta(weeks=1), 99.0)  # after the period: not counted
     submit_all(open_run, respondents)
     close_and_refresh(run.pk)
     return run

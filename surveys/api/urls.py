@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from analytics import api as insights
 from surveys.api import views
 
 urlpatterns = [
@@ -16,6 +17,14 @@ urlpatterns = [
         name="api-team-questions",
     ),
     path("teams/<slug:slug>/delivery/", views.TeamDeliveryApi.as_view(), name="api-team-delivery"),
+    path("teams/<slug:slug>/periods/", insights.TeamPeriodsApi.as_view(), name="api-team-periods"),
+    path(
+        "teams/<slug:slug>/correlations/",
+        insights.TeamCorrelationsApi.as_view(),
+        name="api-team-correlations",
+    ),
+    path("insights/heatmap/", insights.HeatmapApi.as_view(), name="api-heatmap"),
+    path("alerts/", insights.AlertListApi.as_view(), name="api-alerts"),
     path("runs/", views.RunListApi.as_view(), name="api-runs"),
     path("runs/<id:run_id>/results/", views.RunResultsApi.as_view(), name="api-run-results"),
     path("invitations/<str:token>/", views.InvitationApi.as_view(), name="api-invitation"),

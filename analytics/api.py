@@ -1,0 +1,153 @@
+"""The insight reports as JSON: team-periods (perception gap, trust gap, safety, delivery),
+correlations, the organisation heatmap and safety alerts. Summary tables only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from analytics import insights
+from surveys import selectors
+
+
+def _nullable_float(help_text: str = "") -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class TeamPeriodOutput(serializers.Serializer):
+    """One team-period (EXPORT_FIELDS, the same columns as the CSV download)."""
+
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    respondents = serializers.IntegerField(allow_null=True, help_text="null: fewer than k")
+    perceived = _nullable_float("mean felt speed change with AI, %")
+    perceived_low = _nullable_float()
+    perceived_high = _nullable_float()
+    measured = _nullable_float("throughput change against the baseline, %")
+    measured_low = _nullable_float()
+    measured_high = _nullable_float()
+    gap = _nullable_float("perception gap = perceived − measured, points (analytic 95 % CI)")
+    gap_low = _nullable_float()
+    gap_high = _nullable_float()
+    ai_weekly_share = _nullable_float("% using AI at least weekly")
+    ai_trust_share = _nullable_float("% trusting AI output a lot or more")
+    trust_gap = _nullable_float("weekly users − trusting, points (paired t 95 % CI)")
+    trust_gap_low = _nullable_float()
+    trust_gap_high = _nullable_float()
+    safety = _nullable_float("psychological-safety index 0–100")
+    safety_low = _nullable_float()
+    safety_high = _nullable_float()
+    safety_n = serializers.IntegerField(allow_null=True)
+    delivery_weeks = serializers.IntegerField(help_text="weeks with ≥ k active contributors")
+    throughput = _nullable_float("merged PRs (or commits) per active contributor-week")
+    commits = _nullable_float("non-merge commits per week")
+    merged_prs = _nullable_float("per week")
+    cycle_median_h = _nullable_float()
+    pickup_median_h = _nullable_float()
+    review_median_h = _nullable_float()
+    pr_size_median = _nullable_float()
+    deployment_days = _nullable_float()
+    lead_time_median_h = _nullable_float()
+    change_failure_rate = _nullable_float()
+    time_to_restore_median_h = _nullable_float()
+    ai_commit_share = _nullable_float()
+    ai_pr_share = _nullable_float()
+    ai_merged_prs = _nullable_float("AI-assisted PRs")
+    ai_cycle_median_h = _nullable_float("AI-assisted PRs")
+    ai_review_median_h = _nullable_float("AI-assisted PRs")
+    ai_pr_size_median = _nullable_float("AI-assisted PRs")
+    other_merged_prs = _nullable_float("other PRs")
+    other_cycle_median_h = _nullable_float("other PRs")
+    other_review_median_h = _nullable_float("other PRs")
+    other_pr_size_median = _nullable_float("other PRs")
+
+
+class CorrelationOutput(serializers.Serializer):
+    x = serializers.CharField(help_text="survey figure")
+    y = serializers.CharField(help_text="delivery metric")
+    method = serializers.ChoiceField(choices=["spearman", "pearson"])
+    variant = serializers.ChoiceField(choices=["pooled", "within-team"])
+    n = serializers.IntegerField(help_text="team-periods")
+    teams = serializers.IntegerField()
+    r = serializers.FloatField()
+    low = serializers.FloatField(help_text="95 % CI (Fisher z)")
+    high = serializers.FloatField()
+    p = serializers.FloatField(allow_null=True)
+
+
+class HeatmapCellOutput(serializers.Serializer):
+    construct = serializers.CharField()
+    state = serializers.ChoiceField(choices=["shown", "suppressed", "not-asked", "no-pulse"])
+    mean = serializers.FloatField(allow_null=True)
+    low = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField(allow_null=True)
+    period_start = serializers.DateField(allow_null=True)
+
+
+class HeatmapRowOutput(serializers.Serializer):
+    team = serializers.CharField(source="team.slug")
+    name = serializers.CharField(source="team.name")
+    cells = HeatmapCellOutput(many=True)
+    perception_gap = serializers.SerializerMethodField()
+    trust_gap = serializers.SerializerMethodField()
+
+    def get_perception_gap(self, row: insights.HeatmapRow) -> float | None:
+        return row.latest.gap if row.latest else None
+
+    def get_trust_gap(self, row: insights.HeatmapRow) -> float | None:
+        return row.latest.trust_gap if row.latest else None
+
+
+class AlertOutput(serializers.Serializer):
+    team = serializers.CharField(source="team.slug")
+    period_start = serializers.DateField()
+    index = serializers.FloatField()
+    trailing_mean = serializers.FloatField()
+    points = serializers.FloatField()
+
+
+class TeamPeriodsApi(APIView):
+    @extend_schema(
+        responses=TeamPeriodOutput(many=True),
+        summary="A team's periods: perception and trust gaps, safety, delivery (nothing under k)",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        team = selectors.team_get_visible(user=request.user, slug=slug)
+        rows: list[dict[str, Any]] = [
+            insights.period_row(p) for p in insights.team_periods(team=team)
+        ]
+        return Response(TeamPeriodOutput(rows, many=True).data)
+
+
+class TeamCorrelationsApi(APIView):
+    @extend_schema(
+        responses=CorrelationOutput(many=True),
+        summary="Correlations over a team's subtree (none under 8 team-periods; correlation only)",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        team = selectors.team_get_visible(user=request.user, slug=slug)
+        found = insights.correlations(team=team, organisation_id=team.organisation_id)
+        return Response(CorrelationOutput(found, many=True).data)
+
+
+class HeatmapApi(APIView):
+    @extend_schema(
+        responses=HeatmapRowOutput(many=True),
+        summary="Teams × constructs, latest figures; suppressed cells say so",
+    )
+    def get(self, request: Request) -> Response:
+        teams = list(selectors.teams_visible_to(user=request.user).order_by("name"))
+        return Response(HeatmapRowOutput(insights.heatmap(teams=teams), many=True).data)
+
+
+class AlertListApi(APIView):
+    @extend_schema(responses=AlertOutput(many=True), summary="Safety drop alerts of your teams")
+    def get(self, request: Request) -> Response:
+        teams = list(selectors.teams_visible_to(user=request.user))
+        return Response(AlertOutput(insights.alerts(teams=teams), many=True).data)

@@ -1,0 +1,211 @@
+"""Reads for the insight pages, the API and the exports: summary tables only (TeamPeriod,
+ConstructAggregate, RunSummary, CorrelationResult, SafetyAlert), no aggregation of answers
+or commits in a request. Every row here is already free of anything under k."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from analytics import gaps
+from analytics.models import (
+    ConstructAggregate,
+    CorrelationResult,
+    RunSummary,
+    SafetyAlert,
+    TeamPeriod,
+)
+from analytics.periods import DELIVERY_KEYS, SPLIT_KEYS
+from analytics.reports import DELIVERY_FIGURES, SURVEY_FIGURES
+from surveys.models import Construct, RunStatus, Team
+
+# How many closed runs back the heatmap looks for a construct (the rotation covers the
+# whole bank within four runs).
+HEATMAP_RUNS = 4
+HEATMAP_CONSTRUCTS = [
+    Construct.PSYCHOLOGICAL_SAFETY,
+    Construct.PERCEIVED_SPEED,
+    Construct.AI_USAGE,
+    Construct.AI_TRUST,
+    Construct.SATISFACTION,
+    Construct.REVIEW_BURDEN,
+    Construct.FEEDBACK_LOOPS,
+    Construct.COGNITIVE_LOAD,
+    Construct.FLOW,
+]
+
+# The columns of a team-period in the CSV and JSON exports, in order; a stable schema.
+PERIOD_FIELDS = [
+    "period_start",
+    "period_end",
+    "respondents",
+    "perceived",
+    "perceived_low",
+    "perceived_high",
+    "measured",
+    "measured_low",
+    "measured_high",
+    "gap",
+    "gap_low",
+    "gap_high",
+    "ai_weekly_share",
+    "ai_trust_share",
+    "trust_gap",
+    "trust_gap_low",
+    "trust_gap_high",
+    "safety",
+    "safety_low",
+    "safety_high",
+    "safety_n",
+    "delivery_weeks",
+]
+DELIVERY_FIELDS = list(DELIVERY_KEYS)
+SPLIT_FIELDS = list(SPLIT_KEYS)
+EXPORT_FIELDS = [
+    *PERIOD_FIELDS,
+    *DELIVERY_FIELDS,
+    *(f"{side}_{name}" for side in ("ai", "other") for name in SPLIT_FIELDS),
+]
+
+
+def team_periods(*, team: Team) -> list[TeamPeriod]:
+    return list(TeamPeriod.objects.filter(team=team).order_by("period_start"))
+
+
+def period_row(period: TeamPeriod) -> dict[str, Any]:
+    """A team-period flattened to EXPORT_FIELDS (None where under k or not measured)."""
+    row: dict[str, Any] = {name: getattr(period, name) for name in PERIOD_FIELDS}
+    row["period_start"] = period.period_start.isoformat()
+    row["period_end"] = period.period_end.isoformat()
+    for name in DELIVERY_FIELDS:
+        row[name] = period.delivery.get(name)
+    split = period.delivery.get("ai_split", {})
+    for side in ("ai", "other"):
+        for name in SPLIT_FIELDS:
+            row[f"{side}_{name}"] = split.get(side, {}).get(name)
+    return row
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One heatmap cell: a value with its n, or why there is none."""
+
+    construct: str
+    label: str
+    unit: str = ""
+    mean: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int | None = None
+    state: str = "shown"  # shown | suppressed | not-asked | no-pulse
+    period_start: Any = None
+
+    @property
+    def shade(self) -> int:
+        """0–4 for the cell's colour: the value's position on its scale."""
+        if self.mean is None:
+            return 0
+        if self.unit == "percent":
+            return max(0, min(4, int((self.mean + 50) / 150 * 5)))
+        return max(0, min(4, int(self.mean / 20.01)))
+
+
+@dataclass
+class HeatmapRow:
+    team: Team
+    cells: list[Cell] = field(default_factory=list)
+    latest: TeamPeriod | None = None
+
+
+def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
+    """Teams × constructs: each construct's figure from the team's latest closed run that
+    asked it (within HEATMAP_RUNS), and the latest perception and trust gaps."""
+    team_ids = [t.pk for t in teams]
+    summaries: dict[int, list[RunSummary]] = {}
+    for summary in (
+        RunSummary.objects.filter(team_id__in=team_ids, run__status=RunStatus.CLOSED)
+        .select_related("run")
+        .order_by("-run__period_start")
+    ):
+        if len(summaries.setdefault(summary.team_id, [])) < HEATMAP_RUNS:
+            summaries[summary.team_id].append(summary)
+    run_ids = [s.run_id for group in summaries.values() for s in group]
+    aggregates: dict[tuple[int, str], ConstructAggregate] = {}
+    for aggregate in ConstructAggregate.objects.filter(run_id__in=run_ids):
+        aggregates[(aggregate.run_id, aggregate.construct)] = aggregate
+    latest_periods = {}
+    for period in TeamPeriod.objects.filter(team_id__in=team_ids).order_by("period_start"):
+        latest_periods[period.team_id] = period
+    rows = []
+    labels = dict(Construct.choices)
+    for team in teams:
+        row = HeatmapRow(team=team, latest=latest_periods.get(team.pk))
+        recent = summaries.get(team.pk, [])
+        for construct in HEATMAP_CONSTRUCTS:
+            row.cells.append(_cell(construct, labels[construct], recent, aggregates))
+        rows.append(row)
+    return rows
+
+
+def _cell(
+    construct: str,
+    label: str,
+    recent: list[RunSummary],
+    aggregates: dict[tuple[int, str], ConstructAggregate],
+) -> Cell:
+    if not recent:
+        return Cell(construct, label, state="no-pulse")
+    if recent[0].suppressed:
+        return Cell(construct, label, state="suppressed", period_start=recent[0].run.period_start)
+    for summary in recent:
+        if summary.suppressed:
+            continue
+        found = aggregates.get((summary.run_id, construct))
+        if found is not None:
+            return Cell(
+                construct,
+                label,
+                unit=found.unit,
+                mean=found.mean,
+                low=found.ci_low,
+                high=found.ci_high,
+                n=found.n,
+                period_start=summary.run.period_start,
+            )
+    return Cell(construct, label, state="not-asked")
+
+
+def correlations(*, team: Team | None, organisation_id: int) -> list[CorrelationResult]:
+    return list(CorrelationResult.objects.filter(organisation_id=organisation_id, scope_team=team))
+
+
+def correlation_table(rows: Sequence[CorrelationResult]) -> list[dict[str, Any]]:
+    """Per (x, y) pair: the pooled and within-team Spearman and Pearson side by side."""
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        pair = pairs.setdefault(
+            (row.x, row.y),
+            {
+                "x": row.x,
+                "y": row.y,
+                "x_label": SURVEY_FIGURES[row.x],
+                "y_label": DELIVERY_FIGURES[row.y],
+            },
+        )
+        pair[f"{row.variant.replace('-', '_')}_{row.method}"] = row
+    return list(pairs.values())
+
+
+def alerts(*, teams: Sequence[Team]) -> list[SafetyAlert]:
+    return list(SafetyAlert.objects.filter(team__in=teams).select_related("team"))
+
+
+REFERENCES = {
+    "metr_perceived": gaps.METR_PERCEIVED,
+    "metr_measured": gaps.METR_MEASURED,
+    "metr_citation": gaps.METR_CITATION,
+    "so_use": gaps.SO_USE,
+    "so_trust": gaps.SO_TRUST,
+    "so_citation": gaps.SO_CITATION,
+}

@@ -1,0 +1,169 @@
+"""Reports kept up to date from team-periods after every fill: safety drop alerts (emailed
+once to the team's managers) and the stored correlations that pages and the API read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import partial
+
+import pandas as pd
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics import gaps
+from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
+from surveys.models import Membership, Role, Team
+from surveys.selectors import team_subtree_ids
+
+logger = logging.getLogger(__name__)
+
+# Survey figures (x) and delivery metrics (y) that correlations pair up, with labels.
+SURVEY_FIGURES = {
+    "perceived": "Perceived speed change (%)",
+    "safety": "Psychological safety (0–100)",
+    "ai_trust_share": "Trusting AI output (%)",
+}
+DELIVERY_FIGURES = {
+    "review_median_h": "Review time (hours, median)",
+    "pr_size_median": "PR size (lines, median)",
+    "change_failure_rate": "Change failure rate",
+    "cycle_median_h": "PR cycle time (hours, median)",
+    "throughput": "Throughput (per person-week)",
+}
+PERIOD_COLUMNS = ["team_id", "period_start", *SURVEY_FIGURES]
+
+
+def team_periods_frame(team_ids: Iterable[int]) -> pd.DataFrame:
+    """Team-period rows with the survey figures and the delivery metrics as columns."""
+    rows = TeamPeriod.objects.filter(team_id__in=list(team_ids)).values(*PERIOD_COLUMNS, "delivery")
+    records = [
+        {column: row[column] for column in PERIOD_COLUMNS}
+        | {metric: row["delivery"].get(metric) for metric in DELIVERY_FIGURES}
+        for row in rows
+    ]
+    frame = pd.DataFrame.from_records(records, columns=[*PERIOD_COLUMNS, *DELIVERY_FIGURES])
+    return frame.rename(columns={"team_id": "team"}).astype(
+        dict.fromkeys([*SURVEY_FIGURES, *DELIVERY_FIGURES], "float64")
+    )
+
+
+def correlations_refresh(*, organisation_id: int) -> int:
+    """Recompute the organisation's coefficients, organisation-wide and per team subtree;
+    returns how many were stored."""
+    team_ids = list(
+        Team.objects.filter(organisation_id=organisation_id).values_list("pk", flat=True)
+    )
+    frame = team_periods_frame(team_ids)
+    scopes: list[tuple[int | None, set[int]]] = [(None, set(team_ids))]
+    scopes += [(team_id, team_subtree_ids(roots=[team_id])) for team_id in team_ids]
+    found = []
+    for scope, ids in scopes:
+        rows = frame[frame["team"].isin(ids)]
+        for x in SURVEY_FIGURES:
+            for y in DELIVERY_FIGURES:
+                found += [
+                    CorrelationResult(
+                        organisation_id=organisation_id,
+                        scope_team_id=scope,
+                        x=x,
+                        y=y,
+                        method=c.method,
+                        variant=c.variant,
+                        n=c.n,
+                        teams=c.teams,
+                        r=c.r,
+                        low=c.low,
+                        high=c.high,
+                        p=c.p,
+                    )
+                    for c in gaps.correlations(rows, x, y)
+                ]
+    with transaction.atomic():
+        CorrelationResult.objects.filter(organisation_id=organisation_id).delete()
+        CorrelationResult.objects.bulk_create(found)
+    return len(found)
+
+
+def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
+    """Raise an alert for every period of the team that the drop rule flags and that has
+    none yet; each new alert's email is enqueued once the transaction commits."""
+    periods = list(
+        TeamPeriod.objects.filter(team_id=team_id)
+        .order_by("period_start")
+        .values("run_id", "period_start", "k", "safety", "safety_n")
+    )
+    history = [gaps.SafetyPoint(p["safety"], p["safety_n"]) for p in periods]
+    created = []
+    for position, period in enumerate(periods):
+        drop = gaps.safety_drop(history[: position + 1], period["k"])
+        if drop is None:
+            continue
+        alert, new = SafetyAlert.objects.get_or_create(
+            run_id=period["run_id"],
+            defaults={
+                "team_id": team_id,
+                "period_start": period["period_start"],
+                "index": drop.latest,
+                "trailing_mean": drop.trailing_mean,
+            },
+        )
+        if new:
+            created.append(alert)
+            from analytics.tasks import safety_alert_notify_task
+
+            transaction.on_commit(partial(safety_alert_notify_task.delay, alert.pk))
+    return created
+
+
+def _managers(team: Team) -> list[str]:
+    today = timezone.localdate()
+    memberships = Membership.objects.filter(team=team, role=Role.MANAGER, start__lte=today)
+    memberships = memberships.exclude(end__lt=today).select_related("user")
+    return sorted({m.user.email for m in memberships if m.user.email})
+
+
+def safety_alert_notify(*, alert_id: int) -> int:
+    """Email the team's managers about the alert, once: the claim is committed before the
+    email goes out and released if sending fails (the task's retry sends it). Returns how
+    many addresses were written to."""
+    if not SafetyAlert.objects.filter(pk=alert_id, notified=False).update(notified=True):
+        return 0
+    alert = SafetyAlert.objects.select_related("team").get(pk=alert_id)
+    recipients = _managers(alert.team)
+    if not recipients:
+        return 0
+    context = {
+        "alert": alert,
+        "team": alert.team,
+        "link": settings.CANDOR_BASE_URL + reverse("team-insights", args=[alert.team.slug]),
+        "rule_points": gaps.DROP_POINTS,
+        "rule_window": gaps.DROP_WINDOW,
+    }
+    message = EmailMultiAlternatives(
+        subject=render_to_string("emails/safety_alert_subject.txt", context).strip(),
+        body=render_to_string("emails/safety_alert.txt", context),
+        to=recipients,
+    )
+    message.attach_alternative(render_to_string("emails/safety_alert.html", context), "text/html")
+    try:
+        message.send()
+    except Exception:
+        SafetyAlert.objects.filter(pk=alert_id).update(notified=False)
+        raise
+    return len(recipients)
+
+
+def reports_refresh(*, team_ids: Iterable[int]) -> None:
+    """After periods were filled: alerts for those teams, correlations for their
+    organisations."""
+    ids = set(team_ids)
+    for team_id in ids:
+        safety_alerts_check(team_id=team_id)
+    organisations = Team.objects.filter(pk__in=ids).values_list("organisation_id", flat=True)
+    for organisation_id in set(organisations):
+        correlations_refresh(organisation_id=organisation_id)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from analytics import views
+
+urlpatterns = [
+    path("insights/", views.heatmap, name="insights"),
+    path("insights.csv", views.heatmap_csv, name="insights-csv"),
+    path("alerts/", views.alerts, name="alerts"),
+    path("teams/<slug:slug>/insights/", views.team_insights, name="team-insights"),
+    path("teams/<slug:slug>/insights.csv", views.team_insights_csv, name="team-insights-csv"),
+    path("teams/<slug:slug>/report/", views.team_report, name="team-report"),
+]

@@ -1,0 +1,183 @@
+"""Insight pages: the organisation heatmap, a team's perception gap, trust gap, safety trend,
+delivery and correlations, the alert list, a printable report, and their CSV downloads.
+Each reads summary tables through analytics.insights; visibility through surveys.selectors."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from analytics import insights
+from analytics.reports import DELIVERY_FIGURES, SURVEY_FIGURES
+from surveys import selectors
+from surveys.models import Team
+
+
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow("" if value is None else value for value in row)
+    return response
+
+
+def _visible_teams(request: HttpRequest) -> list[Team]:
+    return list(selectors.teams_visible_to(user=request.user).order_by("name"))
+
+
+@login_required
+def heatmap(request: HttpRequest) -> HttpResponse:
+    rows = insights.heatmap(teams=_visible_teams(request))
+    return render(
+        request,
+        "analytics/heatmap.html",
+        {"rows": rows, "constructs": rows[0].cells if rows else [], "k": 5},
+    )
+
+
+HEATMAP_CSV_TAIL = ["perception_gap", "perception_gap_n", "trust_gap"]
+
+
+@login_required
+def heatmap_csv(request: HttpRequest) -> HttpResponse:
+    rows = insights.heatmap(teams=_visible_teams(request))
+    constructs = [c.value for c in insights.HEATMAP_CONSTRUCTS]
+    header = ["team", *(f"{c}{suffix}" for c in constructs for suffix in ("", "_n", "_state"))]
+
+    def line(row: insights.HeatmapRow) -> list[Any]:
+        values: list[Any] = [row.team.name]
+        for cell in row.cells:
+            values += [cell.mean, cell.n, cell.state]
+        latest = row.latest
+        values += [
+            latest.gap if latest else None,
+            latest.respondents if latest and latest.gap is not None else None,
+            latest.trust_gap if latest else None,
+        ]
+        return values
+
+    return csv_response("candor-heatmap.csv", header + HEATMAP_CSV_TAIL, map(line, rows))
+
+
+# The data-table alternative of each chart: (field, column heading).
+TABLES = {
+    "perception": [
+        ("period_start", "Period"),
+        ("respondents", "n"),
+        ("perceived", "Felt %"),
+        ("perceived_low", "CI low"),
+        ("perceived_high", "CI high"),
+        ("measured", "Measured %"),
+        ("measured_low", "CI low"),
+        ("measured_high", "CI high"),
+        ("gap", "Gap (points)"),
+        ("gap_low", "CI low"),
+        ("gap_high", "CI high"),
+    ],
+    "trust": [
+        ("period_start", "Period"),
+        ("respondents", "n"),
+        ("ai_weekly_share", "Use weekly %"),
+        ("ai_trust_share", "Trust %"),
+        ("trust_gap", "Gap (points)"),
+        ("trust_gap_low", "CI low"),
+        ("trust_gap_high", "CI high"),
+    ],
+    "safety": [
+        ("period_start", "Period"),
+        ("safety_n", "n"),
+        ("safety", "Index"),
+        ("safety_low", "CI low"),
+        ("safety_high", "CI high"),
+    ],
+    "split": [
+        ("period_start", "Period"),
+        ("ai_pr_size_median", "PR size, AI"),
+        ("other_pr_size_median", "PR size, other"),
+        ("ai_cycle_median_h", "Cycle h, AI"),
+        ("other_cycle_median_h", "Cycle h, other"),
+        ("ai_review_median_h", "Review h, AI"),
+        ("other_review_median_h", "Review h, other"),
+    ],
+}
+
+
+def _pair(request: HttpRequest) -> tuple[str, str]:
+    x = request.GET.get("x", "perceived")
+    y = request.GET.get("y", "review_median_h")
+    return (
+        x if x in SURVEY_FIGURES else "perceived",
+        y if y in DELIVERY_FIGURES else "review_median_h",
+    )
+
+
+def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
+    periods = insights.team_periods(team=team)
+    rows = [insights.period_row(p) for p in periods]
+    subtree = selectors.team_subtree_ids(roots=[team.pk])
+    x, y = _pair(request)
+    scatter = [
+        {"x": getattr(p, x) if x in SURVEY_FIGURES else None, "y": p.delivery.get(y)}
+        for p in insights.TeamPeriod.objects.filter(team_id__in=subtree)
+    ]
+    correlations = insights.correlations(team=team, organisation_id=team.organisation_id)
+    return {
+        "team": team,
+        "periods": periods,
+        "rows": rows,
+        "latest": periods[-1] if periods else None,
+        "has_survey": any(p.respondents for p in periods),
+        "has_delivery": any(p.delivery_weeks for p in periods),
+        "correlations": insights.correlation_table(correlations),
+        "scatter": [
+            point for point in scatter if point["x"] is not None and point["y"] is not None
+        ],
+        "scatter_x": (x, SURVEY_FIGURES[x]),
+        "scatter_y": (y, DELIVERY_FIGURES[y]),
+        "survey_figures": SURVEY_FIGURES,
+        "delivery_figures": DELIVERY_FIGURES,
+        "minimum_periods": insights.gaps.MIN_CORRELATION_PERIODS,
+        "alerts": insights.alerts(teams=[team]),
+        "references": insights.REFERENCES,
+        "tables": TABLES,
+        "k": periods[-1].k if periods else 5,
+    }
+
+
+@login_required
+def team_insights(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_get_visible(user=request.user, slug=slug)
+    return render(request, "analytics/team.html", _team_context(request, team))
+
+
+@login_required
+def team_report(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same figures laid out for the browser's print to PDF."""
+    team = selectors.team_get_visible(user=request.user, slug=slug)
+    return render(request, "analytics/report.html", _team_context(request, team))
+
+
+@login_required
+def team_insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    team = selectors.team_get_visible(user=request.user, slug=slug)
+    rows = [insights.period_row(p) for p in insights.team_periods(team=team)]
+    return csv_response(
+        f"candor-{team.slug}-periods.csv",
+        insights.EXPORT_FIELDS,
+        ([row[name] for name in insights.EXPORT_FIELDS] for row in rows),
+    )
+
+
+@login_required
+def alerts(request: HttpRequest) -> HttpResponse:
+    found = insights.alerts(teams=_visible_teams(request))
+    return render(request, "analytics/alerts.html", {"alerts": found})

@@ -1,0 +1,158 @@
+"""Insight reports end to end below the browser: API, CSV, heatmap, correlations, alerts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics import insights, periods, reports
+from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
+from surveys.models import Pulse, PulseRun, Role, RunStatus, Team
+from tests.conftest import close_and_refresh, make_open_run, submit_all
+from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _period(team: Team, run: PulseRun, start: date, **fields: Any) -> TeamPeriod:
+    return TeamPeriod.objects.create(
+        run=run,
+        team=team,
+        period_start=start,
+        period_end=start + timedelta(days=7),
+        k=5,
+        **fields,
+    )
+
+
+def _closed(respondents: int, team: Team | None = None) -> PulseRun:
+    open_run = make_open_run(size=max(respondents, 5), team=team)
+    submit_all(open_run, respondents)
+    close_and_refresh(open_run.run.pk)
+    periods.periods_fill_pending()
+    return open_run.run
+
+
+def test_the_periods_api_and_csv_carry_the_same_rows_and_nothing_under_k(
+    api_client, manager_of
+) -> None:
+    shown = _closed(5)
+    hidden = _closed(4, team=TeamFactory(organisation=shown.team.organisation))
+    manager = manager_of(shown.team)
+    MembershipFactory(user=manager, team=hidden.team, role=Role.MANAGER)
+    api_client.force_login(manager)
+    body = api_client.get(reverse("api-team-periods", args=[shown.team.slug])).json()
+    assert [row["respondents"] for row in body] == [5]
+    assert body[0]["perceived"] == pytest.approx(18.0)
+    under = api_client.get(reverse("api-team-periods", args=[hidden.team.slug])).json()
+    assert under[0]["respondents"] is None
+    assert all(under[0][name] is None for name in ("perceived", "gap", "trust_gap", "safety"))
+
+    response = api_client.get(reverse("team-insights-csv", args=[shown.team.slug]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == insights.EXPORT_FIELDS
+    assert float(rows[1][rows[0].index("perceived")]) == pytest.approx(18.0)
+    assert not {"user", "email", "author", "submitted_at"} & set(rows[0])
+
+
+def test_someone_outside_the_team_gets_404_everywhere(api_client) -> None:
+    run = _closed(5)
+    api_client.force_login(UserFactory())
+    slug = run.team.slug
+    for name in ("api-team-periods", "api-team-correlations", "team-insights", "team-report"):
+        assert api_client.get(reverse(name, args=[slug])).status_code == 404
+    assert api_client.get(reverse("team-insights-csv", args=[slug])).status_code == 404
+    assert api_client.get(reverse("api-heatmap")).json() == []
+
+
+def test_the_heatmap_marks_a_small_team_suppressed_without_a_number(api_client) -> None:
+    big = _closed(5)
+    small = _closed(3, team=TeamFactory(organisation=big.team.organisation))
+    admin = UserFactory()
+    MembershipFactory(user=admin, team=big.team, role=Role.MANAGER)
+    MembershipFactory(user=admin, team=small.team, role=Role.MANAGER)
+    api_client.force_login(admin)
+    rows = {row["team"]: row for row in api_client.get(reverse("api-heatmap")).json()}
+    assert {c["state"] for c in rows[small.team.slug]["cells"]} == {"suppressed"}
+    assert all(c["mean"] is None and c["n"] is None for c in rows[small.team.slug]["cells"])
+    shown = [c for c in rows[big.team.slug]["cells"] if c["state"] == "shown"]
+    assert shown
+    assert all(c["n"] >= 5 for c in shown)
+    page = api_client.get(reverse("insights")).content.decode()
+    assert page.count('data-state="suppressed"') == len(insights.HEATMAP_CONSTRUCTS)
+
+
+def _team_periods(team: Team, figures: list[dict[str, Any]], first: int = 0) -> list[TeamPeriod]:
+    """Closed runs with the given TeamPeriod figures, a week apart from 5 January 2026."""
+    pulse = Pulse.objects.filter(team=team).first() or PulseFactory(team=team)
+    now = timezone.now()
+    made = []
+    for index, fields in enumerate(figures, start=first):
+        start = date(2026, 1, 5) + timedelta(weeks=index)
+        run = PulseRun.objects.create(
+            pulse=pulse,
+            team=team,
+            sequence=index,
+            period_start=start,
+            period_end=start + timedelta(days=7),
+            opens_at=now,
+            remind_at=now,
+            closes_at=now,
+            status=RunStatus.CLOSED,
+        )
+        made.append(_period(team, run, start, **fields))
+    return made
+
+
+def test_correlations_appear_at_eight_team_periods_and_not_before(api_client, manager_of) -> None:
+    team = TeamFactory()
+    pairs = [(float(i), 10.0 + 2 * i + (i % 2)) for i in range(8)]
+    figures = [{"perceived": x, "delivery": {"review_median_h": y}} for x, y in pairs]
+    _team_periods(team, figures[:7])
+    assert reports.correlations_refresh(organisation_id=team.organisation_id) == 0
+    _team_periods(team, figures[7:], first=7)
+    assert reports.correlations_refresh(organisation_id=team.organisation_id) > 0
+    api_client.force_login(manager_of(team))
+    found = api_client.get(reverse("api-team-correlations", args=[team.slug])).json()
+    pooled = next(
+        c
+        for c in found
+        if (c["x"], c["y"], c["method"], c["variant"])
+        == ("perceived", "review_median_h", "spearman", "pooled")
+    )
+    assert pooled["n"] == 8
+    assert pooled["r"] == pytest.approx(1.0)  # y rises with x at every step
+    assert CorrelationResult.objects.filter(scope_team__isnull=True).exists()
+
+
+def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
+    manager_of, django_capture_on_commit_callbacks
+) -> None:
+    team = TeamFactory()
+    manager = manager_of(team)
+    _team_periods(team, [{"safety": index, "safety_n": 6} for index in (70.0, 72.0, 68.0, 55.0)])
+    with django_capture_on_commit_callbacks() as callbacks:
+        created = reports.safety_alerts_check(team_id=team.pk)
+    assert len(created) == 1
+    assert len(callbacks) == 1
+    alert = created[0]
+    assert (alert.index, alert.trailing_mean) == (55.0, 70.0)
+    assert reports.safety_alert_notify(alert_id=alert.pk) == 1
+    assert reports.safety_alert_notify(alert_id=alert.pk) == 0  # a redelivered task
+    assert [m.to for m in mail.outbox] == [[manager.email]]
+    assert "15 points" in mail.outbox[0].body
+    assert reports.safety_alerts_check(team_id=team.pk) == []  # checked again: no second alert
+    assert SafetyAlert.objects.count() == 1
+
+
+def test_the_json_and_csv_exports_share_one_documented_schema() -> None:
+    from analytics.api import TeamPeriodOutput
+
+    assert list(TeamPeriodOutput().fields) == insights.EXPORT_FIELDS
