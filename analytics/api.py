@@ -151,3 +151,32 @@ class AlertListApi(APIView):
     def get(self, request: Request) -> Response:
         teams = list(selectors.teams_visible_to(user=request.user))
         return Response(AlertOutput(insights.alerts(teams=teams), many=True).data)
+
+
+class RollupOutput(serializers.Serializer):
+    week_start = serializers.DateField()
+    shown = serializers.BooleanField(
+        help_text="false: hidden so no group under k can be worked out by subtraction"
+    )
+    teams = serializers.IntegerField()
+    respondents = serializers.IntegerField(allow_null=True)
+    perceived = serializers.FloatField(allow_null=True)
+    perceived_low = serializers.FloatField(allow_null=True)
+    perceived_high = serializers.FloatField(allow_null=True)
+    measured = serializers.FloatField(allow_null=True)
+    gap = serializers.FloatField(allow_null=True)
+    gap_low = serializers.FloatField(allow_null=True)
+    gap_high = serializers.FloatField(allow_null=True)
+    safety = serializers.FloatField(allow_null=True)
+    safety_low = serializers.FloatField(allow_null=True)
+    safety_high = serializers.FloatField(allow_null=True)
+
+
+class TeamRollupsApi(APIView):
+    @extend_schema(
+        responses=RollupOutput(many=True),
+        summary="A team and its sub-teams pooled per week, with secondary suppression",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        team = selectors.team_get_visible(user=request.user, slug=slug)
+        return Response(RollupOutput(insights.rollups(team=team), many=True).data)

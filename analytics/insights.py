@@ -15,6 +15,7 @@ from analytics.models import (
     RunSummary,
     SafetyAlert,
     TeamPeriod,
+    TeamRollup,
 )
 from analytics.periods import DELIVERY_KEYS, SPLIT_KEYS
 from analytics.reports import DELIVERY_FIGURES, SURVEY_FIGURES
@@ -195,6 +196,11 @@ def correlation_table(rows: Sequence[CorrelationResult]) -> list[dict[str, Any]]
         )
         pair[f"{row.variant.replace('-', '_')}_{row.method}"] = row
     return list(pairs.values())
+
+
+def rollups(*, team: Team) -> list[TeamRollup]:
+    """The team's subtree roll-ups, newest first (none for a team without sub-teams)."""
+    return list(TeamRollup.objects.filter(team=team).order_by("-week_start"))
 
 
 def alerts(*, teams: Sequence[Team]) -> list[SafetyAlert]:

@@ -123,6 +123,11 @@ class TeamPeriod(models.Model):
         default=0, help_text="weeks of the period with delivery figures (n ≥ k authors)"
     )
     delivery = models.JSONField(default=dict, help_text="the period's mean weekly figures")
+    change_shown = models.BooleanField(
+        default=False,
+        help_text="whether the change from the period before may be shown: false when "
+        "between 1 and k − 1 people joined or left in between (or there is none before)",
+    )
 
     class Meta:
         ordering = ("team", "period_start")
@@ -130,6 +135,40 @@ class TeamPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} {self.period_start}–{self.period_end}"
+
+
+class TeamRollup(models.Model):
+    """A team's subtree pooled for one ISO week (the weeks its teams' periods start in).
+
+    Shown only when `analytics.suppression.tree_suppress` allows it; otherwise the row
+    says why and holds no figure. `respondents` is null whenever the roll-up is hidden.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rollups")
+    week_start = models.DateField()
+    k = models.PositiveSmallIntegerField()
+    shown = models.BooleanField()
+    teams = models.PositiveSmallIntegerField(help_text="teams with a closed run that week")
+    respondents = models.PositiveIntegerField(null=True)
+    perceived = models.FloatField(null=True)
+    perceived_low = models.FloatField(null=True)
+    perceived_high = models.FloatField(null=True)
+    measured = models.FloatField(null=True)
+    gap = models.FloatField(null=True)
+    gap_low = models.FloatField(null=True)
+    gap_high = models.FloatField(null=True)
+    safety = models.FloatField(null=True)
+    safety_low = models.FloatField(null=True)
+    safety_high = models.FloatField(null=True)
+
+    class Meta:
+        ordering = ("team", "week_start")
+        constraints = [
+            models.UniqueConstraint(fields=["team", "week_start"], name="one_rollup_per_week"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} and sub-teams, week of {self.week_start}"
 
 
 class SafetyAlert(models.Model):

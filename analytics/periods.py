@@ -29,7 +29,8 @@ from analytics.models import (
     TeamPeriod,
     TeamWeekDelivery,
 )
-from surveys.models import Construct, PulseRun, RunStatus
+from analytics.suppression import churn_isolates
+from surveys.models import Construct, Invitation, PulseRun, RunStatus
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ def period_fill(*, run_id: int) -> TeamPeriod | None:
         period=period,
         baseline=baseline_weeks(weeks, run.team.ai_adopted_on),
     )
+    fields["change_shown"] = _change_shown(run)
     with transaction.atomic():
         TeamPeriod.objects.filter(run=run).delete()
         return TeamPeriod.objects.create(
@@ -178,6 +180,25 @@ def period_fill(*, run_id: int) -> TeamPeriod | None:
             k=run.k,
             **fields,
         )
+
+
+def _change_shown(run: PulseRun) -> bool:
+    """Whether the change from the team's previous closed run may be shown (see
+    analytics.suppression.churn_isolates); False when there is none."""
+    previous = (
+        PulseRun.objects.filter(
+            team_id=run.team_id, status=RunStatus.CLOSED, period_start__lt=run.period_start
+        )
+        .order_by("-period_start")
+        .first()
+    )
+    if previous is None:
+        return False
+
+    def invited(of: PulseRun) -> set[int]:
+        return set(Invitation.objects.filter(run=of).values_list("user_id", flat=True))
+
+    return not churn_isolates(invited(previous), invited(run), run.k)
 
 
 def periods_mark(

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import gaps
+from analytics import gaps, rollups
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
 from surveys.models import Membership, Role, Team
 from surveys.selectors import team_subtree_ids
@@ -91,17 +91,19 @@ def correlations_refresh(*, organisation_id: int) -> int:
 
 def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
     """Raise an alert for every period of the team that the drop rule flags and that has
-    none yet; each new alert's email is enqueued once the transaction commits."""
+    none yet; each new alert's email is enqueued once the transaction commits. A period
+    whose change from the one before is withheld (1 to k − 1 people joined or left)
+    raises none: the alert would be that change."""
     periods = list(
         TeamPeriod.objects.filter(team_id=team_id)
         .order_by("period_start")
-        .values("run_id", "period_start", "k", "safety", "safety_n")
+        .values("run_id", "period_start", "k", "safety", "safety_n", "change_shown")
     )
     history = [gaps.SafetyPoint(p["safety"], p["safety_n"]) for p in periods]
     created = []
     for position, period in enumerate(periods):
         drop = gaps.safety_drop(history[: position + 1], period["k"])
-        if drop is None:
+        if drop is None or not period["change_shown"]:
             continue
         alert, new = SafetyAlert.objects.get_or_create(
             run_id=period["run_id"],
@@ -167,3 +169,4 @@ def reports_refresh(*, team_ids: Iterable[int]) -> None:
     organisations = Team.objects.filter(pk__in=ids).values_list("organisation_id", flat=True)
     for organisation_id in set(organisations):
         correlations_refresh(organisation_id=organisation_id)
+        rollups.rollups_refresh(organisation_id=organisation_id)

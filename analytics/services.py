@@ -29,7 +29,7 @@ AI_TRUST_KEY = "ai_trust_accuracy"
 AI_TRUST_A_LOT = 4
 
 
-def _answers_frame(run: PulseRun) -> pd.DataFrame:
+def answers_frame(run: PulseRun) -> pd.DataFrame:
     rows = Answer.objects.filter(response__run=run).values(
         "response_id",
         "value",
@@ -153,7 +153,7 @@ def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:
     respondents = Response.objects.filter(run=run).count()
     invited = Invitation.objects.filter(run=run).count()
     suppressed = respondents < run.k
-    frame = _answers_frame(run) if not suppressed else pd.DataFrame()
+    frame = answers_frame(run) if not suppressed else pd.DataFrame()
     with transaction.atomic():
         QuestionAggregate.objects.filter(run=run).delete()
         ConstructAggregate.objects.filter(run=run).delete()

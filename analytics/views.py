@@ -130,7 +130,14 @@ def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
         for p in insights.TeamPeriod.objects.filter(team_id__in=subtree)
     ]
     correlations = insights.correlations(team=team, organisation_id=team.organisation_id)
+    change = None
+    if len(periods) >= 2 and periods[-1].change_shown:
+        before, now = periods[-2].safety, periods[-1].safety
+        change = None if before is None or now is None else now - before
     return {
+        "safety_change": change,
+        "change_withheld": len(periods) >= 2 and not periods[-1].change_shown,
+        "rollups": insights.rollups(team=team),
         "team": team,
         "periods": periods,
         "rows": rows,

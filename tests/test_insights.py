@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from analytics import insights, periods, reports
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
-from surveys.models import Pulse, PulseRun, Role, RunStatus, Team
+from surveys.models import Invitation, Pulse, PulseRun, Role, RunStatus, Team
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
 
@@ -137,7 +137,10 @@ def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
 ) -> None:
     team = TeamFactory()
     manager = manager_of(team)
-    _team_periods(team, [{"safety": index, "safety_n": 6} for index in (70.0, 72.0, 68.0, 55.0)])
+    _team_periods(
+        team,
+        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
+    )
     with django_capture_on_commit_callbacks() as callbacks:
         created = reports.safety_alerts_check(team_id=team.pk)
     assert len(created) == 1
@@ -156,3 +159,43 @@ def test_the_json_and_csv_exports_share_one_documented_schema() -> None:
     from analytics.api import TeamPeriodOutput
 
     assert list(TeamPeriodOutput().fields) == insights.EXPORT_FIELDS
+
+
+def _invite(run: PulseRun, users: list[Any]) -> None:
+    Invitation.objects.bulk_create(Invitation(run=run, user=user) for user in users)
+
+
+def test_one_person_joining_withholds_the_change_and_the_alert(manager_of) -> None:
+    team = TeamFactory()
+    people = [UserFactory() for _ in range(7)]
+    made = _team_periods(
+        team, [{"safety": index, "safety_n": 6} for index in (70.0, 72.0, 68.0, 55.0)]
+    )
+    for period in made[:3]:
+        _invite(period.run, people[:6])
+    _invite(made[3].run, people[:7])  # one person joined before the fall
+    for period in made:
+        periods.period_fill(run_id=period.run_id)
+    shown = dict(TeamPeriod.objects.filter(team=team).values_list("period_start", "change_shown"))
+    assert list(shown.values()) == [False, True, True, False]
+    assert reports.safety_alerts_check(team_id=team.pk) == []
+
+
+def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden_until_it_cannot(
+    api_client, manager_of
+) -> None:
+    parent = TeamFactory(name="Platform")
+    big = _closed(6, team=TeamFactory(organisation=parent.organisation, parent=parent))
+    small = _closed(3, team=TeamFactory(organisation=parent.organisation, parent=parent))
+    api_client.force_login(manager_of(parent))
+    rows = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()
+    assert [(r["shown"], r["respondents"], r["perceived"]) for r in rows] == [(False, None, None)]
+    page = api_client.get(reverse("team-insights", args=[parent.slug])).content.decode()
+    assert 'data-state="rollup-hidden"' in page
+
+    # Two more people in a third sub-team: the hidden part is now 3 + 2 = 5 = k.
+    _closed(2, team=TeamFactory(organisation=parent.organisation, parent=parent))
+    row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
+    assert (row["shown"], row["respondents"], row["teams"]) == (True, 11, 3)
+    assert row["perceived"] is not None
+    assert big.team.pk != small.team.pk

@@ -23,6 +23,7 @@ urlpatterns = [
         insights.TeamCorrelationsApi.as_view(),
         name="api-team-correlations",
     ),
+    path("teams/<slug:slug>/rollups/", insights.TeamRollupsApi.as_view(), name="api-team-rollups"),
     path("insights/heatmap/", insights.HeatmapApi.as_view(), name="api-heatmap"),
     path("alerts/", insights.AlertListApi.as_view(), name="api-alerts"),
     path("runs/", views.RunListApi.as_view(), name="api-runs"),

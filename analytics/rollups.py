@@ -1,0 +1,166 @@
+"""Roll-ups up the team tree: each team's subtree pooled per ISO week, shown only where
+`analytics.suppression.tree_suppress` allows. Pooling reads the answers of every run in
+the subtree, small teams' included (that is what a roll-up is for), so the decision of
+what to show is taken over all of them at once, bottom-up, before anything is stored."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count
+
+from analytics import gaps, services, stats
+from analytics.models import TeamPeriod, TeamRollup
+from analytics.suppression import Node, TreeDecision, tree_suppress
+from surveys.models import Construct, PulseRun, Response, RunStatus, Team
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _measured_se(period: TeamPeriod) -> float | None:
+    """The measured change's standard error in points, from its log-scale interval."""
+    if period.measured is None or period.measured_high is None:
+        return None
+    ratio = 1 + period.measured / 100
+    if ratio <= 0:
+        return None
+    se_log = math.log((1 + period.measured_high / 100) / ratio) / gaps.Z
+    return ratio * se_log * 100
+
+
+def pooled_measured(components: list[tuple[int, TeamPeriod]]) -> gaps.Interval | None:
+    """The teams' measured changes averaged with their respondents as weights."""
+    parts = [
+        (weight, p.measured, se)
+        for weight, p in components
+        if weight and p.measured is not None and (se := _measured_se(p)) is not None
+    ]
+    total = sum(weight for weight, _, _ in parts)
+    if not total:
+        return None
+    value = sum(weight * m for weight, m, _ in parts) / total
+    se = math.sqrt(sum((weight * s) ** 2 for weight, _, s in parts)) / total
+    return gaps.Interval(value, value - gaps.Z * se, value + gaps.Z * se, se)
+
+
+def _figures(
+    runs: list[PulseRun], periods: dict[int, TeamPeriod], counts: dict[int, int]
+) -> dict[str, Any]:
+    frames = [services.answers_frame(run) for run in runs]
+    frame = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else pd.DataFrame()
+    )
+    fields: dict[str, Any] = {}
+    scores = stats.construct_scores(frame.astype({"value": "float64"})) if len(frame) else None
+    perceived_se = None
+    for construct, name in (
+        (Construct.PERCEIVED_SPEED, "perceived"),
+        (Construct.PSYCHOLOGICAL_SAFETY, "safety"),
+    ):
+        if scores is None:
+            break
+        values = list(scores.loc[scores["construct"] == construct, "score"])
+        if len(values) < 2:
+            continue
+        estimate = stats.mean_ci(values)
+        fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = (
+            estimate.mean,
+            estimate.ci_low,
+            estimate.ci_high,
+        )
+        if name == "perceived" and estimate.sd is not None:
+            perceived_se = estimate.sd / math.sqrt(estimate.n)
+    measured = pooled_measured(
+        [(counts.get(run.pk, 0), periods[run.pk]) for run in runs if run.pk in periods]
+    )
+    if measured is not None:
+        fields["measured"] = measured.value
+        if "perceived" in fields and perceived_se is not None:
+            gap = gaps.perception_gap(fields["perceived"], perceived_se, measured)
+            fields["gap"], fields["gap_low"], fields["gap_high"] = gap.value, gap.low, gap.high
+    return fields
+
+
+def _tree(team: Team, children: dict[int | None, list[Team]], own: dict[int, int]) -> Node:
+    return Node(team.pk, own.get(team.pk, 0), [_tree(c, children, own) for c in children[team.pk]])
+
+
+def rollups_refresh(*, organisation_id: int) -> int:
+    """Recompute every roll-up of the organisation (teams with sub-teams, every week with
+    a closed run); returns how many rows were written."""
+    teams = list(Team.objects.filter(organisation_id=organisation_id))
+    children: dict[int | None, list[Team]] = defaultdict(list)
+    for team in teams:
+        children[team.parent_id].append(team)
+    parents = [t for t in teams if children[t.pk]]
+    runs = list(
+        PulseRun.objects.filter(
+            team__organisation_id=organisation_id, status=RunStatus.CLOSED
+        ).order_by("period_start")
+    )
+    counts: dict[int, int] = dict(
+        Response.objects.filter(run__in=runs)
+        .values("run")
+        .annotate(n=Count("pk"))
+        .values_list("run", "n")
+    )
+    periods = {p.run_id: p for p in TeamPeriod.objects.filter(run__in=runs)}
+    by_week: dict[date, list[PulseRun]] = defaultdict(list)
+    for run in runs:
+        by_week[week_of(run.period_start)].append(run)
+    rows = []
+    for week, week_runs in by_week.items():
+        own: dict[int, int] = defaultdict(int)
+        for run in week_runs:
+            own[run.team_id] += counts.get(run.pk, 0)
+        k = max(run.k for run in week_runs)
+        decision = TreeDecision()
+        for root in children[None]:
+            part = tree_suppress(_tree(root, children, own), k)
+            for name in ("total", "own_shown", "rollup_shown", "residue"):
+                getattr(decision, name).update(getattr(part, name))
+        for parent in parents:
+            rows.append(_rollup(parent, week, k, week_runs, decision, children, periods, counts))
+    with transaction.atomic():
+        TeamRollup.objects.filter(team__organisation_id=organisation_id).delete()
+        TeamRollup.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _subtree(team: Team, children: dict[int | None, list[Team]]) -> set[int]:
+    found = {team.pk}
+    for child in children[team.pk]:
+        found |= _subtree(child, children)
+    return found
+
+
+def _rollup(
+    parent: Team,
+    week: date,
+    k: int,
+    week_runs: list[PulseRun],
+    decision: TreeDecision,
+    children: dict[int | None, list[Team]],
+    periods: dict[int, TeamPeriod],
+    counts: dict[int, int],
+) -> TeamRollup:
+    members = _subtree(parent, children)
+    runs = [run for run in week_runs if run.team_id in members]
+    shown = decision.rollup_shown.get(parent.pk, False)
+    row = TeamRollup(
+        team=parent, week_start=week, k=k, shown=shown, teams=len({r.team_id for r in runs})
+    )
+    if shown:
+        row.respondents = decision.total[parent.pk]
+        for name, value in _figures(runs, periods, counts).items():
+            setattr(row, name, value)
+    return row

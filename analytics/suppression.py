@@ -1,0 +1,94 @@
+"""Secondary suppression: what may be shown so that no group under k can be worked out by
+subtracting shown figures from each other. Pure functions over respondent counts.
+
+The team tree. A roll-up of a team's subtree is shown next to the figures of the teams
+in it. Whatever a viewer subtracts (a roll-up minus the shown parts under it) leaves the
+hidden parts; those must add up to 0 or to at least k people. Checked bottom-up: a
+roll-up is shown only if its own team's figure and its children's roll-ups that are
+hidden add up to 0 or ≥ k. Then any difference between shown figures is a sum of such
+residues, each 0 or ≥ k, so it is 0 or ≥ k too. When a residue is too small, the roll-up
+is hidden rather than a sibling: a sibling's figure is already on its own page and in
+the API, and hiding it there to rescue a roll-up would take a team's results from its
+own manager.
+
+Over time. Between two periods of one team, the people invited can change. A change
+that adds or removes between 1 and k − 1 people would let someone compare the periods
+and read those people's answers; the change figure (and the drop alert, which compares
+periods) is withheld for such a pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+
+@dataclass(frozen=True)
+class Node:
+    """A team in one period: its own respondents and its children."""
+
+    key: int
+    own: int  # respondents of the team's own run in the period (0: none)
+    children: Sequence[Node] = ()
+
+
+@dataclass
+class TreeDecision:
+    """For every team, its subtree's respondent count and whether its figures may show."""
+
+    total: dict[int, int] = field(default_factory=dict)
+    own_shown: dict[int, bool] = field(default_factory=dict)
+    rollup_shown: dict[int, bool] = field(default_factory=dict)
+    residue: dict[int, int] = field(default_factory=dict)
+
+
+def _small(count: int, k: int) -> bool:
+    return 0 < count < k
+
+
+def tree_suppress(root: Node, k: int) -> TreeDecision:
+    """Decide which own figures and roll-ups can be shown (see the module docstring).
+
+    A viewer knows every shown figure; under a roll-up, the finest split they can make is
+    its own figure (if shown) and, per child, the child's roll-up if shown, else whatever
+    they know inside the child. The residue is what remains; it must be 0 or ≥ k.
+    """
+    decision = TreeDecision()
+    known: dict[int, int] = {}  # respondents under a node that shown figures account for
+
+    def visit(node: Node) -> int:
+        total = node.own + sum(visit(child) for child in node.children)
+        decision.total[node.key] = total
+        own_shown = node.own >= k
+        decision.own_shown[node.key] = own_shown
+        inside = (node.own if own_shown else 0) + sum(known[c.key] for c in node.children)
+        residue = total - inside
+        decision.residue[node.key] = residue
+        # A leaf's roll-up is its own figure.
+        shown = total >= k and not _small(residue, k) if node.children else own_shown
+        decision.rollup_shown[node.key] = shown
+        known[node.key] = total if shown else inside
+        return total
+
+    visit(root)
+    return decision
+
+
+def churn_isolates(before: set[int], after: set[int], k: int) -> bool:
+    """Whether comparing two periods would isolate a group under k: between 1 and k − 1
+    people joined, or between 1 and k − 1 left."""
+    return _small(len(after - before), k) or _small(len(before - after), k)
+
+
+def change_allowed(
+    invited: Mapping[int, set[int]], order: Sequence[int], k: int
+) -> dict[int, bool]:
+    """For each period in `order` (oldest first): may its change from the period before be
+    shown? The first period has no change to show."""
+    allowed: dict[int, bool] = {}
+    for earlier, later in pairwise(order):
+        allowed[later] = not churn_isolates(invited[earlier], invited[later], k)
+    if order:
+        allowed[order[0]] = False
+    return allowed
