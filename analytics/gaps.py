@@ -86,12 +86,18 @@ def trust_gap(pairs: Sequence[tuple[bool, bool]]) -> Interval | None:
     is the mean of a per-person difference in {−1, 0, 1} and its interval a t interval on
     that mean (paired: the same people answer both). None for fewer than two pairs.
     """
-    n = len(pairs)
+    differences = [float(uses) - float(trusts) for uses, trusts in pairs]
+    return trust_gap_from_sums(len(differences), sum(differences), sum(d * d for d in differences))
+
+
+def trust_gap_from_sums(n: int, total: float, squares: float) -> Interval | None:
+    """trust_gap from the count, sum and sum of squares of the per-person differences."""
     if n < 2:
         return None
-    differences = [float(uses) - float(trusts) for uses, trusts in pairs]
-    value = statistics.fmean(differences) * 100
-    se = statistics.stdev(differences) / math.sqrt(n) * 100
+    mean = total / n
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    value = mean * 100
+    se = math.sqrt(variance / n) * 100
     half = float(scipy_stats.t.ppf(0.975, n - 1)) * se
     return Interval(
         value=value, low=max(-100.0, value - half), high=min(100.0, value + half), se=se

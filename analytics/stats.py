@@ -38,6 +38,17 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate
     return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
 
 
+def estimate_from_moments(n: int, mean: float, mean_square: float) -> Estimate:
+    """The Estimate mean_ci gives, from n, the mean and the mean of squares (what a SQL
+    GROUP BY returns); sd and CI are None below two values."""
+    if n < 2:
+        return Estimate(n=n, mean=mean, sd=None, ci_low=None, ci_high=None)
+    variance = max(0.0, (mean_square - mean * mean) * n / (n - 1))
+    sd = math.sqrt(variance)
+    half = float(stats.t.ppf((1 + CONFIDENCE) / 2, df=n - 1)) * sd / math.sqrt(n)
+    return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
+
+
 def clipped(estimate: Estimate, low: float, high: float) -> Estimate:
     """The estimate with its interval cut to the scale: a t interval can overshoot it."""
     if estimate.ci_low is None or estimate.ci_high is None:
