@@ -107,7 +107,7 @@ def _placeholders(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _construct_rows(run_ids: Sequence[int]) -> list[tuple[int, str, str, int, float, float]]:
+def construct_moments(run_ids: Sequence[int]) -> list[tuple[int, str, str, int, float, float]]:
     """(run, construct, unit, n, mean, mean square) of respondents' construct scores."""
     t = _tables()
     sql = f"""
@@ -274,7 +274,7 @@ def _batch(run_ids: list[int]) -> list[RunSummary]:
     shown = [run_id for run_id in ids if respondents.get(run_id, 0) >= runs[run_id].k]
     questions = _question_rows(shown) if shown else {}
     chosen = _multi_choices(shown) if shown else {}
-    constructs = _construct_rows(shown) if shown else []
+    constructs = construct_moments(shown) if shown else []
     trust = _trust_rows(shown) if shown else {}
     run_questions: dict[int, list[RunQuestion]] = defaultdict(list)
     for rq in RunQuestion.objects.filter(run_id__in=shown).select_related("question"):

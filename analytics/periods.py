@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import math
 import statistics
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 from django.db import transaction
@@ -30,7 +32,7 @@ from analytics.models import (
     TeamWeekDelivery,
 )
 from analytics.suppression import churn_isolates
-from surveys.models import Construct, Invitation, PulseRun, RunStatus
+from surveys.models import Construct, Invitation, PulseRun, RunStatus, Team
 
 logger = logging.getLogger(__name__)
 
@@ -147,58 +149,79 @@ def period_figures(
 
 def period_fill(*, run_id: int) -> TeamPeriod | None:
     """Recompute one team-period whole; None (and nothing stored) for a run not closed."""
-    run = PulseRun.objects.select_related("team").get(pk=run_id)
-    if run.status != RunStatus.CLOSED:
-        return None
-    summary = RunSummary.objects.filter(run=run).first()
-    constructs = {c.construct: c for c in ConstructAggregate.objects.filter(run=run)}
-    weeks = [
-        (start, metrics)
-        for start, metrics in TeamWeekDelivery.objects.filter(team_id=run.team_id, suppressed=False)
+    team_id = PulseRun.objects.values_list("team_id", flat=True).get(pk=run_id)
+    filled = team_periods_fill(team_id=team_id, run_ids=[run_id])
+    return filled[0] if filled else None
+
+
+def _invited(run_ids: Iterable[int]) -> dict[int, set[int]]:
+    people: dict[int, set[int]] = defaultdict(set)
+    for run_id, user_id in Invitation.objects.filter(run_id__in=list(run_ids)).values_list(
+        "run_id", "user_id"
+    ):
+        people[run_id].add(user_id)
+    return people
+
+
+def team_periods_fill(*, team_id: int, run_ids: Sequence[int]) -> list[TeamPeriod]:
+    """Recompute these periods of one team whole, in one transaction, reading the team's
+    summary rows and delivery weeks once; runs not closed are skipped."""
+    team = Team.objects.get(pk=team_id)
+    closed = list(
+        PulseRun.objects.filter(team_id=team_id, status=RunStatus.CLOSED).order_by("period_start")
+    )
+    wanted = set(run_ids)
+    runs = [run for run in closed if run.pk in wanted]
+    if not runs:
+        return []
+    previous = {later.pk: earlier for earlier, later in pairwise(closed)}
+    ids = [run.pk for run in runs]
+    summaries = {s.run_id: s for s in RunSummary.objects.filter(run_id__in=ids)}
+    constructs = {
+        (c.run_id, c.construct): c
+        for c in ConstructAggregate.objects.filter(
+            run_id__in=ids,
+            construct__in=[Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY],
+        )
+    }
+    invited = _invited(ids + [previous[i].pk for i in ids if i in previous])
+    weeks = list(
+        TeamWeekDelivery.objects.filter(team_id=team_id, suppressed=False)
         .order_by("week_start")
         .values_list("week_start", "metrics")
-    ]
-    # The weeks overlapping [period_start, period_end): period_end is exclusive.
-    period = [
-        m for start, m in weeks if start < run.period_end and start + WEEK >= run.period_start
-    ]
-    fields = period_figures(
-        perceived=constructs.get(Construct.PERCEIVED_SPEED),
-        safety=constructs.get(Construct.PSYCHOLOGICAL_SAFETY),
-        summary=summary,
-        period=period,
-        baseline=baseline_weeks(weeks, run.team.ai_adopted_on),
     )
-    fields["change_shown"] = _change_shown(run)
+    baseline = baseline_weeks(weeks, team.ai_adopted_on)
+    made = []
+    for run in runs:
+        # The weeks overlapping [period_start, period_end): period_end is exclusive.
+        period = [
+            m for start, m in weeks if start < run.period_end and start + WEEK >= run.period_start
+        ]
+        fields = period_figures(
+            perceived=constructs.get((run.pk, Construct.PERCEIVED_SPEED)),
+            safety=constructs.get((run.pk, Construct.PSYCHOLOGICAL_SAFETY)),
+            summary=summaries.get(run.pk),
+            period=period,
+            baseline=baseline,
+        )
+        before = previous.get(run.pk)
+        fields["change_shown"] = before is not None and not churn_isolates(
+            invited[before.pk], invited[run.pk], run.k
+        )
+        made.append(
+            TeamPeriod(
+                run=run,
+                team_id=team_id,
+                period_start=run.period_start,
+                period_end=run.period_end,
+                k=run.k,
+                **fields,
+            )
+        )
     with transaction.atomic():
-        TeamPeriod.objects.filter(run=run).delete()
-        return TeamPeriod.objects.create(
-            run=run,
-            team_id=run.team_id,
-            period_start=run.period_start,
-            period_end=run.period_end,
-            k=run.k,
-            **fields,
-        )
-
-
-def _change_shown(run: PulseRun) -> bool:
-    """Whether the change from the team's previous closed run may be shown (see
-    analytics.suppression.churn_isolates); False when there is none."""
-    previous = (
-        PulseRun.objects.filter(
-            team_id=run.team_id, status=RunStatus.CLOSED, period_start__lt=run.period_start
-        )
-        .order_by("-period_start")
-        .first()
-    )
-    if previous is None:
-        return False
-
-    def invited(of: PulseRun) -> set[int]:
-        return set(Invitation.objects.filter(run=of).values_list("user_id", flat=True))
-
-    return not churn_isolates(invited(previous), invited(run), run.k)
+        TeamPeriod.objects.filter(run_id__in=ids).delete()
+        TeamPeriod.objects.bulk_create(made, batch_size=1000)
+    return made
 
 
 def periods_mark(
@@ -223,42 +246,56 @@ def periods_mark(
     return len(ids)
 
 
+def _claim(team_id: int, claimable: Q) -> tuple[list[int], list[int], Any]:
+    """Claim the team's claimable fills; (fill ids, run ids, the claim's stamp)."""
+    stamp = timezone.now()
+    candidates = list(
+        PeriodFill.objects.filter(claimable, run__team_id=team_id).values_list("pk", flat=True)
+    )
+    PeriodFill.objects.filter(claimable, pk__in=candidates).update(
+        state=PeriodFill.State.FILLING, attempts=F("attempts") + 1, changed_at=stamp
+    )
+    mine = PeriodFill.objects.filter(
+        pk__in=candidates, state=PeriodFill.State.FILLING, changed_at=stamp
+    ).values_list("pk", "run_id")
+    return [pk for pk, _ in mine], [run_id for _, run_id in mine], stamp
+
+
 def periods_fill_pending() -> int:
-    """Fill every pending period (and any left `filling` by a crash); returns how many were
-    filled. One failing period does not hold back the others; after MAX_ATTEMPTS it stays
-    `failed` with its error until marked again."""
+    """Fill every pending period (and any left `filling` by a crash), a team at a time;
+    returns how many were filled. One failing team does not hold back the others; after
+    MAX_ATTEMPTS its periods stay `failed` with the error until marked again."""
     stale = timezone.now() - STALE_FILLING
     claimable = Q(state=PeriodFill.State.PENDING) | Q(
         state=PeriodFill.State.FILLING, changed_at__lt=stale
     )
+    team_ids = set(
+        PeriodFill.objects.filter(claimable).values_list("run__team_id", flat=True).distinct()
+    )
     filled = 0
     teams: set[int] = set()
-    pending = PeriodFill.objects.filter(claimable).values_list("pk", "run_id", "run__team_id")
-    for fill_id, run_id, team_id in pending:
-        claimed = PeriodFill.objects.filter(claimable, pk=fill_id).update(
-            state=PeriodFill.State.FILLING, attempts=F("attempts") + 1, changed_at=timezone.now()
-        )
-        if not claimed:
-            continue  # another worker has it
+    for team_id in sorted(team_ids):
+        fill_ids, run_ids, stamp = _claim(team_id, claimable)
+        if not fill_ids:
+            continue  # another worker has them
         try:
-            period_fill(run_id=run_id)
+            team_periods_fill(team_id=team_id, run_ids=run_ids)
         except Exception as error:
-            logger.exception("Filling the period of run %s failed", run_id)
-            attempts = PeriodFill.objects.values_list("attempts", flat=True).get(pk=fill_id)
-            state = (
-                PeriodFill.State.FAILED if attempts >= MAX_ATTEMPTS else PeriodFill.State.PENDING
+            logger.exception("Filling the periods of team %s failed", team_id)
+            message = f"{type(error).__name__}: {error}"[:2000]
+            mine = PeriodFill.objects.filter(pk__in=fill_ids, changed_at=stamp)
+            mine.filter(attempts__gte=MAX_ATTEMPTS).update(
+                state=PeriodFill.State.FAILED, error=message, changed_at=timezone.now()
             )
-            PeriodFill.objects.filter(pk=fill_id).update(
-                state=state,
-                error=f"{type(error).__name__}: {error}"[:2000],
-                changed_at=timezone.now(),
+            mine.filter(attempts__lt=MAX_ATTEMPTS).update(
+                state=PeriodFill.State.PENDING, error=message, changed_at=timezone.now()
             )
             continue
-        # Marked pending again while filling: leave it pending for the next sweep.
-        PeriodFill.objects.filter(pk=fill_id, state=PeriodFill.State.FILLING).update(
-            state=PeriodFill.State.DONE, error="", changed_at=timezone.now()
-        )
-        filled += 1
+        # Marked pending again while filling: left pending for the next sweep.
+        PeriodFill.objects.filter(
+            pk__in=fill_ids, state=PeriodFill.State.FILLING, changed_at=stamp
+        ).update(state=PeriodFill.State.DONE, error="", changed_at=timezone.now())
+        filled += len(fill_ids)
         teams.add(team_id)
     if teams:
         reports.reports_refresh(team_ids=teams)

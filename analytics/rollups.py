@@ -1,5 +1,6 @@
 """Roll-ups up the team tree: each team's subtree pooled per ISO week, shown only where
-`analytics.suppression.tree_suppress` allows. Pooling reads the answers of every run in
+`analytics.suppression.tree_suppress` allows. Pooling combines the construct-score
+moments (n, mean, mean of squares, computed in SQL) of every run in
 the subtree, small teams' included (that is what a roll-up is for), so the decision of
 what to show is taken over all of them at once, bottom-up, before anything is stored."""
 
@@ -10,14 +11,13 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-import pandas as pd
 from django.db import transaction
 from django.db.models import Count
 
-from analytics import gaps, services, stats
+from analytics import aggregation, gaps, stats
 from analytics.models import TeamPeriod, TeamRollup
 from analytics.suppression import Node, TreeDecision, tree_suppress
-from surveys.models import Construct, PulseRun, Response, RunStatus, Team
+from surveys.models import PERCENT_LIMITS, Construct, PulseRun, Response, RunStatus, Team
 
 
 def week_of(day: date) -> date:
@@ -50,28 +50,46 @@ def pooled_measured(components: list[tuple[int, TeamPeriod]]) -> gaps.Interval |
     return gaps.Interval(value, value - gaps.Z * se, value + gaps.Z * se, se)
 
 
+Moments = dict[tuple[int, str], tuple[int, float, float]]  # (run, construct) → n, mean, mean²
+
+
+def run_moments(run_ids: list[int]) -> Moments:
+    """Construct-score moments of every run, small ones included; they stay in memory and
+    feed only roll-ups that tree_suppress lets through."""
+    wanted = {Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY}
+    found: Moments = {}
+    for start in range(0, len(run_ids), aggregation.BATCH_RUNS):
+        batch = run_ids[start : start + aggregation.BATCH_RUNS]
+        for run_id, construct, _unit, n, mean, square in aggregation.construct_moments(batch):
+            if construct in wanted:
+                found[(run_id, construct)] = (n, mean, square)
+    return found
+
+
+def pooled(parts: list[tuple[int, float, float]]) -> stats.Estimate | None:
+    """The estimate over the union of groups given as (n, mean, mean of squares)."""
+    n = sum(p[0] for p in parts)
+    if n < 2:
+        return None
+    mean = sum(p[0] * p[1] for p in parts) / n
+    square = sum(p[0] * p[2] for p in parts) / n
+    return stats.estimate_from_moments(n, mean, square)
+
+
 def _figures(
-    runs: list[PulseRun], periods: dict[int, TeamPeriod], counts: dict[int, int]
+    runs: list[PulseRun], periods: dict[int, TeamPeriod], counts: dict[int, int], moments: Moments
 ) -> dict[str, Any]:
-    frames = [services.answers_frame(run) for run in runs]
-    frame = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
-        if any(len(f) for f in frames)
-        else pd.DataFrame()
-    )
     fields: dict[str, Any] = {}
-    scores = stats.construct_scores(frame.astype({"value": "float64"})) if len(frame) else None
     perceived_se = None
-    for construct, name in (
-        (Construct.PERCEIVED_SPEED, "perceived"),
-        (Construct.PSYCHOLOGICAL_SAFETY, "safety"),
+    for construct, name, (low, high) in (
+        (Construct.PERCEIVED_SPEED, "perceived", PERCENT_LIMITS),
+        (Construct.PSYCHOLOGICAL_SAFETY, "safety", (0, 100)),
     ):
-        if scores is None:
-            break
-        values = list(scores.loc[scores["construct"] == construct, "score"])
-        if len(values) < 2:
+        parts = [moments[(run.pk, construct)] for run in runs if (run.pk, construct) in moments]
+        estimate = pooled(parts)
+        if estimate is None:
             continue
-        estimate = stats.mean_ci(values)
+        estimate = stats.clipped(estimate, low, high)
         fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = (
             estimate.mean,
             estimate.ci_low,
@@ -114,6 +132,7 @@ def rollups_refresh(*, organisation_id: int) -> int:
         .values_list("run", "n")
     )
     periods = {p.run_id: p for p in TeamPeriod.objects.filter(run__in=runs)}
+    moments = run_moments([run.pk for run in runs]) if parents else {}
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
         by_week[week_of(run.period_start)].append(run)
@@ -129,7 +148,9 @@ def rollups_refresh(*, organisation_id: int) -> int:
             for name in ("total", "own_shown", "rollup_shown", "residue"):
                 getattr(decision, name).update(getattr(part, name))
         for parent in parents:
-            rows.append(_rollup(parent, week, k, week_runs, decision, children, periods, counts))
+            rows.append(
+                _rollup(parent, week, k, week_runs, decision, children, periods, counts, moments)
+            )
     with transaction.atomic():
         TeamRollup.objects.filter(team__organisation_id=organisation_id).delete()
         TeamRollup.objects.bulk_create(rows)
@@ -152,6 +173,7 @@ def _rollup(
     children: dict[int | None, list[Team]],
     periods: dict[int, TeamPeriod],
     counts: dict[int, int],
+    moments: Moments,
 ) -> TeamRollup:
     members = _subtree(parent, children)
     runs = [run for run in week_runs if run.team_id in members]
@@ -161,6 +183,6 @@ def _rollup(
     )
     if shown:
         row.respondents = decision.total[parent.pk]
-        for name, value in _figures(runs, periods, counts).items():
+        for name, value in _figures(runs, periods, counts, moments).items():
             setattr(row, name, value)
     return row

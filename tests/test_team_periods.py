@@ -131,7 +131,7 @@ def test_a_failed_fill_is_retried_then_given_up(monkeypatch: pytest.MonkeyPatch)
     def crash(**_: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(periods, "period_fill", crash)
+    monkeypatch.setattr(periods, "team_periods_fill", crash)
     for attempt in range(1, periods.MAX_ATTEMPTS + 1):
         assert periods.periods_fill_pending() == 0
         fill = PeriodFill.objects.get(run=run)
