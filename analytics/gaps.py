@@ -173,9 +173,11 @@ def _coefficient(
     """r and its two-sided p-value with `n_effective` observations' degrees of freedom."""
     if method == "spearman":
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
-    if np.std(x) == 0 or np.std(y) == 0:
+    dx, dy = x - x.mean(), y - y.mean()
+    sxx, syy = float(dx @ dx), float(dy @ dy)
+    if sxx <= 0 or syy <= 0:
         return math.nan, math.nan
-    r = float(np.corrcoef(x, y)[0, 1])
+    r = max(-1.0, min(1.0, float(dx @ dy) / math.sqrt(sxx * syy)))
     df = n_effective - 2
     if df <= 0:
         return r, math.nan
@@ -183,6 +185,13 @@ def _coefficient(
         return r, 0.0
     t = r * math.sqrt(df / (1 - r * r))
     return r, float(2 * scipy_stats.t.sf(abs(t), df))
+
+
+def _centred(teams: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value minus its team's mean."""
+    _, index, counts = np.unique(teams, return_inverse=True, return_counts=True)
+    means = np.bincount(index, weights=values) / counts
+    return values - means[index]
 
 
 def correlations(
@@ -198,28 +207,29 @@ def correlations(
     rows = frame[["team", x, y]].dropna()
     if len(rows) < minimum:
         return []
-    teams = int(rows["team"].nunique())
-    found: list[Correlation] = []
-    sizes = rows.groupby("team")[x].transform("size")
-    within = rows[sizes > 1]
-    centred = within[[x, y]] - within.groupby("team")[[x, y]].transform("mean")
-    within_teams = int(within["team"].nunique())
+    teams = rows["team"].to_numpy()
+    xs, ys = rows[x].to_numpy(float), rows[y].to_numpy(float)
+    labels, index, sizes = np.unique(teams, return_inverse=True, return_counts=True)
+    several = sizes[index] > 1
+    within_teams = int((sizes > 1).sum())
+    within_n = int(several.sum())
     variants = [
-        ("pooled", rows[x].to_numpy(float), rows[y].to_numpy(float), len(rows), teams, len(rows)),
+        ("pooled", xs, ys, len(rows), len(labels), len(rows)),
         (
             "within-team",
-            centred[x].to_numpy(float),
-            centred[y].to_numpy(float),
-            len(within),
+            _centred(teams[several], xs[several]),
+            _centred(teams[several], ys[several]),
+            within_n,
             within_teams,
-            len(within) - within_teams + 1,
+            within_n - within_teams + 1,
         ),
     ]
-    for variant, xs, ys, n, team_count, effective in variants:
+    found: list[Correlation] = []
+    for variant, vx, vy, n, team_count, effective in variants:
         if n < minimum:
             continue
         for method in ("spearman", "pearson"):
-            r, p = _coefficient(xs, ys, method, effective)
+            r, p = _coefficient(vx, vy, method, effective)
             if math.isnan(r):
                 continue
             low, high = _fisher_interval(r, effective, method)

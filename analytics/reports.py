@@ -4,7 +4,7 @@ once to the team's managers) and the stored correlations that pages and the API 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 
 import pandas as pd
@@ -18,7 +18,6 @@ from django.utils import timezone
 from analytics import gaps, rollups
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
 from surveys.models import Membership, Role, Team
-from surveys.selectors import team_subtree_ids
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +51,36 @@ def team_periods_frame(team_ids: Iterable[int]) -> pd.DataFrame:
     )
 
 
+def _subtrees(parents: Mapping[int, int | None]) -> dict[int, set[int]]:
+    """Each team's subtree (itself and every team below it), from child → parent ids."""
+    subtrees: dict[int, set[int]] = {team: {team} for team in parents}
+    for team in parents:
+        ancestor = parents[team]
+        seen = {team}
+        while ancestor is not None and ancestor not in seen:
+            subtrees[ancestor].add(team)
+            seen.add(ancestor)
+            ancestor = parents.get(ancestor)
+    return subtrees
+
+
 def correlations_refresh(*, organisation_id: int) -> int:
     """Recompute the organisation's coefficients, organisation-wide and per team subtree;
     returns how many were stored."""
-    team_ids = list(
-        Team.objects.filter(organisation_id=organisation_id).values_list("pk", flat=True)
+    parents = dict(
+        Team.objects.filter(organisation_id=organisation_id).values_list("pk", "parent_id")
     )
+    team_ids = list(parents)
     frame = team_periods_frame(team_ids)
+    by_team = dict(iter(frame.groupby("team")))  # not dict(groupby): it has a .keys
     scopes: list[tuple[int | None, set[int]]] = [(None, set(team_ids))]
-    scopes += [(team_id, team_subtree_ids(roots=[team_id])) for team_id in team_ids]
+    scopes += list(_subtrees(parents).items())
     found = []
     for scope, ids in scopes:
-        rows = frame[frame["team"].isin(ids)]
+        parts = [by_team[team] for team in ids if team in by_team]
+        if not parts:
+            continue
+        rows = parts[0] if len(parts) == 1 else pd.concat(parts)
         for x in SURVEY_FIGURES:
             for y in DELIVERY_FIGURES:
                 found += [

@@ -200,3 +200,8 @@ def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden_until_it_cannot(
     # Felt speed of all eleven, small teams included: (−10 0 20 30 50 −10) (−10 0 20) (−10 0).
     assert row["perceived"] == pytest.approx(80 / 11)
     assert big.team.pk != small.team.pk
+
+
+def test_subtrees_from_parent_links() -> None:
+    parents = {1: None, 2: 1, 3: 2, 4: None, 5: 1}
+    assert reports._subtrees(parents) == {1: {1, 2, 3, 5}, 2: {2, 3}, 3: {3}, 4: {4}, 5: {5}}
