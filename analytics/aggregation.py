@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, F, Q
 
 from analytics import gaps, periods, stats
+from analytics.bulk import json_value, rows_insert
 from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.models import (
     MAX_SCALE_STEPS,
@@ -198,16 +199,43 @@ def _summary_fields(run: PulseRun, trust: dict[str, float] | None) -> dict[str, 
     return fields
 
 
-def _question_aggregate(
-    run: PulseRun, rq: RunQuestion, row: dict[str, Any] | None, chosen: list[list[str]]
-) -> QuestionAggregate | None:
-    question = rq.question
-    common = {"run": run, "question": question, "position": rq.position}
+QUESTION_FIELDS = (
+    "run",
+    "question",
+    "position",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "distribution",
+)
+CONSTRUCT_FIELDS = ("run", "team", "construct", "unit", "n", "mean", "sd", "ci_low", "ci_high")
+
+
+def _question_row(
+    run: PulseRun,
+    question: Question,
+    position: int,
+    row: dict[str, Any] | None,
+    chosen: list[list[str]],
+) -> tuple[Any, ...] | None:
+    """A QuestionAggregate row in QUESTION_FIELDS order, or None under k."""
     if question.kind == QuestionKind.MULTI:
         if len(chosen) < run.k:
             return None
         distribution = stats.distribution_multi(chosen, question.options)
-        return QuestionAggregate(**common, n=len(chosen), distribution=distribution)
+        return (
+            run.pk,
+            question.pk,
+            position,
+            len(chosen),
+            None,
+            None,
+            None,
+            None,
+            json_value(distribution),
+        )
     if row is None or row["n"] < run.k:
         return None
     moments = Moments(row["n"], float(row["mean"]), float(row["mean_square"]))
@@ -224,21 +252,22 @@ def _question_aggregate(
             {"label": names[i], "value": question.scale_min + i, "count": row[f"step_{i}"]}
             for i in range(steps)
         ]
-    return QuestionAggregate(
-        **common,
-        n=estimate.n,
-        mean=estimate.mean,
-        sd=estimate.sd,
-        ci_low=estimate.ci_low,
-        ci_high=estimate.ci_high,
-        distribution=distribution,
+    return (
+        run.pk,
+        question.pk,
+        position,
+        estimate.n,
+        estimate.mean,
+        estimate.sd,
+        estimate.ci_low,
+        estimate.ci_high,
+        json_value(distribution),
     )
 
 
-def _percent_ranges(run_questions: Sequence[RunQuestion]) -> dict[str, tuple[float, float]]:
+def _percent_ranges(questions: Sequence[Question]) -> dict[str, tuple[float, float]]:
     ranges: dict[str, tuple[float, float]] = {}
-    for rq in run_questions:
-        q = rq.question
+    for q in questions:
         if q.kind == QuestionKind.PERCENT:
             low, high = ranges.get(q.construct, (math.inf, -math.inf))
             ranges[q.construct] = (min(low, q.scale_min), max(high, q.scale_max))
@@ -276,13 +305,19 @@ def _batch(run_ids: list[int]) -> list[RunSummary]:
     chosen = _multi_choices(shown) if shown else {}
     constructs = construct_moments(shown) if shown else []
     trust = _trust_rows(shown) if shown else {}
-    run_questions: dict[int, list[RunQuestion]] = defaultdict(list)
-    for rq in RunQuestion.objects.filter(run_id__in=shown).select_related("question"):
-        run_questions[rq.run_id].append(rq)
+    run_questions: dict[int, list[tuple[int, int]]] = defaultdict(list)  # (position, id)
+    for run_id, question_id, position in RunQuestion.objects.filter(run_id__in=shown).values_list(
+        "run_id", "question_id", "position"
+    ):
+        run_questions[run_id].append((position, question_id))
+    bank = Question.objects.in_bulk({q for rqs in run_questions.values() for _, q in rqs})
 
-    summaries, question_aggregates, construct_aggregates = [], [], []
+    summaries: list[RunSummary] = []
+    question_rows: list[tuple[Any, ...]] = []
+    construct_rows: list[tuple[Any, ...]] = []
+    visible = set(shown)
     for run_id, run in runs.items():
-        suppressed = run_id not in set(shown)
+        suppressed = run_id not in visible
         summaries.append(
             RunSummary(
                 run=run,
@@ -294,41 +329,34 @@ def _batch(run_ids: list[int]) -> list[RunSummary]:
                 **({} if suppressed else _summary_fields(run, trust.get(run_id))),
             )
         )
-        for rq in sorted(run_questions.get(run_id, []), key=lambda rq: rq.position):
-            aggregate = _question_aggregate(
+        for position, question_id in sorted(run_questions.get(run_id, [])):
+            row = _question_row(
                 run,
-                rq,
-                questions.get((run_id, rq.question_id)),
-                chosen.get((run_id, rq.question_id), []),
+                bank[question_id],
+                position,
+                questions.get((run_id, question_id)),
+                chosen.get((run_id, question_id), []),
             )
-            if aggregate is not None:
-                question_aggregates.append(aggregate)
-    percent_ranges = {run_id: _percent_ranges(rqs) for run_id, rqs in run_questions.items()}
+            if row is not None:
+                question_rows.append(row)
+    percent_ranges = {
+        run_id: _percent_ranges([bank[q] for _, q in rqs]) for run_id, rqs in run_questions.items()
+    }
     for run_id, construct, unit, n, mean, mean_square in constructs:
         run = runs[run_id]
         if n < run.k:
             continue
         low, high = (0.0, 100.0) if unit == "index" else percent_ranges[run_id][construct]
-        estimate = Moments(n, mean, mean_square).estimate(low, high)
-        construct_aggregates.append(
-            ConstructAggregate(
-                run=run,
-                team_id=run.team_id,
-                construct=construct,
-                unit=unit,
-                n=estimate.n,
-                mean=estimate.mean,
-                sd=estimate.sd,
-                ci_low=estimate.ci_low,
-                ci_high=estimate.ci_high,
-            )
+        e = Moments(n, mean, mean_square).estimate(low, high)
+        construct_rows.append(
+            (run_id, run.team_id, construct, unit, e.n, e.mean, e.sd, e.ci_low, e.ci_high)
         )
     with transaction.atomic():
         QuestionAggregate.objects.filter(run_id__in=ids).delete()
         ConstructAggregate.objects.filter(run_id__in=ids).delete()
         RunSummary.objects.filter(run_id__in=ids).delete()
         RunSummary.objects.bulk_create(summaries, batch_size=1000)
-        QuestionAggregate.objects.bulk_create(question_aggregates, batch_size=1000)
-        ConstructAggregate.objects.bulk_create(construct_aggregates, batch_size=1000)
+        rows_insert(QuestionAggregate, QUESTION_FIELDS, question_rows)
+        rows_insert(ConstructAggregate, CONSTRUCT_FIELDS, construct_rows)
         periods.periods_mark(run_ids=ids)
     return summaries

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as scipy_stats
 
+from analytics.stats import t_quantile
+
 Z = float(scipy_stats.norm.ppf(0.975))
 
 # Published reference figures (DESIGN.md §6), drawn as labelled context lines.
@@ -98,7 +100,7 @@ def trust_gap_from_sums(n: int, total: float, squares: float) -> Interval | None
     variance = max(0.0, (squares - n * mean * mean) / (n - 1))
     value = mean * 100
     se = math.sqrt(variance / n) * 100
-    half = float(scipy_stats.t.ppf(0.975, n - 1)) * se
+    half = t_quantile(0.975, n - 1) * se
     return Interval(
         value=value, low=max(-100.0, value - half), high=min(100.0, value + half), se=se
     )

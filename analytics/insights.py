@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+
+from django.utils import timezone
 
 from analytics import gaps
 from analytics.models import (
@@ -24,6 +27,9 @@ from surveys.models import Construct, RunStatus, Team
 # How many closed runs back the heatmap looks for a construct (the rotation covers the
 # whole bank within four runs).
 HEATMAP_RUNS = 4
+# ... and no further back than this, so the page reads a bounded number of rows however
+# long the history (four monthly or four-week-sprint pulses fit).
+HEATMAP_WINDOW = timedelta(weeks=20)
 HEATMAP_CONSTRUCTS = [
     Construct.PSYCHOLOGICAL_SAFETY,
     Construct.PERCEIVED_SPEED,
@@ -123,9 +129,12 @@ def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
     """Teams × constructs: each construct's figure from the team's latest closed run that
     asked it (within HEATMAP_RUNS), and the latest perception and trust gaps."""
     team_ids = [t.pk for t in teams]
+    cutoff = timezone.localdate() - HEATMAP_WINDOW
     summaries: dict[int, list[RunSummary]] = {}
     for summary in (
-        RunSummary.objects.filter(team_id__in=team_ids, run__status=RunStatus.CLOSED)
+        RunSummary.objects.filter(
+            team_id__in=team_ids, run__status=RunStatus.CLOSED, run__period_start__gte=cutoff
+        )
         .select_related("run")
         .order_by("-run__period_start")
     ):
@@ -136,7 +145,8 @@ def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
     for aggregate in ConstructAggregate.objects.filter(run_id__in=run_ids):
         aggregates[(aggregate.run_id, aggregate.construct)] = aggregate
     latest_periods = {}
-    for period in TeamPeriod.objects.filter(team_id__in=team_ids).order_by("period_start"):
+    latest_rows = TeamPeriod.objects.filter(team_id__in=team_ids, period_start__gte=cutoff)
+    for period in latest_rows.order_by("period_start"):
         latest_periods[period.team_id] = period
     rows = []
     labels = dict(Construct.choices)

@@ -16,6 +16,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from functools import partial
 from itertools import pairwise
 from typing import Any
 
@@ -238,9 +239,11 @@ def periods_mark(
         runs = runs.filter(team__organisation_id=organisation_id)
     ids = list(runs.values_list("pk", flat=True))
     PeriodFill.objects.bulk_create(
-        [PeriodFill(run_id=run_id) for run_id in ids], ignore_conflicts=True
+        [PeriodFill(run_id=run_id) for run_id in ids], ignore_conflicts=True, batch_size=1000
     )
-    PeriodFill.objects.filter(run_id__in=ids).update(
+    # The run queryset as a subquery: a list of every run id could pass SQLite's limit on
+    # parameters in one statement.
+    PeriodFill.objects.filter(run__in=runs).update(
         state=PeriodFill.State.PENDING, attempts=0, changed_at=timezone.now()
     )
     return len(ids)
@@ -261,10 +264,16 @@ def _claim(team_id: int, claimable: Q) -> tuple[list[int], list[int], Any]:
     return [pk for pk, _ in mine], [run_id for _, run_id in mine], stamp
 
 
-def periods_fill_pending() -> int:
+def periods_fill_pending(*, reports_inline: bool = True) -> int:
     """Fill every pending period (and any left `filling` by a crash), a team at a time;
     returns how many were filled. One failing team does not hold back the others; after
-    MAX_ATTEMPTS its periods stay `failed` with the error until marked again."""
+    MAX_ATTEMPTS its periods stay `failed` with the error until marked again.
+
+    Then the reports that depend on the filled periods (alerts, correlations, the weeks'
+    roll-ups) are refreshed: here, or — `reports_inline=False`, what the Celery tasks
+    do — by a task of their own enqueued on commit, so a refresh returns once the
+    periods themselves are stored.
+    """
     stale = timezone.now() - STALE_FILLING
     claimable = Q(state=PeriodFill.State.PENDING) | Q(
         state=PeriodFill.State.FILLING, changed_at__lt=stale
@@ -274,6 +283,7 @@ def periods_fill_pending() -> int:
     )
     filled = 0
     teams: set[int] = set()
+    weeks: set[date] = set()
     for team_id in sorted(team_ids):
         fill_ids, run_ids, stamp = _claim(team_id, claimable)
         if not fill_ids:
@@ -297,6 +307,27 @@ def periods_fill_pending() -> int:
         ).update(state=PeriodFill.State.DONE, error="", changed_at=timezone.now())
         filled += len(fill_ids)
         teams.add(team_id)
-    if teams:
-        reports.reports_refresh(team_ids=teams)
+        weeks.update(_week(start) for start in starts_of(run_ids))
+    if not teams:
+        return filled
+    if reports_inline:
+        reports.reports_refresh(team_ids=teams, weeks=weeks)
+    else:
+        from analytics.tasks import reports_refresh_task
+
+        transaction.on_commit(
+            partial(
+                reports_refresh_task.delay,
+                sorted(teams),
+                sorted(week.isoformat() for week in weeks),
+            )
+        )
     return filled
+
+
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def starts_of(run_ids: Sequence[int]) -> list[date]:
+    return list(PulseRun.objects.filter(pk__in=run_ids).values_list("period_start", flat=True))

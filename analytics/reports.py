@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import date
 from functools import partial
 
 import pandas as pd
@@ -37,9 +38,11 @@ DELIVERY_FIGURES = {
 PERIOD_COLUMNS = ["team_id", "period_start", *SURVEY_FIGURES]
 
 
-def team_periods_frame(team_ids: Iterable[int]) -> pd.DataFrame:
-    """Team-period rows with the survey figures and the delivery metrics as columns."""
-    rows = TeamPeriod.objects.filter(team_id__in=list(team_ids)).values(*PERIOD_COLUMNS, "delivery")
+def team_periods_frame(organisation_id: int) -> pd.DataFrame:
+    """The organisation's team-period rows, survey figures and delivery metrics as columns."""
+    rows = TeamPeriod.objects.filter(team__organisation_id=organisation_id).values(
+        *PERIOD_COLUMNS, "delivery"
+    )
     records = [
         {column: row[column] for column in PERIOD_COLUMNS}
         | {metric: row["delivery"].get(metric) for metric in DELIVERY_FIGURES}
@@ -71,7 +74,7 @@ def correlations_refresh(*, organisation_id: int) -> int:
         Team.objects.filter(organisation_id=organisation_id).values_list("pk", "parent_id")
     )
     team_ids = list(parents)
-    frame = team_periods_frame(team_ids)
+    frame = team_periods_frame(organisation_id)
     by_team = dict(iter(frame.groupby("team")))  # not dict(groupby): it has a .keys
     scopes: list[tuple[int | None, set[int]]] = [(None, set(team_ids))]
     scopes += list(_subtrees(parents).items())
@@ -177,13 +180,14 @@ def safety_alert_notify(*, alert_id: int) -> int:
     return len(recipients)
 
 
-def reports_refresh(*, team_ids: Iterable[int]) -> None:
+def reports_refresh(*, team_ids: Iterable[int], weeks: Iterable[date] | None = None) -> None:
     """After periods were filled: alerts for those teams, correlations for their
-    organisations."""
+    organisations, roll-ups for those weeks (every week when None)."""
     ids = set(team_ids)
     for team_id in ids:
         safety_alerts_check(team_id=team_id)
     organisations = Team.objects.filter(pk__in=ids).values_list("organisation_id", flat=True)
+    chosen = None if weeks is None else set(weeks)
     for organisation_id in set(organisations):
         correlations_refresh(organisation_id=organisation_id)
-        rollups.rollups_refresh(organisation_id=organisation_id)
+        rollups.rollups_refresh(organisation_id=organisation_id, weeks=chosen)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from analytics import aggregation, gaps, stats
 from analytics.models import TeamPeriod, TeamRollup
@@ -112,26 +113,29 @@ def _tree(team: Team, children: dict[int | None, list[Team]], own: dict[int, int
     return Node(team.pk, own.get(team.pk, 0), [_tree(c, children, own) for c in children[team.pk]])
 
 
-def rollups_refresh(*, organisation_id: int) -> int:
-    """Recompute every roll-up of the organisation (teams with sub-teams, every week with
-    a closed run); returns how many rows were written."""
+def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None) -> int:
+    """Recompute the organisation's roll-ups (teams with sub-teams) for these ISO weeks,
+    or for every week with a closed run; returns how many rows were written."""
     teams = list(Team.objects.filter(organisation_id=organisation_id))
     children: dict[int | None, list[Team]] = defaultdict(list)
     for team in teams:
         children[team.parent_id].append(team)
     parents = [t for t in teams if children[t.pk]]
-    runs = list(
-        PulseRun.objects.filter(
-            team__organisation_id=organisation_id, status=RunStatus.CLOSED
-        ).order_by("period_start")
-    )
+    closed = PulseRun.objects.filter(team__organisation_id=organisation_id, status=RunStatus.CLOSED)
+    chosen = sorted(set(weeks)) if weeks is not None else None
+    if chosen is not None:
+        in_weeks = Q()
+        for week in chosen:
+            in_weeks |= Q(period_start__gte=week, period_start__lt=week + timedelta(days=7))
+        closed = closed.filter(in_weeks) if chosen else closed.none()
+    runs = list(closed.order_by("period_start"))
     counts: dict[int, int] = dict(
-        Response.objects.filter(run__in=runs)
+        Response.objects.filter(run__in=closed)
         .values("run")
         .annotate(n=Count("pk"))
         .values_list("run", "n")
     )
-    periods = {p.run_id: p for p in TeamPeriod.objects.filter(run__in=runs)}
+    periods = {p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)}
     moments = run_moments([run.pk for run in runs]) if parents else {}
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
@@ -152,7 +156,10 @@ def rollups_refresh(*, organisation_id: int) -> int:
                 _rollup(parent, week, k, week_runs, decision, children, periods, counts, moments)
             )
     with transaction.atomic():
-        TeamRollup.objects.filter(team__organisation_id=organisation_id).delete()
+        stale = TeamRollup.objects.filter(team__organisation_id=organisation_id)
+        if chosen is not None:
+            stale = stale.filter(week_start__in=chosen)
+        stale.delete()
         TeamRollup.objects.bulk_create(rows)
     return len(rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from functools import partial
 
 from celery import shared_task
@@ -16,7 +17,7 @@ from analytics.git.pull_import import github_pulls_sync
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
 from analytics.periods import periods_fill_pending, periods_mark
-from analytics.reports import safety_alert_notify
+from analytics.reports import reports_refresh, safety_alert_notify
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,14 @@ def delivery_metrics_refresh_task(organisation_id: int) -> int:
     """Recompute the organisation's delivery weeks, then every team-period they feed."""
     weeks = delivery_metrics_refresh(organisation_id=organisation_id)
     periods_mark(organisation_id=organisation_id)
-    periods_fill_pending()
+    periods_fill_pending(reports_inline=False)
     return weeks
+
+
+@shared_task(name="analytics.tasks.reports_refresh", soft_time_limit=900, time_limit=960)
+def reports_refresh_task(team_ids: list[int], weeks: list[str]) -> None:
+    """Alerts, correlations and roll-ups after periods were filled (ids and ISO dates)."""
+    reports_refresh(team_ids=team_ids, weeks=[date.fromisoformat(week) for week in weeks])
 
 
 @shared_task(name="analytics.tasks.repositories_sync")

@@ -60,7 +60,7 @@ def aggregates_refresh_task(run_id: int) -> None:
     from analytics.services import run_aggregates_refresh
 
     run_aggregates_refresh(run_id=run_id)
-    periods_fill_pending()
+    periods_fill_pending(reports_inline=False)
 
 
 @shared_task(name="surveys.tasks.aggregates_refresh_stale")
@@ -75,7 +75,7 @@ def aggregates_refresh_stale() -> int:
     from analytics.services import stale_runs_refresh
 
     refreshed = stale_runs_refresh()
-    periods_fill_pending()
+    periods_fill_pending(reports_inline=False)
     return refreshed
 
 

@@ -160,3 +160,24 @@ def test_an_import_marks_every_closed_period_of_the_organisation() -> None:
     periods.periods_fill_pending()
     assert periods.periods_mark(organisation_id=run.team.organisation_id) == 1
     assert PeriodFill.objects.get(run=run).state == PeriodFill.State.PENDING
+
+
+def test_from_a_task_the_reports_follow_in_a_task_of_their_own(
+    django_capture_on_commit_callbacks,
+) -> None:
+    from analytics.models import TeamRollup
+    from analytics.tasks import reports_refresh_task
+    from tests.factories import TeamFactory
+
+    run = _closed_run(5)
+    parent = TeamFactory(organisation=run.team.organisation)
+    Team.objects.filter(pk=run.team_id).update(parent=parent)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert periods.periods_fill_pending(reports_inline=False) == 1
+    assert len(callbacks) == 1
+    assert TeamPeriod.objects.filter(run=run).exists()
+    assert not TeamRollup.objects.exists()  # not inline
+    week = _monday(run.period_start)
+    reports_refresh_task.run([run.team_id], [week.isoformat()])  # what the task runs
+    rollup = TeamRollup.objects.get(team=parent)
+    assert (rollup.week_start, rollup.shown, rollup.respondents) == (week, True, 5)

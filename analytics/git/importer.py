@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics.bulk import rows_insert
 from analytics.git import repository as git_repository
 from analytics.git.attribution import Rule, ai_tool, is_bot
 from analytics.git.parser import GitLogFormatError, ParsedCommit, parse_stream
@@ -132,29 +133,34 @@ def _commits_store(
         fresh = [c for c in batch if c.sha not in stored]
         authors = _contributors(repository, fresh) if fresh else {}
         adapt = connection.ops.adapt_datetimefield_value
-        _commits_insert(
-            (
-                repository.pk,
-                c.sha,
-                authors[c.author_email.lower()],
-                adapt(c.authored_at),
-                adapt(c.committed_at),
-                len(c.parents),
-                c.is_merge,
-                c.reverted_sha or "",
-                c.files_changed,
-                c.additions,
-                c.deletions,
-                ai_tool(
-                    rules,
-                    author_name=c.author_name,
-                    author_email=c.author_email,
-                    trailers=c.trailers,
-                    message=c.message,
-                ),
-                True,
-            )
-            for c in fresh
+        rows_insert(
+            Commit,
+            COMMIT_FIELDS,
+            [
+                (
+                    repository.pk,
+                    c.sha,
+                    authors[c.author_email.lower()],
+                    adapt(c.authored_at),
+                    adapt(c.committed_at),
+                    len(c.parents),
+                    c.is_merge,
+                    c.reverted_sha or "",
+                    c.files_changed,
+                    c.additions,
+                    c.deletions,
+                    ai_tool(
+                        rules,
+                        author_name=c.author_name,
+                        author_email=c.author_email,
+                        trailers=c.trailers,
+                        message=c.message,
+                    ),
+                    True,
+                )
+                for c in fresh
+            ],
+            ignore_conflicts=True,
         )
         if stored:  # re-read after a rewrite: they are on the branch again
             Commit.objects.filter(repository=repository, sha__in=stored, reachable=False).update(
@@ -179,26 +185,6 @@ COMMIT_FIELDS = (
     "ai_tool",
     "reachable",
 )
-
-
-def _commits_insert(rows: Iterable[tuple[Any, ...]]) -> None:
-    """One INSERT … ON CONFLICT DO NOTHING, run over the rows by the driver (executemany).
-
-    The hot path of an import: `bulk_create` spent two thirds of the import's Python time
-    preparing each value of each model instance; here the rows are plain tuples with their
-    datetimes adapted once. Values must already be in database form. Measured against
-    multi-row VALUES statements, executemany was as fast on SQLite and faster on
-    PostgreSQL.
-    """
-    quote = connection.ops.quote_name
-    column = {field.name: field.column for field in Commit._meta.concrete_fields}
-    columns = ", ".join(quote(column[name]) for name in COMMIT_FIELDS)
-    values = ", ".join(["%s"] * len(COMMIT_FIELDS))
-    # Names come from the model and values travel as parameters.
-    table = quote(Commit._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, list(rows))
 
 
 def _unreachable_mark(repository: Repository, path: Path, tip: str) -> int:
