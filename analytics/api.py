@@ -143,7 +143,7 @@ class HeatmapApi(APIView):
     )
     def get(self, request: Request) -> Response:
         teams = list(selectors.teams_visible_to(user=request.user).order_by("name"))
-        return Response(HeatmapRowOutput(insights.heatmap(teams=teams), many=True).data)
+        return Response(insights.heatmap_document(insights.heatmap(teams=teams)))
 
 
 class AlertListApi(APIView):

@@ -136,16 +136,19 @@ def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
             team_id__in=team_ids, run__status=RunStatus.CLOSED, run__period_start__gte=cutoff
         )
         .select_related("run")
+        .only("run_id", "team_id", "suppressed", "run__period_start")
         .order_by("-run__period_start")
     ):
         if len(summaries.setdefault(summary.team_id, [])) < HEATMAP_RUNS:
             summaries[summary.team_id].append(summary)
     run_ids = [s.run_id for group in summaries.values() for s in group]
     aggregates: dict[tuple[int, str], ConstructAggregate] = {}
-    for aggregate in ConstructAggregate.objects.filter(run_id__in=run_ids):
+    wanted = ConstructAggregate.objects.filter(run_id__in=run_ids, construct__in=HEATMAP_CONSTRUCTS)
+    for aggregate in wanted.only("run_id", "construct", "unit", "n", "mean", "ci_low", "ci_high"):
         aggregates[(aggregate.run_id, aggregate.construct)] = aggregate
     latest_periods = {}
     latest_rows = TeamPeriod.objects.filter(team_id__in=team_ids, period_start__gte=cutoff)
+    latest_rows = latest_rows.only("team_id", "period_start", "respondents", "gap", "trust_gap")
     for period in latest_rows.order_by("period_start"):
         latest_periods[period.team_id] = period
     rows = []
@@ -185,6 +188,32 @@ def _cell(
                 period_start=summary.run.period_start,
             )
     return Cell(construct, label, state="not-asked")
+
+
+def heatmap_document(rows: Sequence[HeatmapRow]) -> list[dict[str, Any]]:
+    """The heatmap as plain data (analytics.api.HeatmapRowOutput documents its shape): a
+    serializer per cell cost more than the whole query at 500 teams."""
+    return [
+        {
+            "team": row.team.slug,
+            "name": row.team.name,
+            "cells": [
+                {
+                    "construct": cell.construct,
+                    "state": cell.state,
+                    "mean": cell.mean,
+                    "low": cell.low,
+                    "high": cell.high,
+                    "n": cell.n,
+                    "period_start": cell.period_start.isoformat() if cell.period_start else None,
+                }
+                for cell in row.cells
+            ],
+            "perception_gap": row.latest.gap if row.latest else None,
+            "trust_gap": row.latest.trust_gap if row.latest else None,
+        }
+        for row in rows
+    ]
 
 
 def correlations(*, team: Team | None, organisation_id: int) -> list[CorrelationResult]:

@@ -205,3 +205,15 @@ def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden_until_it_cannot(
 def test_subtrees_from_parent_links() -> None:
     parents = {1: None, 2: 1, 3: 2, 4: None, 5: 1}
     assert reports._subtrees(parents) == {1: {1, 2, 3, 5}, 2: {2, 3}, 3: {3}, 4: {4}, 5: {5}}
+
+
+def test_the_heatmap_document_matches_its_documented_serializer() -> None:
+    import json
+
+    from analytics.api import HeatmapRowOutput
+
+    big = _closed(5)
+    small = _closed(3, team=TeamFactory(organisation=big.team.organisation))
+    rows = insights.heatmap(teams=[big.team, small.team])
+    documented = json.loads(json.dumps(HeatmapRowOutput(rows, many=True).data))
+    assert insights.heatmap_document(rows) == documented
