@@ -1,5 +1,5 @@
 """`python -m bench` (`make bench`): response submission under load and a Git import, each
-next to its baselines.
+next to its baselines; on request, analytics at scale.
 
 Response submission: for SQLite (always) and PostgreSQL (when BENCH_POSTGRES_URL, by default
 postgres://candor:candor@127.0.0.1:5432/candor_bench, answers): a fresh database, gunicorn
@@ -10,6 +10,13 @@ acknowledged was lost or duplicated.
 Git import (bench.git_import): the repository given by --git-repo (default: this checkout)
 imported end to end into a fresh database of each backend, next to the raw `git log` the
 importer runs and to PyDriller reading the same fields; commits/s, time split, peak memory.
+
+Analytics at scale (bench.analytics_scale; at its default size it loads about 10 million
+answers per backend and runs for tens of minutes): a
+generated organisation of --scale-teams teams × --scale-weeks weeks × 20 questions, the full
+recompute of the summary tables next to one SQL GROUP BY over the same answers (the floor)
+and a pandas group-by (context), peak memory, refreshing one period, dashboard API p95.
+`--scale-teams 20 --scale-weeks 8` is a quick smoke size.
 
 `--only submission` or `--only git-import` runs one of them. Prints tables and README
 snippets; writes bench/results/latest.json.
@@ -25,7 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import git_report, report
+from bench import analytics_report, git_report, report
+from bench.analytics_scale import ScaleOptions
+from bench.analytics_scale import run as analytics_scale_run
 from bench.databases import Backend, BackendUnavailable, postgres_backend, sqlite_backend
 from bench.git_import import GitImportResult, GitOptions
 from bench.git_import import run as git_import_run
@@ -35,7 +44,8 @@ from bench.server import ServerFailed
 
 BACKENDS = ("sqlite", "postgres")
 BACKEND_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
-BENCHMARKS = ("submission", "git-import")
+BENCHMARKS = ("submission", "git-import", "analytics-scale")
+DEFAULT_BENCHMARKS = BENCHMARKS
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ class Plan:
     only: tuple[str, ...]
     options: Options
     git: GitOptions
+    scale: ScaleOptions
 
 
 def _benchmarks(text: str) -> tuple[str, ...]:
@@ -80,7 +91,10 @@ def plan_parse(argv: list[str] | None) -> Plan:
         prog="python -m bench", description=" ".join(__doc__.split("\n\n")[0].split())
     )
     parser.add_argument(
-        "--only", type=_benchmarks, default=BENCHMARKS, help="submission,git-import (default both)"
+        "--only",
+        type=_benchmarks,
+        default=DEFAULT_BENCHMARKS,
+        help="submission,git-import,analytics-scale (default: all three)",
     )
     parser.add_argument("--requests", type=_positive, default=3000, help="per scenario")
     parser.add_argument("--connections", type=_positive, default=16, help="concurrent clients")
@@ -111,6 +125,28 @@ def plan_parse(argv: list[str] | None) -> Plan:
     git.add_argument(
         "--git-time-cap", type=_positive_float, default=600.0, help="seconds per import process"
     )
+    scale = parser.add_argument_group("analytics at scale")
+    scale.add_argument("--scale-teams", type=_positive, default=500, help="teams (default 500)")
+    scale.add_argument(
+        "--scale-weeks", type=_positive, default=104, help="weekly closed runs per team"
+    )
+    scale.add_argument(
+        "--scale-respondents", type=_positive, default=10, help="mean respondents per run"
+    )
+    scale.add_argument(
+        "--scale-rounds", type=_positive, default=3, help="SQL floor and pandas rounds"
+    )
+    scale.add_argument(
+        "--scale-requests", type=_positive, default=200, help="per API route, after the warm-up"
+    )
+    scale.add_argument("--scale-warmup", type=_positive, default=20, help="per API route")
+    scale.add_argument(
+        "--scale-time-cap",
+        type=_positive_float,
+        default=1800.0,
+        help="seconds per step process (generation, recompute, ...); past it: killed, reported",
+    )
+    scale.add_argument("--scale-seed", type=int, default=1, help="random seed of the generator")
     arguments = parser.parse_args(argv)
     options = Options(
         requests=arguments.requests,
@@ -129,7 +165,18 @@ def plan_parse(argv: list[str] | None) -> Plan:
         pydriller_time_cap=arguments.pydriller_time_cap,
         time_cap=arguments.git_time_cap,
     )
-    return Plan(only=arguments.only, options=options, git=git_options)
+    scale_options = ScaleOptions(
+        teams=arguments.scale_teams,
+        weeks=arguments.scale_weeks,
+        respondents=arguments.scale_respondents,
+        backends=arguments.backends,
+        rounds=arguments.scale_rounds,
+        requests=arguments.scale_requests,
+        warmup=arguments.scale_warmup,
+        time_cap=arguments.scale_time_cap,
+        seed=arguments.scale_seed,
+    )
+    return Plan(only=arguments.only, options=options, git=git_options, scale=scale_options)
 
 
 def options_parse(argv: list[str] | None) -> Options:
@@ -186,6 +233,16 @@ def _git_import(options: GitOptions) -> tuple[dict[str, Any], bool]:
     return git_report.document(outcome), outcome.ok
 
 
+def _analytics_scale(options: ScaleOptions) -> tuple[dict[str, Any], bool]:
+    """Analytics at scale on each backend: its JSON part, and whether it ran clean."""
+    outcome = analytics_scale_run(options)
+    print(analytics_report.text(outcome) + "\n", flush=True)
+    if outcome.backends:
+        print("Markdown for the README (analytics at scale):\n")
+        print(analytics_report.markdown(outcome) + "\n", flush=True)
+    return analytics_report.document(outcome), outcome.ok
+
+
 def main(argv: list[str] | None = None) -> int:
     plan = plan_parse(argv)
     parts: dict[str, Any] = {}
@@ -195,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and passed
     if "git-import" in plan.only:
         parts["git_import"], passed = _git_import(plan.git)
+        ok = ok and passed
+    if "analytics-scale" in plan.only:
+        parts["analytics_scale"], passed = _analytics_scale(plan.scale)
         ok = ok and passed
     path = RESULTS_DIR / "latest.json"
     report.write_json(path, parts)
