@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -19,6 +19,7 @@ from analytics.models import (
     SafetyAlert,
     TeamPeriod,
     TeamRollup,
+    TeamSnapshot,
 )
 from analytics.periods import DELIVERY_KEYS, SPLIT_KEYS
 from analytics.reports import DELIVERY_FIGURES, SURVEY_FIGURES
@@ -118,16 +119,61 @@ class Cell:
         return max(0, min(4, int(self.mean / 20.01)))
 
 
+@dataclass(frozen=True)
+class Latest:
+    """The latest team-period's headline figures, as the heatmap shows them."""
+
+    respondents: int | None
+    gap: float | None
+    trust_gap: float | None
+
+
 @dataclass
 class HeatmapRow:
     team: Team
     cells: list[Cell] = field(default_factory=list)
-    latest: TeamPeriod | None = None
+    latest: Latest | None = None
 
 
 def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
+    """The heatmap rows of these teams, from their snapshots (one row each; see
+    heatmap_compute for what a row holds). A team never refreshed has no cells yet."""
+    labels = dict(Construct.choices)
+    snapshots = {s.team_id: s for s in TeamSnapshot.objects.filter(team__in=list(teams))}
+    rows = []
+    for team in teams:
+        snapshot = snapshots.get(team.pk)
+        if snapshot is None:
+            cells = [Cell(str(c), labels[c], state="no-pulse") for c in HEATMAP_CONSTRUCTS]
+            rows.append(HeatmapRow(team=team, cells=cells))
+            continue
+        cells = [
+            Cell(
+                construct=c["construct"],
+                label=labels[c["construct"]],
+                unit=c["unit"],
+                mean=c["mean"],
+                low=c["low"],
+                high=c["high"],
+                n=c["n"],
+                state=c["state"],
+                period_start=date.fromisoformat(c["period_start"]) if c["period_start"] else None,
+            )
+            for c in snapshot.cells
+        ]
+        latest = (
+            Latest(snapshot.respondents, snapshot.gap, snapshot.trust_gap)
+            if snapshot.has_period
+            else None
+        )
+        rows.append(HeatmapRow(team=team, cells=cells, latest=latest))
+    return rows
+
+
+def heatmap_compute(*, teams: Sequence[Team]) -> list[HeatmapRow]:
     """Teams × constructs: each construct's figure from the team's latest closed run that
-    asked it (within HEATMAP_RUNS), and the latest perception and trust gaps."""
+    asked it (within HEATMAP_RUNS and HEATMAP_WINDOW), and the latest perception and
+    trust gaps. What the snapshots store; pages read the snapshots."""
     team_ids = [t.pk for t in teams]
     cutoff = timezone.localdate() - HEATMAP_WINDOW
     summaries: dict[int, list[RunSummary]] = {}
@@ -146,11 +192,11 @@ def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
     wanted = ConstructAggregate.objects.filter(run_id__in=run_ids, construct__in=HEATMAP_CONSTRUCTS)
     for aggregate in wanted.only("run_id", "construct", "unit", "n", "mean", "ci_low", "ci_high"):
         aggregates[(aggregate.run_id, aggregate.construct)] = aggregate
-    latest_periods = {}
+    latest_periods: dict[int, Latest] = {}
     latest_rows = TeamPeriod.objects.filter(team_id__in=team_ids, period_start__gte=cutoff)
     latest_rows = latest_rows.only("team_id", "period_start", "respondents", "gap", "trust_gap")
     for period in latest_rows.order_by("period_start"):
-        latest_periods[period.team_id] = period
+        latest_periods[period.team_id] = Latest(period.respondents, period.gap, period.trust_gap)
     rows = []
     labels = dict(Construct.choices)
     for team in teams:
@@ -190,6 +236,19 @@ def _cell(
     return Cell(construct, label, state="not-asked")
 
 
+def cell_document(cell: Cell) -> dict[str, Any]:
+    return {
+        "construct": cell.construct,
+        "state": cell.state,
+        "unit": cell.unit,
+        "mean": cell.mean,
+        "low": cell.low,
+        "high": cell.high,
+        "n": cell.n,
+        "period_start": cell.period_start.isoformat() if cell.period_start else None,
+    }
+
+
 def heatmap_document(rows: Sequence[HeatmapRow]) -> list[dict[str, Any]]:
     """The heatmap as plain data (analytics.api.HeatmapRowOutput documents its shape): a
     serializer per cell cost more than the whole query at 500 teams."""
@@ -198,15 +257,7 @@ def heatmap_document(rows: Sequence[HeatmapRow]) -> list[dict[str, Any]]:
             "team": row.team.slug,
             "name": row.team.name,
             "cells": [
-                {
-                    "construct": cell.construct,
-                    "state": cell.state,
-                    "mean": cell.mean,
-                    "low": cell.low,
-                    "high": cell.high,
-                    "n": cell.n,
-                    "period_start": cell.period_start.isoformat() if cell.period_start else None,
-                }
+                {key: value for key, value in cell_document(cell).items() if key != "unit"}
                 for cell in row.cells
             ],
             "perception_gap": row.latest.gap if row.latest else None,

@@ -171,6 +171,23 @@ class TeamRollup(models.Model):
         return f"{self.team} and sub-teams, week of {self.week_start}"
 
 
+class TeamSnapshot(models.Model):
+    """A team's heatmap row, kept by the reports refresh so the heatmap reads one row per
+    team: each construct's latest cell (value, interval and n, or why there is none) and
+    the latest perception and trust gaps. Built from the summary tables; nothing under k."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="snapshot")
+    cells = models.JSONField(default=list)
+    respondents = models.PositiveIntegerField(null=True)
+    gap = models.FloatField(null=True)
+    trust_gap = models.FloatField(null=True)
+    has_period = models.BooleanField(default=False)
+    refreshed_on = models.DateField()
+
+    def __str__(self) -> str:
+        return f"Heatmap row of {self.team}"
+
+
 class SafetyAlert(models.Model):
     """A fall of a team's psychological-safety index under the rule of
     `analytics.gaps.safety_drop`; its managers are emailed once (`notified`)."""

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import gaps, rollups
-from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
+from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod, TeamSnapshot
 from surveys.models import Membership, Role, Team
 
 logger = logging.getLogger(__name__)
@@ -180,12 +180,38 @@ def safety_alert_notify(*, alert_id: int) -> int:
     return len(recipients)
 
 
+def heatmap_refresh(*, team_ids: Iterable[int]) -> int:
+    """Rebuild these teams' heatmap rows (TeamSnapshot); returns how many."""
+    from analytics import insights
+
+    teams = list(Team.objects.filter(pk__in=list(team_ids)))
+    rows = insights.heatmap_compute(teams=teams)
+    today = timezone.localdate()
+    snapshots = [
+        TeamSnapshot(
+            team=row.team,
+            cells=[insights.cell_document(cell) for cell in row.cells],
+            respondents=row.latest.respondents if row.latest else None,
+            gap=row.latest.gap if row.latest else None,
+            trust_gap=row.latest.trust_gap if row.latest else None,
+            has_period=row.latest is not None,
+            refreshed_on=today,
+        )
+        for row in rows
+    ]
+    with transaction.atomic():
+        TeamSnapshot.objects.filter(team__in=teams).delete()
+        TeamSnapshot.objects.bulk_create(snapshots, batch_size=500)
+    return len(snapshots)
+
+
 def reports_refresh(*, team_ids: Iterable[int], weeks: Iterable[date] | None = None) -> None:
     """After periods were filled: alerts for those teams, correlations for their
     organisations, roll-ups for those weeks (every week when None)."""
     ids = set(team_ids)
     for team_id in ids:
         safety_alerts_check(team_id=team_id)
+    heatmap_refresh(team_ids=ids)
     organisations = Team.objects.filter(pk__in=ids).values_list("organisation_id", flat=True)
     chosen = None if weeks is None else set(weeks)
     for organisation_id in set(organisations):

@@ -217,3 +217,20 @@ def test_the_heatmap_document_matches_its_documented_serializer() -> None:
     rows = insights.heatmap(teams=[big.team, small.team])
     documented = json.loads(json.dumps(HeatmapRowOutput(rows, many=True).data))
     assert insights.heatmap_document(rows) == documented
+
+
+def test_the_heatmap_reads_one_snapshot_per_team_in_a_fixed_number_of_queries(
+    api_client, django_assert_max_num_queries
+) -> None:
+    first = _closed(5)
+    organisation = first.team.organisation
+    for _ in range(3):
+        _closed(5, team=TeamFactory(organisation=organisation))
+    admin = UserFactory()
+    for team in Team.objects.filter(organisation=organisation):
+        MembershipFactory(user=admin, team=team, role=Role.MANAGER)
+    api_client.force_login(admin)
+    with django_assert_max_num_queries(8):
+        rows = api_client.get(reverse("api-heatmap")).json()
+    assert len(rows) == 4
+    assert all(any(c["state"] == "shown" for c in row["cells"]) for row in rows)
