@@ -7,31 +7,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-import pandas as pd
-from django.db.models import F
-
 from analytics import aggregation
 from analytics.models import RunSummary
-from surveys.models import Answer, PulseRun, RunStatus
+from surveys.models import PulseRun, RunStatus
 
 logger = logging.getLogger(__name__)
-
-
-def answers_frame(run: PulseRun) -> pd.DataFrame:
-    rows = Answer.objects.filter(response__run=run).values(
-        "response_id",
-        "value",
-        "choices",
-        key=F("question__key"),
-        construct=F("question__construct"),
-        kind=F("question__kind"),
-        scale_min=F("question__scale_min"),
-        scale_max=F("question__scale_max"),
-        reverse_scored=F("question__reverse_scored"),
-    )
-    columns = ["response_id", "value", "choices", "key", "construct", "kind", "scale_min"]
-    columns += ["scale_max", "reverse_scored"]
-    return pd.DataFrame.from_records(list(rows), columns=columns)
 
 
 def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:

@@ -79,7 +79,9 @@ def to_index(value: float, low: int, high: int) -> float:
 
 
 def construct_scores(answers: pd.DataFrame) -> pd.DataFrame:
-    """One score per respondent and construct.
+    """One score per respondent and construct: the definition that the SQL of
+    analytics.aggregation.construct_moments implements for the database (a test holds
+    the two equal).
 
     `answers` has columns response_id, construct, kind ("scale" or "percent"), value,
     scale_min, scale_max, reverse_scored. Scale items become 0–100 after reversal; percent

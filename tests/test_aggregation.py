@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
+from django.db.models import F
 
 from analytics import stats
 from analytics.models import ConstructAggregate, QuestionAggregate
-from analytics.services import answers_frame
-from surveys.models import QuestionKind
+from surveys.models import Answer, PulseRun, QuestionKind
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 
 pytestmark = pytest.mark.django_db
+
+
+def answers_frame(run: PulseRun) -> pd.DataFrame:
+    """Every answer of the run with its question's scoring fields: the reference input."""
+    rows = Answer.objects.filter(response__run=run).values(
+        "response_id",
+        "value",
+        "choices",
+        key=F("question__key"),
+        construct=F("question__construct"),
+        kind=F("question__kind"),
+        scale_min=F("question__scale_min"),
+        scale_max=F("question__scale_max"),
+        reverse_scored=F("question__reverse_scored"),
+    )
+    columns = ["response_id", "value", "choices", "key", "construct", "kind", "scale_min"]
+    columns += ["scale_max", "reverse_scored"]
+    return pd.DataFrame.from_records(list(rows), columns=columns)
 
 
 def test_sql_aggregates_match_the_pure_statistics() -> None:
