@@ -34,6 +34,7 @@ from analytics.models import (
 )
 from analytics.suppression import churn_isolates
 from surveys.models import Construct, Invitation, PulseRun, RunStatus, Team
+from surveys.periods import week_of
 
 logger = logging.getLogger(__name__)
 
@@ -289,7 +290,7 @@ def periods_fill_pending(*, reports_inline: bool = True) -> int:
         if not fill_ids:
             continue  # another worker has them
         try:
-            team_periods_fill(team_id=team_id, run_ids=run_ids)
+            made = team_periods_fill(team_id=team_id, run_ids=run_ids)
         except Exception as error:
             logger.exception("Filling the periods of team %s failed", team_id)
             message = f"{type(error).__name__}: {error}"[:2000]
@@ -307,7 +308,7 @@ def periods_fill_pending(*, reports_inline: bool = True) -> int:
         ).update(state=PeriodFill.State.DONE, error="", changed_at=timezone.now())
         filled += len(fill_ids)
         teams.add(team_id)
-        weeks.update(_week(start) for start in starts_of(run_ids))
+        weeks.update(week_of(period.period_start) for period in made)
     if not teams:
         return filled
     if reports_inline:
@@ -323,11 +324,3 @@ def periods_fill_pending(*, reports_inline: bool = True) -> int:
             )
         )
     return filled
-
-
-def _week(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def starts_of(run_ids: Sequence[int]) -> list[date]:
-    return list(PulseRun.objects.filter(pk__in=run_ids).values_list("period_start", flat=True))

@@ -4,7 +4,7 @@ once to the team's managers) and the stored correlations that pages and the API 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date
 from functools import partial
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 from analytics import gaps, rollups
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod, TeamSnapshot
 from surveys.models import Membership, Role, Team
+from surveys.selectors import subtrees
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +55,6 @@ def team_periods_frame(organisation_id: int) -> pd.DataFrame:
     )
 
 
-def _subtrees(parents: Mapping[int, int | None]) -> dict[int, set[int]]:
-    """Each team's subtree (itself and every team below it), from child → parent ids."""
-    subtrees: dict[int, set[int]] = {team: {team} for team in parents}
-    for team in parents:
-        ancestor = parents[team]
-        seen = {team}
-        while ancestor is not None and ancestor not in seen:
-            subtrees[ancestor].add(team)
-            seen.add(ancestor)
-            ancestor = parents.get(ancestor)
-    return subtrees
-
-
 def correlations_refresh(*, organisation_id: int) -> int:
     """Recompute the organisation's coefficients, organisation-wide and per team subtree;
     returns how many were stored."""
@@ -77,7 +65,7 @@ def correlations_refresh(*, organisation_id: int) -> int:
     frame = team_periods_frame(organisation_id)
     by_team = dict(iter(frame.groupby("team")))  # not dict(groupby): it has a .keys
     scopes: list[tuple[int | None, set[int]]] = [(None, set(team_ids))]
-    scopes += list(_subtrees(parents).items())
+    scopes += list(subtrees(parents).items())
     found = []
     for scope, ids in scopes:
         parts = [by_team[team] for team in ids if team in by_team]

@@ -19,10 +19,8 @@ from analytics import aggregation, gaps, stats
 from analytics.models import TeamPeriod, TeamRollup
 from analytics.suppression import Node, TreeDecision, tree_suppress
 from surveys.models import PERCENT_LIMITS, Construct, PulseRun, Response, RunStatus, Team
-
-
-def week_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+from surveys.periods import week_of
+from surveys.selectors import subtrees
 
 
 def _measured_se(period: TeamPeriod) -> float | None:
@@ -121,6 +119,7 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
     for team in teams:
         children[team.parent_id].append(team)
     parents = [t for t in teams if children[t.pk]]
+    subtree = subtrees({t.pk: t.parent_id for t in teams})
     closed = PulseRun.objects.filter(team__organisation_id=organisation_id, status=RunStatus.CLOSED)
     chosen = sorted(set(weeks)) if weeks is not None else None
     if chosen is not None:
@@ -153,7 +152,17 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
                 getattr(decision, name).update(getattr(part, name))
         for parent in parents:
             rows.append(
-                _rollup(parent, week, k, week_runs, decision, children, periods, counts, moments)
+                _rollup(
+                    parent,
+                    week,
+                    k,
+                    week_runs,
+                    decision,
+                    subtree[parent.pk],
+                    periods,
+                    counts,
+                    moments,
+                )
             )
     with transaction.atomic():
         stale = TeamRollup.objects.filter(team__organisation_id=organisation_id)
@@ -164,25 +173,17 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
     return len(rows)
 
 
-def _subtree(team: Team, children: dict[int | None, list[Team]]) -> set[int]:
-    found = {team.pk}
-    for child in children[team.pk]:
-        found |= _subtree(child, children)
-    return found
-
-
 def _rollup(
     parent: Team,
     week: date,
     k: int,
     week_runs: list[PulseRun],
     decision: TreeDecision,
-    children: dict[int | None, list[Team]],
+    members: set[int],
     periods: dict[int, TeamPeriod],
     counts: dict[int, int],
     moments: Moments,
 ) -> TeamRollup:
-    members = _subtree(parent, children)
     runs = [run for run in week_runs if run.team_id in members]
     shown = decision.rollup_shown.get(parent.pk, False)
     row = TeamRollup(

@@ -42,8 +42,7 @@ def mean_ci(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate
     if n < 2:
         return Estimate(n=n, mean=mean, sd=None, ci_low=None, ci_high=None)
     sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = t_quantile((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
-    return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
+    return _with_interval(n, mean, sd, confidence)
 
 
 def estimate_from_moments(n: int, mean: float, mean_square: float) -> Estimate:
@@ -52,8 +51,12 @@ def estimate_from_moments(n: int, mean: float, mean_square: float) -> Estimate:
     if n < 2:
         return Estimate(n=n, mean=mean, sd=None, ci_low=None, ci_high=None)
     variance = max(0.0, (mean_square - mean * mean) * n / (n - 1))
-    sd = math.sqrt(variance)
-    half = t_quantile((1 + CONFIDENCE) / 2, n - 1) * sd / math.sqrt(n)
+    return _with_interval(n, mean, math.sqrt(variance), CONFIDENCE)
+
+
+def _with_interval(n: int, mean: float, sd: float, confidence: float) -> Estimate:
+    """The estimate with its Student-t interval (n ≥ 2)."""
+    half = t_quantile((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
     return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
 
 

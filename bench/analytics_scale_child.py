@@ -333,12 +333,12 @@ def step_period(arguments: argparse.Namespace) -> None:
 def _reports_after(run_ids: list[int]) -> float:
     """The follow-up task's work for the refreshed runs (alerts, correlations, roll-ups)."""
     from analytics import reports
-    from analytics.periods import starts_of
-    from analytics.rollups import week_of
     from surveys.models import PulseRun
+    from surveys.periods import week_of
 
-    teams = set(PulseRun.objects.filter(pk__in=run_ids).values_list("team_id", flat=True))
-    weeks = {week_of(start) for start in starts_of(run_ids)}
+    runs = PulseRun.objects.filter(pk__in=run_ids).values_list("team_id", "period_start")
+    teams = {team for team, _ in runs}
+    weeks = {week_of(start) for _, start in runs}
     seconds, _ = _timed(lambda: reports.reports_refresh(team_ids=teams, weeks=weeks))
     return seconds
 

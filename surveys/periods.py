@@ -43,3 +43,8 @@ def period_sequence_on(
         return months if _add_months(start_date, months) <= day else months - 1
     length = sprint_length_days if cadence == "sprint" else CADENCE_DAYS[cadence]
     return (day - start_date).days // length
+
+
+def week_of(day: date) -> date:
+    """The Monday of the ISO week a day falls in."""
+    return day - timedelta(days=day.weekday())

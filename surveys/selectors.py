@@ -6,7 +6,7 @@ see their own team; admins see every team of their organisation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -36,6 +36,19 @@ def team_subtree_ids(*, roots: Iterable[int]) -> set[int]:
         )
         found |= frontier
     return found
+
+
+def subtrees(parents: Mapping[int, int | None]) -> dict[int, set[int]]:
+    """Each team's subtree (itself and every team below it), from child → parent ids."""
+    subtrees: dict[int, set[int]] = {team: {team} for team in parents}
+    for team in parents:
+        ancestor = parents[team]
+        seen = {team}
+        while ancestor is not None and ancestor not in seen:
+            subtrees[ancestor].add(team)
+            seen.add(ancestor)
+            ancestor = parents.get(ancestor)
+    return subtrees
 
 
 def team_ids_visible_to(*, user: AnyUser, day: date | None = None) -> set[int]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from analytics import insights, periods, reports
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
 from surveys.models import Invitation, Pulse, PulseRun, Role, RunStatus, Team
+from surveys.selectors import subtrees
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
 
@@ -204,7 +205,7 @@ def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden_until_it_cannot(
 
 def test_subtrees_from_parent_links() -> None:
     parents = {1: None, 2: 1, 3: 2, 4: None, 5: 1}
-    assert reports._subtrees(parents) == {1: {1, 2, 3, 5}, 2: {2, 3}, 3: {3}, 4: {4}, 5: {5}}
+    assert subtrees(parents) == {1: {1, 2, 3, 5}, 2: {2, 3}, 3: {3}, 4: {4}, 5: {5}}
 
 
 def test_the_heatmap_document_matches_its_documented_serializer() -> None:
