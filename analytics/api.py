@@ -39,6 +39,7 @@ class TeamPeriodOutput(serializers.Serializer):
     trust_gap = _nullable_float("weekly users − trusting, points (paired t 95 % CI)")
     trust_gap_low = _nullable_float()
     trust_gap_high = _nullable_float()
+    trust_gap_n = serializers.IntegerField(allow_null=True, help_text="answered both items")
     safety = _nullable_float("psychological-safety index 0–100")
     safety_low = _nullable_float()
     safety_high = _nullable_float()
@@ -96,12 +97,16 @@ class HeatmapRowOutput(serializers.Serializer):
     cells = HeatmapCellOutput(many=True)
     perception_gap = serializers.SerializerMethodField()
     trust_gap = serializers.SerializerMethodField()
+    trust_gap_n = serializers.SerializerMethodField()
 
     def get_perception_gap(self, row: insights.HeatmapRow) -> float | None:
         return row.latest.gap if row.latest else None
 
     def get_trust_gap(self, row: insights.HeatmapRow) -> float | None:
         return row.latest.trust_gap if row.latest else None
+
+    def get_trust_gap_n(self, row: insights.HeatmapRow) -> int | None:
+        return row.latest.trust_gap_n if row.latest else None
 
 
 class AlertOutput(serializers.Serializer):

@@ -62,6 +62,7 @@ PERIOD_FIELDS = [
     "trust_gap",
     "trust_gap_low",
     "trust_gap_high",
+    "trust_gap_n",
     "safety",
     "safety_low",
     "safety_high",
@@ -126,6 +127,7 @@ class Latest:
     respondents: int | None
     gap: float | None
     trust_gap: float | None
+    trust_gap_n: int | None
 
 
 @dataclass
@@ -162,7 +164,7 @@ def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
             for c in snapshot.cells
         ]
         latest = (
-            Latest(snapshot.respondents, snapshot.gap, snapshot.trust_gap)
+            Latest(snapshot.respondents, snapshot.gap, snapshot.trust_gap, snapshot.trust_gap_n)
             if snapshot.has_period
             else None
         )
@@ -194,9 +196,13 @@ def heatmap_compute(*, teams: Sequence[Team]) -> list[HeatmapRow]:
         aggregates[(aggregate.run_id, aggregate.construct)] = aggregate
     latest_periods: dict[int, Latest] = {}
     latest_rows = TeamPeriod.objects.filter(team_id__in=team_ids, period_start__gte=cutoff)
-    latest_rows = latest_rows.only("team_id", "period_start", "respondents", "gap", "trust_gap")
+    latest_rows = latest_rows.only(
+        "team_id", "period_start", "respondents", "gap", "trust_gap", "trust_gap_n"
+    )
     for period in latest_rows.order_by("period_start"):
-        latest_periods[period.team_id] = Latest(period.respondents, period.gap, period.trust_gap)
+        latest_periods[period.team_id] = Latest(
+            period.respondents, period.gap, period.trust_gap, period.trust_gap_n
+        )
     rows = []
     labels = dict(Construct.choices)
     for team in teams:
@@ -262,6 +268,7 @@ def heatmap_document(rows: Sequence[HeatmapRow]) -> list[dict[str, Any]]:
             ],
             "perception_gap": row.latest.gap if row.latest else None,
             "trust_gap": row.latest.trust_gap if row.latest else None,
+            "trust_gap_n": row.latest.trust_gap_n if row.latest else None,
         }
         for row in rows
     ]

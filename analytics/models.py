@@ -113,6 +113,7 @@ class TeamPeriod(models.Model):
     trust_gap = models.FloatField(null=True, help_text="points")
     trust_gap_low = models.FloatField(null=True)
     trust_gap_high = models.FloatField(null=True)
+    trust_gap_n = models.PositiveIntegerField(null=True, help_text="answered both items")
     ai_weekly_share = models.FloatField(null=True)
     ai_trust_share = models.FloatField(null=True)
     safety = models.FloatField(null=True, help_text="psychological-safety index, 0–100")
@@ -181,6 +182,7 @@ class TeamSnapshot(models.Model):
     respondents = models.PositiveIntegerField(null=True)
     gap = models.FloatField(null=True)
     trust_gap = models.FloatField(null=True)
+    trust_gap_n = models.PositiveIntegerField(null=True)
     has_period = models.BooleanField(default=False)
     refreshed_on = models.DateField()
 

@@ -125,6 +125,7 @@ def period_figures(
         fields["trust_gap"] = summary.trust_gap
         fields["trust_gap_low"] = summary.trust_gap_low
         fields["trust_gap_high"] = summary.trust_gap_high
+        fields["trust_gap_n"] = summary.trust_gap_n
     if safety is not None:
         fields |= {
             "safety": safety.mean,

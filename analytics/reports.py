@@ -182,6 +182,7 @@ def heatmap_refresh(*, team_ids: Iterable[int]) -> int:
             respondents=row.latest.respondents if row.latest else None,
             gap=row.latest.gap if row.latest else None,
             trust_gap=row.latest.trust_gap if row.latest else None,
+            trust_gap_n=row.latest.trust_gap_n if row.latest else None,
             has_period=row.latest is not None,
             refreshed_on=today,
         )

@@ -44,7 +44,7 @@ def heatmap(request: HttpRequest) -> HttpResponse:
     )
 
 
-HEATMAP_CSV_TAIL = ["perception_gap", "perception_gap_n", "trust_gap"]
+HEATMAP_CSV_TAIL = ["perception_gap", "perception_gap_n", "trust_gap", "trust_gap_n"]
 
 
 @login_required
@@ -62,6 +62,7 @@ def heatmap_csv(request: HttpRequest) -> HttpResponse:
             latest.gap if latest else None,
             latest.respondents if latest and latest.gap is not None else None,
             latest.trust_gap if latest else None,
+            latest.trust_gap_n if latest else None,
         ]
         return values
 
@@ -91,6 +92,7 @@ TABLES = {
         ("trust_gap", "Gap (points)"),
         ("trust_gap_low", "CI low"),
         ("trust_gap_high", "CI high"),
+        ("trust_gap_n", "n (both items)"),
     ],
     "safety": [
         ("period_start", "Period"),

@@ -76,6 +76,7 @@ def test_the_trust_gap_is_weekly_users_minus_trusting_respondents() -> None:
     # Everyone answered both items, so the paired gap equals the difference of shares.
     assert summary.trust_gap == pytest.approx(summary.ai_weekly_share - summary.ai_trust_share)
     assert period.trust_gap == summary.trust_gap
+    assert period.trust_gap_n == summary.trust_gap_n
     assert period.trust_gap_low <= period.trust_gap <= period.trust_gap_high
 
 
