@@ -103,6 +103,8 @@ TABLES = {
     ],
     "split": [
         ("period_start", "Period"),
+        ("ai_merged_prs", "PRs a week, AI"),
+        ("other_merged_prs", "PRs a week, other"),
         ("ai_pr_size_median", "PR size, AI"),
         ("other_pr_size_median", "PR size, other"),
         ("ai_cycle_median_h", "Cycle h, AI"),
