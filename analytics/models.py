@@ -4,12 +4,14 @@ a suppressed run has a summary row that says so and no numbers at all."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from surveys.models import Construct, Organisation, PulseRun, Question, Team
+from analytics.stats import PERCENT_BUCKETS
+from surveys.models import Construct, Organisation, PulseRun, Question, QuestionKind, Team
 
 
 class RunSummary(models.Model):
@@ -34,17 +36,27 @@ class RunSummary(models.Model):
 
 
 class QuestionAggregate(models.Model):
-    """n, mean, spread, 95 % CI and distribution of one question in one run (n ≥ k only)."""
+    """n, mean, spread, 95 % CI and distribution of one question in one run (n ≥ k only).
 
-    run = models.ForeignKey(PulseRun, on_delete=models.CASCADE, related_name="question_aggregates")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    The distribution is stored as counts alone — per scale step, per percentage bucket
+    (stats.PERCENT_BUCKETS) or per option, in the question's order — and labelled when
+    read (`distribution`): labels belong to the question, and a recompute writes millions
+    of these rows."""
+
+    # The unique (run, question) index serves lookups by run; no index of its own.
+    run = models.ForeignKey(
+        PulseRun, on_delete=models.CASCADE, related_name="question_aggregates", db_index=False
+    )
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     position = models.PositiveSmallIntegerField(default=0)
     n = models.PositiveIntegerField()
     mean = models.FloatField(null=True)
     sd = models.FloatField(null=True)
     ci_low = models.FloatField(null=True)
     ci_high = models.FloatField(null=True)
-    distribution = models.JSONField(default=list)
+    counts = models.JSONField(default=list)
 
     class Meta:
         ordering = ("position",)
@@ -55,6 +67,21 @@ class QuestionAggregate(models.Model):
     def __str__(self) -> str:
         return f"{self.question_id} in run {self.run_id}"
 
+    @property
+    def distribution(self) -> list[dict[str, Any]]:
+        """The counts with their labels (and values), as stats.distribution_scale,
+        distribution_percent and distribution_multi give them."""
+        question = self.question
+        if question.kind == QuestionKind.MULTI:
+            rows = [{"label": o["label"], "value": o["key"]} for o in question.options]
+        elif question.kind == QuestionKind.PERCENT:
+            rows = [{"label": label} for label, _, _ in PERCENT_BUCKETS]
+        else:
+            steps = range(question.scale_min, question.scale_max + 1)
+            names = list(question.labels) or [str(step) for step in steps]
+            rows = [{"label": name, "value": step} for name, step in zip(names, steps, strict=True)]
+        return [row | {"count": count} for row, count in zip(rows, self.counts, strict=False)]
+
 
 class ConstructAggregate(models.Model):
     """A construct's score in one run (n ≥ k only): 0–100 index, or % for perceived speed."""
@@ -63,7 +90,10 @@ class ConstructAggregate(models.Model):
         INDEX = "index", "0–100 index"
         PERCENT = "percent", "%"
 
-    run = models.ForeignKey(PulseRun, on_delete=models.CASCADE, related_name="construct_aggregates")
+    # The unique (run, construct) index serves lookups by run; no index of its own.
+    run = models.ForeignKey(
+        PulseRun, on_delete=models.CASCADE, related_name="construct_aggregates", db_index=False
+    )
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
     construct = models.CharField(max_length=32, choices=Construct.choices)
     unit = models.CharField(max_length=8, choices=Unit.choices)

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from analytics import aggregation, gaps, stats
-from analytics.models import TeamPeriod, TeamRollup
+from analytics.models import ConstructAggregate, RunSummary, TeamPeriod, TeamRollup
 from analytics.suppression import Node, TreeDecision, tree_suppress
 from surveys.models import PERCENT_LIMITS, Construct, PulseRun, Response, RunStatus, Team
 from surveys.periods import week_of
@@ -52,17 +52,28 @@ def pooled_measured(components: list[tuple[int, TeamPeriod]]) -> gaps.Interval |
 Moments = dict[tuple[int, str], tuple[int, float, float]]  # (run, construct) → n, mean, mean²
 
 
+ROLLUP_CONSTRUCTS = (Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY)
+
+
 def run_moments(run_ids: list[int]) -> Moments:
-    """Construct-score moments of every run, small ones included; they stay in memory and
-    feed only roll-ups that tree_suppress lets through."""
-    wanted = {Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY}
+    """Perceived-speed and safety moments of every run, small ones included; they stay in
+    memory and feed only roll-ups that tree_suppress lets through.
+
+    A run's stored aggregate (n ≥ k) gives its moments back exactly: the mean of squares
+    is sd² (n − 1) / n + mean². Only the others — runs under k, which store nothing — are
+    scored from their answers again."""
     found: Moments = {}
-    for start in range(0, len(run_ids), aggregation.BATCH_RUNS):
-        batch = run_ids[start : start + aggregation.BATCH_RUNS]
-        for run_id, construct, _unit, n, mean, square in aggregation.construct_moments(batch):
-            if construct in wanted:
-                found[(run_id, construct)] = (n, mean, square)
-    return found
+    stored = ConstructAggregate.objects.filter(run_id__in=run_ids, construct__in=ROLLUP_CONSTRUCTS)
+    for run_id, construct, n, mean, sd in stored.values_list(
+        "run_id", "construct", "n", "mean", "sd"
+    ):
+        spread = (sd or 0.0) ** 2 * (n - 1) / n
+        found[(run_id, construct)] = (n, mean, spread + mean * mean)
+    done = RunSummary.objects.filter(run_id__in=run_ids, suppressed=False).values_list(
+        "run_id", flat=True
+    )
+    rest = sorted(set(run_ids) - set(done))
+    return found | aggregation.construct_moments(rest, ROLLUP_CONSTRUCTS)
 
 
 def pooled(parts: list[tuple[int, float, float]]) -> stats.Estimate | None:

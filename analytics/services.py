@@ -20,14 +20,14 @@ def run_aggregates_refresh(*, run_id: int) -> RunSummary | None:
     Open runs get none: results that moved with every late answer would let anyone who
     compares two views learn the latest respondent's answers. Returns None for them.
     """
-    summaries = aggregation.runs_aggregate([run_id])
-    return summaries[0] if summaries else None
+    aggregation.runs_aggregate([run_id])
+    return RunSummary.objects.filter(run_id=run_id).first()
 
 
 def runs_aggregates_refresh(*, run_ids: Sequence[int]) -> int:
     """Recompute the aggregates of these runs (closed ones; others are skipped) in
     batches computed by the database; returns how many were recomputed."""
-    return len(aggregation.runs_aggregate(list(run_ids)))
+    return aggregation.runs_aggregate(list(run_ids))
 
 
 def stale_runs_refresh() -> int:

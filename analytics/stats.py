@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -58,6 +59,26 @@ def _with_interval(n: int, mean: float, sd: float, confidence: float) -> Estimat
     """The estimate with its Student-t interval (n ≥ 2)."""
     half = t_quantile((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
     return Estimate(n=n, mean=mean, sd=sd, ci_low=mean - half, ci_high=mean + half)
+
+
+def estimates(
+    n: np.ndarray, total: np.ndarray, squares: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """estimate_from_moments then clipped, over arrays: (mean, sd, ci_low, ci_high) from
+    n, Σ x and Σ x², the interval cut to [low, high]; sd and interval NaN where n < 2."""
+    count = n.astype(np.float64)
+    mean = total / count
+    few = count < 2
+    df = np.where(few, 1.0, count - 1)
+    variance = np.maximum(0.0, (squares / count - mean * mean) * count / df)
+    sd = np.sqrt(variance)
+    # scipy's ppf costs per element; a recompute has few distinct degrees of freedom.
+    distinct, back = np.unique(df, return_inverse=True)
+    t = stats.t.ppf((1 + CONFIDENCE) / 2, distinct)[back]
+    half = t * sd / np.sqrt(count)
+    sd[few] = np.nan
+    half[few] = np.nan
+    return mean, sd, np.maximum(low, mean - half), np.minimum(high, mean + half)
 
 
 def clipped(estimate: Estimate, low: float, high: float) -> Estimate:

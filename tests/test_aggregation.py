@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pandas as pd
 import pytest
 from django.db.models import F
+from django.utils import timezone
 
-from analytics import stats
+from analytics import aggregation, rollups, stats
 from analytics.models import ConstructAggregate, QuestionAggregate
-from surveys.models import Answer, PulseRun, QuestionKind
+from surveys.models import (
+    Answer,
+    Construct,
+    PulseRun,
+    Question,
+    QuestionKind,
+    Response,
+    RunQuestion,
+    RunStatus,
+)
 from tests.conftest import close_and_refresh, make_open_run, submit_all
+from tests.factories import PulseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +92,147 @@ def test_estimate_from_moments_equals_mean_ci() -> None:
     got, want = stats.estimate_from_moments(n, mean, square), stats.mean_ci(values)
     assert (got.n, got.mean) == (want.n, pytest.approx(want.mean))
     assert (got.sd, got.ci_low, got.ci_high) == pytest.approx((want.sd, want.ci_low, want.ci_high))
+
+
+def closed_run_with(keys: list[str], people: list[dict[str, Any]]) -> PulseRun:
+    """A closed run that asked these questions, with these respondents' answers stored as
+    a close leaves them (values for scales and percentages, choice lists otherwise)."""
+    pulse = PulseFactory()
+    now = timezone.now()
+    run = PulseRun.objects.create(
+        pulse=pulse,
+        team=pulse.team,
+        sequence=1,
+        period_start=pulse.start_date,
+        period_end=pulse.start_date + timedelta(days=7),
+        opens_at=now,
+        remind_at=now,
+        closes_at=now,
+        status=RunStatus.CLOSED,
+    )
+    bank = {q.key: q for q in Question.objects.filter(key__in=keys)}
+    for position, key in enumerate(keys, start=1):
+        RunQuestion.objects.create(run=run, question=bank[key], position=position)
+    for answers in people:
+        response = Response.objects.create(run=run, team=run.team)
+        for key, value in answers.items():
+            chosen = value if isinstance(value, list) else None
+            Answer.objects.create(
+                response=response,
+                question=bank[key],
+                value=None if chosen else value,
+                choices=chosen,
+            )
+    return run
+
+
+def assert_constructs_match_the_pure_statistics(run: PulseRun) -> None:
+    scores = stats.construct_scores(answers_frame(run).astype({"value": "float64"}))
+    stored = {c.construct: c for c in ConstructAggregate.objects.filter(run=run)}
+    assert set(stored) == set(scores["construct"])
+    for construct, group in scores.groupby("construct"):
+        want = stats.mean_ci(list(group["score"]))
+        got = stored[str(construct)]
+        assert (got.n, got.mean, got.sd) == (
+            want.n,
+            pytest.approx(want.mean),
+            pytest.approx(want.sd),
+        )
+
+
+SINGLE_ITEMS = ["perceived_speed", "review_confidence", "ai_usage_frequency", "ai_trust_accuracy"]
+
+
+def test_a_construct_asked_with_one_item_is_scored_as_its_respondents_are() -> None:
+    # review_confidence is reverse-scored: its one item maps to the index downwards.
+    people = [
+        {
+            "perceived_speed": s,
+            "review_confidence": c,
+            "ai_usage_frequency": u,
+            "ai_trust_accuracy": t,
+        }
+        for s, c, u, t in [
+            (20, 1, 5, 2),
+            (-10, 2, 4, 4),
+            (50, 5, 3, 1),
+            (0, 4, 2, 5),
+            (30, 3, 5, 3),
+            (10, 2, 1, 2),
+        ]
+    ]
+    run = closed_run_with(SINGLE_ITEMS, people)
+
+    assert aggregation.runs_aggregate([run.pk]) == 1
+
+    assert_constructs_match_the_pure_statistics(run)
+    confidence = ConstructAggregate.objects.get(run=run, construct="review_burden")
+    assert confidence.mean == pytest.approx(100 - (17 / 6 - 1) / 4 * 100)
+
+
+def test_a_construct_with_several_items_in_another_run_of_the_batch_scores_the_same() -> None:
+    people = [
+        {
+            "perceived_speed": 10 * i,
+            "review_confidence": 1 + i % 5,
+            "ai_usage_frequency": 3,
+            "ai_trust_accuracy": 1 + i % 4,
+        }
+        for i in range(6)
+    ]
+    single = closed_run_with(SINGLE_ITEMS, people)
+    several = closed_run_with(
+        ["review_time", "review_confidence"],
+        [{"review_time": 1 + i % 5, "review_confidence": 5 - i % 3} for i in range(7)],
+    )
+    aggregation.runs_aggregate([single.pk])
+    alone = ConstructAggregate.objects.get(run=single, construct="review_burden")
+
+    aggregation.runs_aggregate([single.pk, several.pk])  # review_burden takes the person pass
+
+    together = ConstructAggregate.objects.get(run=single, construct="review_burden")
+    assert (together.n, together.mean) == (alone.n, pytest.approx(alone.mean))
+    assert (together.sd, together.ci_low) == (pytest.approx(alone.sd), pytest.approx(alone.ci_low))
+    assert_constructs_match_the_pure_statistics(several)
+
+
+def test_multiple_choice_counts_each_option_and_who_answered() -> None:
+    options = [o["key"] for o in Question.objects.get(key="ai_task_types").options]
+    people = [{"ai_task_types": options[: 1 + i % 3], "ai_usage_frequency": 4} for i in range(7)]
+    run = closed_run_with(["ai_task_types", "ai_usage_frequency"], people)
+
+    aggregation.runs_aggregate([run.pk])
+
+    stored = QuestionAggregate.objects.get(run=run, question__key="ai_task_types")
+    expected = stats.distribution_multi(
+        [p["ai_task_types"] for p in people], stored.question.options
+    )
+    assert (stored.n, stored.distribution) == (7, expected)
+
+
+def test_roll_ups_take_a_shown_runs_moments_from_its_stored_aggregates() -> None:
+    people = [
+        {"perceived_speed": 10 * i - 20, "psych_safety_1": 1 + i % 7, "psych_safety_2": 7 - i % 5}
+        for i in range(8)
+    ]
+    shown = closed_run_with(["perceived_speed", "psych_safety_1", "psych_safety_2"], people)
+    small = closed_run_with(["perceived_speed"], [{"perceived_speed": 5}, {"perceived_speed": 15}])
+    aggregation.runs_aggregate([shown.pk, small.pk])
+    constructs = [Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY]
+    from_answers = aggregation.construct_moments([shown.pk, small.pk], constructs)
+
+    from_rows = rollups.run_moments([shown.pk, small.pk])
+
+    assert not ConstructAggregate.objects.filter(run=small).exists()  # under k: nothing stored
+    assert (
+        from_rows.keys()
+        == from_answers.keys()
+        == {
+            (shown.pk, "perceived_speed"),
+            (shown.pk, "psychological_safety"),
+            (small.pk, "perceived_speed"),
+        }
+    )
+    for key, (n, mean, square) in from_answers.items():
+        assert from_rows[key] == (n, pytest.approx(mean), pytest.approx(square))
+    assert from_answers[(small.pk, "perceived_speed")] == (2, 10.0, 125.0)

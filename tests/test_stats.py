@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,3 +78,21 @@ def test_an_interval_is_cut_to_the_scale_but_the_mean_is_kept() -> None:
     assert estimate.mean == pytest.approx(3.0)
     assert estimate.ci_low == 1
     assert estimate.ci_high == 7
+
+
+def test_estimates_over_arrays_equal_mean_ci_one_group_at_a_time() -> None:
+    groups = [[1.0, 4.0, 4.0, 5.0, 7.0, 2.0], [3.0, 3.0], [6.0], [7.0, 7.0, 7.0, 6.0, 7.0]]
+    n = np.array([len(g) for g in groups])
+    total = np.array([sum(g) for g in groups])
+    squares = np.array([sum(v * v for v in g) for g in groups])
+
+    mean, sd, low, high = stats.estimates(n, total, squares, np.full(4, 1.0), np.full(4, 7.0))
+
+    for i, values in enumerate(groups):
+        want = stats.clipped(stats.mean_ci(values), 1, 7)
+        assert mean[i] == pytest.approx(want.mean)
+        if want.sd is None:
+            assert np.isnan([sd[i], low[i], high[i]]).all()
+        else:
+            assert (sd[i], low[i], high[i]) == pytest.approx((want.sd, want.ci_low, want.ci_high))
+    assert high[3] == 7.0  # the interval is cut at the top of the scale
