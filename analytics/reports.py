@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import gaps, rollups
+from analytics.bulk import rows_insert
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod, TeamSnapshot
 from surveys.models import Membership, Role, Team
 from surveys.selectors import subtrees
@@ -75,26 +76,42 @@ def correlations_refresh(*, organisation_id: int) -> int:
         for x in SURVEY_FIGURES:
             for y in DELIVERY_FIGURES:
                 found += [
-                    CorrelationResult(
-                        organisation_id=organisation_id,
-                        scope_team_id=scope,
-                        x=x,
-                        y=y,
-                        method=c.method,
-                        variant=c.variant,
-                        n=c.n,
-                        teams=c.teams,
-                        r=c.r,
-                        low=c.low,
-                        high=c.high,
-                        p=c.p,
+                    (
+                        organisation_id,
+                        scope,
+                        x,
+                        y,
+                        c.method,
+                        c.variant,
+                        c.n,
+                        c.teams,
+                        c.r,
+                        c.low,
+                        c.high,
+                        c.p,
                     )
                     for c in gaps.correlations(rows, x, y)
                 ]
     with transaction.atomic():
         CorrelationResult.objects.filter(organisation_id=organisation_id).delete()
-        CorrelationResult.objects.bulk_create(found)
+        rows_insert(CorrelationResult, CORRELATION_FIELDS, found)
     return len(found)
+
+
+CORRELATION_FIELDS = (
+    "organisation",
+    "scope_team",
+    "x",
+    "y",
+    "method",
+    "variant",
+    "n",
+    "teams",
+    "r",
+    "low",
+    "high",
+    "p",
+)
 
 
 def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:

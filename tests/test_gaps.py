@@ -138,3 +138,27 @@ def test_no_coefficient_under_eight_team_periods() -> None:
     assert gaps.correlations(frame, "x", "y") == []
     frame.loc[7] = ["a", None, 3.0]  # an incomplete row does not count
     assert gaps.correlations(frame, "x", "y") == []
+
+
+def test_one_teams_within_team_coefficients_equal_its_centred_values_by_hand() -> None:
+    xs = [3.0, 7.5, 1.0, 4.0, 9.0, 2.5, 6.0, 8.0, 5.0, 7.5]
+    ys = [2.0, 5.0, 1.5, 4.5, 6.0, 3.0, 3.5, 7.0, 4.0, 6.5]
+    frame = pd.DataFrame({"team": ["a"] * 10, "x": xs, "y": ys})
+    found = {(c.method, c.variant): c for c in gaps.correlations(frame, "x", "y")}
+
+    centred_x = [v - sum(xs) / 10 for v in xs]
+    centred_y = [v - sum(ys) / 10 for v in ys]
+    spearman = scipy_stats.spearmanr(centred_x, centred_y)
+    pearson = scipy_stats.pearsonr(centred_x, centred_y)
+    within_spearman, within_pearson = (
+        found["spearman", "within-team"],
+        found["pearson", "within-team"],
+    )
+    assert (within_spearman.r, within_spearman.p) == pytest.approx(
+        (spearman.statistic, spearman.pvalue)
+    )
+    assert (within_pearson.r, within_pearson.p) == pytest.approx(
+        (pearson.statistic, pearson.pvalue)
+    )
+    assert (within_pearson.n, within_pearson.teams) == (10, 1)
+    assert within_pearson.low == found["pearson", "pooled"].low

@@ -182,3 +182,26 @@ def test_from_a_task_the_reports_follow_in_a_task_of_their_own(
     reports_refresh_task.run([run.team_id], [week.isoformat()])  # what the task runs
     rollup = TeamRollup.objects.get(team=parent)
     assert (rollup.week_start, rollup.shown, rollup.respondents) == (week, True, 5)
+
+
+def test_a_failing_team_does_not_hold_back_the_others_filled_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    healthy, broken = _closed_run(5), _closed_run(5)
+    fill = periods.team_periods_fill
+
+    def fill_unless_broken(*, runs_by_team: dict[int, list[int]]) -> list[tuple[int, date]]:
+        if broken.team_id in runs_by_team:
+            raise RuntimeError("bad week")
+        return fill(runs_by_team=runs_by_team)
+
+    monkeypatch.setattr(periods, "team_periods_fill", fill_unless_broken)
+
+    assert periods.periods_fill_pending() == 1
+
+    assert TeamPeriod.objects.filter(run=healthy).exists()
+    assert PeriodFill.objects.get(run=healthy).state == PeriodFill.State.DONE
+    failed = PeriodFill.objects.get(run=broken)
+    assert (failed.state, failed.attempts) == (PeriodFill.State.PENDING, 1)
+    assert "bad week" in failed.error
+    assert not TeamPeriod.objects.filter(run=broken).exists()
