@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import insights
 from surveys import selectors
+from surveys.models import Team
 
 
 def _nullable_float(help_text: str = "") -> serializers.FloatField:
@@ -141,14 +144,46 @@ class TeamCorrelationsApi(APIView):
         return Response(CorrelationOutput(found, many=True).data)
 
 
-class HeatmapApi(APIView):
+class HeatmapPagination(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 500
+
+
+UNDER = OpenApiParameter(
+    "under",
+    str,
+    description="only this team (slug) and the teams below it; 400 for a team you can't see",
+)
+
+
+def heatmap_root(*, user: Any, slug: str | None) -> Team | None:
+    """The team a heatmap is filtered to, or None for all; a slug naming no team the
+    person may see is a 400 on `under`, whether or not the team exists."""
+    if not slug:
+        return None
+    root = selectors.teams_visible_to(user=user).filter(slug=slug).first()
+    if root is None:
+        raise serializers.ValidationError({"under": ["No team you can see has this slug."]})
+    return root
+
+
+class HeatmapApi(GenericAPIView):
+    """Teams × constructs, paged (LimitOffsetPagination: `limit`, default 50, at most 500,
+    and `offset`), in name order."""
+
+    serializer_class = HeatmapRowOutput
+    pagination_class = HeatmapPagination
+
     @extend_schema(
+        parameters=[UNDER],
         responses=HeatmapRowOutput(many=True),
-        summary="Teams × constructs, latest figures; suppressed cells say so",
+        summary="Teams × constructs, latest figures, paged; suppressed cells say so",
     )
     def get(self, request: Request) -> Response:
-        teams = list(selectors.teams_visible_to(user=request.user).order_by("name"))
-        return Response(insights.heatmap_document(insights.heatmap(teams=teams)))
+        root = heatmap_root(user=request.user, slug=request.query_params.get("under"))
+        teams = selectors.teams_visible_under(user=request.user, root=root)
+        page = self.paginate_queryset(teams) or []
+        return self.get_paginated_response(insights.heatmap_document(insights.heatmap(teams=page)))
 
 
 class AlertListApi(APIView):

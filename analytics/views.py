@@ -9,8 +9,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
 from analytics import insights
 from analytics.reports import DELIVERY_FIGURES, SURVEY_FIGURES
@@ -30,17 +32,35 @@ def csv_response(
     return response
 
 
-def _visible_teams(request: HttpRequest) -> list[Team]:
-    return list(selectors.teams_visible_to(user=request.user).order_by("name"))
+HEATMAP_PAGE = 50  # teams per page
+
+
+def _heatmap_teams(request: HttpRequest) -> tuple[QuerySet[Team], Team | None]:
+    """The visible teams, under the team of `?under=` when given (404 for one the person
+    can't see), and that team."""
+    slug = request.GET.get("under")
+    visible = selectors.teams_visible_to(user=request.user)
+    root = get_object_or_404(visible, slug=slug) if slug else None
+    return selectors.teams_visible_under(user=request.user, root=root), root
 
 
 @login_required
 def heatmap(request: HttpRequest) -> HttpResponse:
-    rows = insights.heatmap(teams=_visible_teams(request))
+    teams, root = _heatmap_teams(request)
+    page = Paginator(teams, HEATMAP_PAGE).get_page(request.GET.get("page"))
+    rows = insights.heatmap(teams=list(page))
+    parents = selectors.teams_visible_to(user=request.user).filter(children__isnull=False)
     return render(
         request,
         "analytics/heatmap.html",
-        {"rows": rows, "constructs": rows[0].cells if rows else [], "k": 5},
+        {
+            "rows": rows,
+            "page": page,
+            "root": root,
+            "parents": parents.distinct().order_by("name"),
+            "constructs": rows[0].cells if rows else [],
+            "k": 5,
+        },
     )
 
 
@@ -49,7 +69,8 @@ HEATMAP_CSV_TAIL = ["perception_gap", "perception_gap_n", "trust_gap", "trust_ga
 
 @login_required
 def heatmap_csv(request: HttpRequest) -> HttpResponse:
-    rows = insights.heatmap(teams=_visible_teams(request))
+    teams, _ = _heatmap_teams(request)
+    rows = insights.heatmap(teams=list(teams))
     constructs = [c.value for c in insights.HEATMAP_CONSTRUCTS]
     header = ["team", *(f"{c}{suffix}" for c in constructs for suffix in ("", "_n", "_state"))]
 
@@ -190,5 +211,5 @@ def team_insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def alerts(request: HttpRequest) -> HttpResponse:
-    found = insights.alerts(teams=_visible_teams(request))
+    found = insights.alerts(teams=list(selectors.teams_visible_to(user=request.user)))
     return render(request, "analytics/alerts.html", {"alerts": found})

@@ -20,6 +20,8 @@ PEAK_MB_GOAL = 2048.0  # the recompute process
 PERIOD_SECONDS_GOAL = 2.0  # one closed period refreshed for every team
 API_P95_GOAL_MS = 150.0
 GOAL_ANSWERS = 10_000_000  # the size the goals are stated for (500 × 104 × 20 × ~10)
+# Measured for context, not held to the API goal: every team at once, past the page size.
+CONTEXT_ROUTES = {"/api/insights/heatmap/?limit=500"}
 
 
 def _ratio(numerator: float, denominator: float) -> float:
@@ -94,6 +96,8 @@ def goals(b: ScaleBackendResult, cap: float) -> list[Goal]:
     if not routes:
         found.append(Goal(f"API p95 < {API_P95_GOAL_MS:.0f} ms", False, _unfinished(b.api, cap)))
     for route in routes:
+        if route.route in CONTEXT_ROUTES:
+            continue
         found.append(
             Goal(
                 f"API p95 < {API_P95_GOAL_MS:.0f} ms: {_route_label(route.route)}",
@@ -342,7 +346,8 @@ def _markdown_rows(result: ScaleResult) -> list[str]:
         for b in backends:
             stats = next((r for r in b.routes if r.route == route), None)
             cells.append(_cell(found[id(b)].get(label), f"{stats.p95_ms:.1f} ms") if stats else "—")
-        add(f"API p95 `{route}` (goal < {API_P95_GOAL_MS:.0f} ms)", cells)
+        goal = "context" if route in CONTEXT_ROUTES else f"goal < {API_P95_GOAL_MS:.0f} ms"
+        add(f"API p95 `{route}` ({goal})", cells)
     header = "| Step | " + " | ".join(b.backend.label for b in backends) + " |"
     rule = "|---|" + "---:|" * len(backends)
     return [header, rule, *(f"| {label} | " + " | ".join(cells) + " |" for label, cells in table)]

@@ -76,6 +76,15 @@ def teams_visible_to(*, user: AnyUser) -> QuerySet[Team]:
     return Team.objects.filter(pk__in=team_ids_visible_to(user=user)).select_related("parent")
 
 
+def teams_visible_under(*, user: AnyUser, root: Team | None) -> QuerySet[Team]:
+    """The teams the person may see, by name; only `root` and the teams below it when
+    given (a filter that selects whole teams, each shown on its own terms)."""
+    teams = teams_visible_to(user=user).order_by("name", "pk")
+    if root is not None:
+        teams = teams.filter(pk__in=team_subtree_ids(roots=[root.pk]))
+    return teams
+
+
 def team_get_visible(*, user: AnyUser, slug: str) -> Team:
     """The team if the person may see it; Http404 otherwise, so existence doesn't leak."""
     return get_object_or_404(teams_visible_to(user=user), slug=slug)

@@ -70,7 +70,7 @@ def test_someone_outside_the_team_gets_404_everywhere(api_client) -> None:
     for name in ("api-team-periods", "api-team-correlations", "team-insights", "team-report"):
         assert api_client.get(reverse(name, args=[slug])).status_code == 404
     assert api_client.get(reverse("team-insights-csv", args=[slug])).status_code == 404
-    assert api_client.get(reverse("api-heatmap")).json() == []
+    assert api_client.get(reverse("api-heatmap")).json()["results"] == []
 
 
 def test_the_heatmap_marks_a_small_team_suppressed_without_a_number(api_client) -> None:
@@ -80,7 +80,8 @@ def test_the_heatmap_marks_a_small_team_suppressed_without_a_number(api_client) 
     MembershipFactory(user=admin, team=big.team, role=Role.MANAGER)
     MembershipFactory(user=admin, team=small.team, role=Role.MANAGER)
     api_client.force_login(admin)
-    rows = {row["team"]: row for row in api_client.get(reverse("api-heatmap")).json()}
+    found = api_client.get(reverse("api-heatmap")).json()["results"]
+    rows = {row["team"]: row for row in found}
     assert {c["state"] for c in rows[small.team.slug]["cells"]} == {"suppressed"}
     assert all(c["mean"] is None and c["n"] is None for c in rows[small.team.slug]["cells"])
     shown = [c for c in rows[big.team.slug]["cells"] if c["state"] == "shown"]
@@ -232,6 +233,73 @@ def test_the_heatmap_reads_one_snapshot_per_team_in_a_fixed_number_of_queries(
         MembershipFactory(user=admin, team=team, role=Role.MANAGER)
     api_client.force_login(admin)
     with django_assert_max_num_queries(8):
-        rows = api_client.get(reverse("api-heatmap")).json()
+        rows = api_client.get(reverse("api-heatmap")).json()["results"]
     assert len(rows) == 4
     assert all(any(c["state"] == "shown" for c in row["cells"]) for row in rows)
+
+
+def _tree_with_an_admin() -> tuple[Any, dict[str, Any]]:
+    """Platform with two sub-teams, and Sales beside it; a manager of all four."""
+    platform = TeamFactory(name="Platform")
+    teams = {
+        "platform": platform,
+        "api": TeamFactory(name="API", parent=platform, organisation=platform.organisation),
+        "web": TeamFactory(name="Web", parent=platform, organisation=platform.organisation),
+        "sales": TeamFactory(name="Sales", organisation=platform.organisation),
+    }
+    manager = UserFactory()
+    for team in teams.values():
+        MembershipFactory(user=manager, team=team, role=Role.MANAGER)
+    return manager, teams
+
+
+def test_the_heatmap_api_pages_teams_in_name_order(api_client) -> None:
+    manager, _ = _tree_with_an_admin()
+    api_client.force_login(manager)
+
+    first = api_client.get(reverse("api-heatmap"), {"limit": 3}).json()
+    rest = api_client.get(first["next"]).json()
+
+    assert first["count"] == rest["count"] == 4
+    assert [row["name"] for row in first["results"]] == ["API", "Platform", "Sales"]
+    assert [row["name"] for row in rest["results"]] == ["Web"]
+    assert rest["next"] is None
+
+
+def test_the_heatmap_api_filters_to_a_subtree_and_names_a_bad_filter(api_client) -> None:
+    manager, teams = _tree_with_an_admin()
+    hidden = TeamFactory(organisation=teams["sales"].organisation)
+    api_client.force_login(manager)
+
+    under = api_client.get(reverse("api-heatmap"), {"under": teams["platform"].slug}).json()
+
+    assert [row["name"] for row in under["results"]] == ["API", "Platform", "Web"]
+    for slug in ("no-such-team", hidden.slug):  # a team they can't see reads as unknown
+        response = api_client.get(reverse("api-heatmap"), {"under": slug})
+        assert response.status_code == 400
+        assert response.json()["errors"] == {"under": ["No team you can see has this slug."]}
+
+
+def test_the_heatmap_page_pages_and_filters_and_its_csv_follows_the_filter(
+    client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analytics import views
+
+    manager, teams = _tree_with_an_admin()
+    client.force_login(manager)
+    monkeypatch.setattr(views, "HEATMAP_PAGE", 2)
+
+    first = client.get(reverse("insights")).content.decode()
+    second = client.get(reverse("insights"), {"page": 2}).content.decode()
+    under = client.get(reverse("insights"), {"under": teams["platform"].slug}).content.decode()
+    exported = client.get(reverse("insights-csv"), {"under": teams["platform"].slug})
+
+    assert "Teams 1–2 of 4" in first
+    assert 'rel="next"' in first
+    assert ">Sales<" in second
+    assert ">Sales<" not in first
+    assert ">Sales<" not in under
+    assert f'<option value="{teams["platform"].slug}" selected>' in under
+    names = [row[0] for row in csv.reader(io.StringIO(exported.content.decode()))][1:]
+    assert names == ["API", "Platform", "Web"]
+    assert client.get(reverse("insights"), {"under": "no-such-team"}).status_code == 404

@@ -72,16 +72,23 @@ def construct_moments(run_ids: Sequence[int], constructs: Iterable[str]) -> Cons
     (analytics.suppression) before anything is stored. Nothing here is written."""
     wanted = set(constructs)
     found: ConstructMoments = {}
-    for run_ids_batch in _batches(run_ids):
-        plan = batch.Plan.of(run_ids_batch)
-        keep = {batch.column_of(q) for q in plan.bank.values() if q.construct in wanted}
-        counts = queries.value_counts(run_ids_batch, plan.questions(keep))
-        sums, _ = batch.construct_sums(
-            run_ids_batch, plan, batch.fold_counts(counts, plan), trust=False, keep=keep
-        )
-        for (run_id, column), (n, total, squares) in sums.items():
-            found[(run_id, column.construct)] = (n, total / n, squares / n)
+    with queries.planned_for_slices():
+        for run_ids_batch in _batches(run_ids):
+            found |= _moments(run_ids_batch, wanted)
     return found
+
+
+def _moments(run_ids: list[int], wanted: set[str]) -> ConstructMoments:
+    plan = batch.Plan.of(run_ids)
+    keep = {batch.column_of(q) for q in plan.bank.values() if q.construct in wanted}
+    counts = queries.value_counts(run_ids, plan.questions(keep))
+    sums, _ = batch.construct_sums(
+        run_ids, plan, batch.fold_counts(counts, plan), trust=False, keep=keep
+    )
+    return {
+        (run_id, column.construct): (n, total / n, squares / n)
+        for (run_id, column), (n, total, squares) in sums.items()
+    }
 
 
 def runs_aggregate(run_ids: Sequence[int]) -> int:
@@ -89,7 +96,8 @@ def runs_aggregate(run_ids: Sequence[int]) -> int:
     batch of BATCH_RUNS, and flag their team-periods for a fill; returns how many runs
     were recomputed. Safe to re-run: a batch replaces its runs' rows whole, and a crash
     leaves the previous rows of the runs it did not finish."""
-    return sum(_aggregate(run_ids_batch) for run_ids_batch in _batches(run_ids))
+    with queries.planned_for_slices():
+        return sum(_aggregate(run_ids_batch) for run_ids_batch in _batches(run_ids))
 
 
 def _counts(model: type[Response] | type[Invitation], run_ids: Sequence[int]) -> dict[int, int]:
