@@ -167,6 +167,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "pulse-schedule-tick": {"task": "surveys.tasks.pulse_schedule_tick", "schedule": 60.0},
+    "retro-sessions-close-due": {
+        "task": "surveys.tasks.retro_sessions_close_due",
+        "schedule": 60.0,
+    },
     "aggregates-refresh-stale": {
         "task": "surveys.tasks.aggregates_refresh_stale",
         "schedule": 60.0,
