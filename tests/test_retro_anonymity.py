@@ -97,6 +97,8 @@ def test_request_logs_never_carry_a_retro_link_token(client, caplog) -> None:
     submit_retro(open_retro, 1)
     with caplog.at_level(logging.INFO):
         assert client.get(f"/r/{token}/").status_code == 409
+        assert client.get(f"/api/retro-invitations/{token}/").status_code == 409
     messages = [record.getMessage() for record in caplog.records]
     assert any("/r/<token>/" in message for message in messages)
+    assert any("/api/retro-invitations/<token>/" in message for message in messages)
     assert not any(token in message for message in messages)

@@ -140,6 +140,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the retro card effects, whether a field allows blank or not.
+    "ENUM_NAME_OVERRIDES": {"CardEffectEnum": "surveys.retros.models.CardEffect"},
 }
 
 # Email: console in development, SMTP in production (see config/settings/production.py).
