@@ -304,3 +304,17 @@ def test_a_new_prompt_of_ones_own_joins_the_organisations_library() -> None:
     with pytest.raises(ValidationError) as caught:
         services.retro_prompt_create(team=team, created_by=user, text="   ")
     assert "text" in caught.value.message_dict
+
+
+def test_the_admin_closes_sessions_through_the_service(admin_client) -> None:
+    open_retro = make_open_retro(size=5)
+    submit_retro(open_retro, 5)
+    response = admin_client.post(
+        "/admin/surveys/retrosession/",
+        {"action": "close_now", "_selected_action": [open_retro.session.pk]},
+    )
+    assert response.status_code == 302
+    assert RetroSession.objects.get().status == RetroStatus.CLOSED
+    assert RetroTally.objects.filter(session=open_retro.session).exists()
+    assert admin_client.get("/admin/surveys/retroprompt/").status_code == 200
+    assert admin_client.get("/admin/surveys/retropromptset/add/").status_code == 200
