@@ -161,6 +161,7 @@ def test_a_facilitator_starts_a_retro_from_the_form(client, django_capture_on_co
     url = reverse("retro-session-new", args=[team.slug])
     form = client.get(url).content.decode()
     assert 'type="datetime-local"' in form
+    assert f'name="sprint_end" value="{timezone.localdate().isoformat()}"' in form  # ISO
     assert form.count('type="checkbox" name="prompts"') == 4
     data = _new_session_data(new_prompt_1="What would you automate next?", save_as_set="Ours")
     with django_capture_on_commit_callbacks() as callbacks:

@@ -59,9 +59,10 @@ def _text(raw: Any) -> str:
 
 def _choice(raw: Any, choices: type[TaskCategory] | type[CardEffect], what: str) -> str:
     if not isinstance(raw, str) or not raw:
-        raise ValidationError(f"Choose a {what}.")
+        raise ValidationError(f"Choose {what}.")
     if raw not in choices.values:
-        raise ValidationError(f"Unknown {what} “{raw}”: use one of {', '.join(choices.values)}.")
+        noun = what.split(" ", 1)[1]
+        raise ValidationError(f"Unknown {noun} “{raw}”: use one of {', '.join(choices.values)}.")
     return raw
 
 
@@ -81,8 +82,8 @@ def _card_clean(item: Mapping[str, Any], prompt_ids: Collection[int]) -> CardInp
     cleaners = {
         "prompt": lambda raw: _prompt(raw, prompt_ids),
         "text": _text,
-        "category": lambda raw: _choice(raw, TaskCategory, "task category"),
-        "effect": lambda raw: _choice(raw, CardEffect, "effect"),
+        "category": lambda raw: _choice(raw, TaskCategory, "a task category"),
+        "effect": lambda raw: _choice(raw, CardEffect, "an effect"),
         "shared": _shared,
     }
     for field, clean in cleaners.items():

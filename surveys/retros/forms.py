@@ -23,16 +23,14 @@ from surveys.retros.models import (
 
 SLOTS_PER_PROMPT = 2
 SERVICE_ERROR_KEY = re.compile(r"cards\[(\d+)\]\.(\w+)")
+# The browser's date picker reads and writes ISO dates, whatever the locale's format.
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class RetroSessionForm(forms.Form):
     label = forms.CharField(max_length=100, label="Sprint", help_text="For example “Sprint 42”.")
-    sprint_start = forms.DateField(
-        label="Sprint starts", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    sprint_end = forms.DateField(
-        label="Sprint ends", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    sprint_start = forms.DateField(label="Sprint starts", widget=DATE_INPUT)
+    sprint_end = forms.DateField(label="Sprint ends", widget=DATE_INPUT)
     closes_at = forms.DateTimeField(
         label="Collect cards until",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
