@@ -36,7 +36,6 @@ from surveys.models import (
     Answer,
     Construct,
     Invitation,
-    Membership,
     Pulse,
     PulseRun,
     Question,
@@ -47,14 +46,13 @@ from surveys.models import (
 )
 from surveys.periods import period_bounds, period_sequence_on
 from surveys.rotation import rotation_for_run
-from surveys.selectors import memberships_active
+from surveys.selectors import invitee_ids, memberships_active
 from surveys.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
 
 OPEN_HOUR = time(9, 0)
 REWRITE_CHUNK = 500
-INVITED_ROLES = (Role.ENGINEER, Role.FACILITATOR)
 WindowT = TypeVar("WindowT", bound=models.Model)
 InvitationT = TypeVar("InvitationT", bound=models.Model)
 
@@ -127,13 +125,7 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
         )
         run.form = [_question_spec(question).as_json() for question in questions]
         run.save(update_fields=["k", "status", "form"])
-        day = timezone.localdate(run.opens_at)
-        invitees = (
-            Membership.objects.filter(team_id=run.team_id, role__in=INVITED_ROLES, start__lte=day)
-            .filter(Q(end__isnull=True) | Q(end__gt=day))
-            .values_list("user_id", flat=True)
-            .distinct()
-        )
+        invitees = invitee_ids(team_id=run.team_id, day=timezone.localdate(run.opens_at))
         Invitation.objects.bulk_create(
             [Invitation(run=run, user_id=user_id) for user_id in invitees], ignore_conflicts=True
         )

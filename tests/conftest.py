@@ -96,7 +96,9 @@ class OpenRetro:
 CATEGORIES = ["tests", "boilerplate", "debugging", "documentation", "refactoring"]
 
 
-def make_open_retro(*, size: int, team: Team | None = None, k: int = 5) -> OpenRetro:
+def make_open_retro(
+    *, size: int, team: Team | None = None, k: int = 5, label: str = "Sprint 42"
+) -> OpenRetro:
     """A team of `size` engineers and a facilitator with a retro open now on the four
     built-in prompts, and a link issued to each engineer."""
     team = team or TeamFactory()
@@ -106,7 +108,7 @@ def make_open_retro(*, size: int, team: Team | None = None, k: int = 5) -> OpenR
     session = retros.retro_session_create(
         team=team,
         created_by=facilitator,
-        label="Sprint 42",
+        label=label,
         sprint_start=timezone.localdate() - timedelta(days=13),
         sprint_end=timezone.localdate(),
         closes_at=now + timedelta(days=2),

@@ -204,6 +204,23 @@ def test_a_bad_session_gets_400_naming_the_field(api_client, change, field) -> N
     assert not RetroSession.objects.exists()
 
 
+def test_listing_a_teams_sessions_takes_the_same_queries_for_one_or_many(api_client) -> None:
+    open_retro = make_open_retro(size=5)
+    api_client.force_authenticate(open_retro.facilitator)
+    url = reverse("api-team-retros", args=[open_retro.team.slug])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api_client.get(url).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for number in range(2):
+        make_open_retro(size=1, team=open_retro.team, label=f"Sprint {number}")
+    assert len(api_client.get(url).json()) == 3
+    assert queries() == one
+
+
 def test_engineers_see_sessions_but_cannot_create_or_read_the_board(api_client) -> None:
     open_retro = make_open_retro(size=5)
     api_client.force_authenticate(open_retro.invitations[0].user)

@@ -114,7 +114,7 @@ def test_it_rejects_a_second_session_with_the_same_label_for_a_team() -> None:
     _create(team)
     with pytest.raises(ValidationError) as caught:
         _create(team)
-    assert "__all__" in caught.value.message_dict or "label" in caught.value.message_dict
+    assert caught.value.message_dict == {"label": ["This team already has a retro with this name."]}
 
 
 def test_it_rejects_another_organisations_prompt() -> None:
@@ -291,6 +291,20 @@ def test_concurrent_submissions_of_one_link_store_exactly_one() -> None:
         thread.join()
     assert sorted(outcomes) == ["refused"] * 5 + ["stored"]
     assert RetroResponse.objects.count() == 1
+
+
+def test_a_prompt_set_name_is_unique_in_an_organisation() -> None:
+    team = TeamFactory()
+    builtin = list(RetroPrompt.objects.values_list("pk", flat=True)[:2])
+    services.retro_prompt_set_create(team=team, created_by=None, name="Ours", prompt_ids=builtin)
+    with pytest.raises(ValidationError) as caught:
+        services.retro_prompt_set_create(
+            team=team, created_by=None, name=" Ours ", prompt_ids=builtin
+        )
+    assert set(caught.value.message_dict) == {"name"}
+    with pytest.raises(ValidationError) as caught:
+        services.retro_prompt_set_create(team=team, created_by=None, name="Other", prompt_ids=[])
+    assert set(caught.value.message_dict) == {"prompts"}
 
 
 def test_a_new_prompt_of_ones_own_joins_the_organisations_library() -> None:

@@ -30,7 +30,7 @@ from surveys.errors import (
     RetroInvitationNotFound,
     RetroNotOpen,
 )
-from surveys.models import K_MIN, Membership, Team
+from surveys.models import K_MIN, Team
 from surveys.retros.cards import CardInput, cards_clean
 from surveys.retros.learning import tallies_count
 from surveys.retros.models import (
@@ -47,7 +47,8 @@ from surveys.retros.models import (
     RetroStatus,
     RetroTally,
 )
-from surveys.services import INVITED_ROLES, links_email, submission_write, window_shared_lock
+from surveys.selectors import invitee_ids
+from surveys.services import links_email, submission_write, window_shared_lock
 from surveys.tokens import token_hash, token_new
 
 
@@ -89,6 +90,7 @@ def retro_prompt_set_create(
     prompt_set = RetroPromptSet(
         organisation_id=team.organisation_id, name=name.strip(), created_by=created_by
     )
+    _set_name_free(team=team, name=prompt_set.name, field="name")
     prompt_set.full_clean()
     with transaction.atomic():
         prompt_set.save()
@@ -97,6 +99,12 @@ def retro_prompt_set_create(
             for position, prompt in enumerate(prompts, start=1)
         )
     return prompt_set
+
+
+def _set_name_free(*, team: Team, name: str, field: str) -> None:
+    taken = RetroPromptSet.objects.filter(organisation_id=team.organisation_id, name=name)
+    if taken.exists():
+        raise ValidationError({field: "A prompt set with this name exists already."})
 
 
 def _new_prompts_clean(texts: Sequence[str]) -> list[str]:
@@ -141,6 +149,8 @@ def retro_session_create(
         k=k,
         created_by=created_by,
     )
+    if RetroSession.objects.filter(team=team, label=session.label).exists():
+        raise ValidationError({"label": "This team already has a retro with this name."})
     session.full_clean()
     if closes_at <= now:
         raise ValidationError({"closes_at": "The session must close in the future."})
@@ -150,13 +160,8 @@ def retro_session_create(
         raise ValidationError({"prompts": "Choose at least one prompt."})
     if len(chosen) + len(texts) > SESSION_PROMPTS_MAX:
         raise ValidationError({"prompts": f"A retro asks at most {SESSION_PROMPTS_MAX} prompts."})
-    if (
-        save_as_set.strip()
-        and RetroPromptSet.objects.filter(
-            organisation_id=team.organisation_id, name=save_as_set.strip()
-        ).exists()
-    ):
-        raise ValidationError({"save_as_set": "A prompt set with this name exists already."})
+    if save_as_set.strip():
+        _set_name_free(team=team, name=save_as_set.strip(), field="save_as_set")
     with transaction.atomic():
         prompts = chosen + [
             retro_prompt_create(team=team, created_by=created_by, text=text) for text in texts
@@ -188,13 +193,7 @@ def retro_session_create(
 
 
 def _invitations_create(session: RetroSession) -> None:
-    day = timezone.localdate(session.opens_at)
-    invitees = (
-        Membership.objects.filter(team_id=session.team_id, role__in=INVITED_ROLES, start__lte=day)
-        .filter(Q(end__isnull=True) | Q(end__gt=day))
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
+    invitees = invitee_ids(team_id=session.team_id, day=timezone.localdate(session.opens_at))
     RetroInvitation.objects.bulk_create(
         [RetroInvitation(session=session, user_id=user_id) for user_id in invitees],
         ignore_conflicts=True,

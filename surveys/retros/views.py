@@ -193,7 +193,12 @@ def retro_session_export(request: HttpRequest, session_id: int, export_format: s
     try:
         document = selectors.retro_document(session=session, with_cards=not prompts_only)
     except RetroBoardHidden as error:
-        return _link_problem(request, error)
+        context = {
+            "title": error.title,
+            "message": error.message,
+            "back": (session.label, reverse("retro-session", args=[session.pk])),
+        }
+        return render(request, "surveys/link_problem.html", context, status=error.status_code)
     response = HttpResponse(
         document_render(document, export_format), content_type=CONTENT_TYPES[export_format]
     )
