@@ -152,9 +152,9 @@ def valid_cards(session: RetroSession, index: int = 0, shared: bool = True) -> l
     ]
 
 
-def submit_retro(open_retro: OpenRetro, count: int, shared: bool = True) -> None:
-    """Write cards through links number 0..count-1."""
-    for index in range(count):
+def submit_retro(open_retro: OpenRetro, count: int, shared: bool = True, *, first: int = 0) -> None:
+    """Write cards through links number first..first+count-1."""
+    for index in range(first, first + count):
         invitation = retros.retro_invitation_redeem(raw_token=open_retro.tokens[index])
         retros.retro_response_submit(
             invitation=invitation, cards=valid_cards(open_retro.session, index, shared)

@@ -8,7 +8,7 @@ import logging
 import pytest
 from django.db import connection
 
-from surveys.retros import selectors, services
+from surveys.retros import board, services
 from surveys.retros.models import RetroCard, RetroSession
 from tests.conftest import make_open_retro, submit_retro, valid_cards
 
@@ -68,7 +68,7 @@ def test_the_board_presents_cards_shuffled_on_every_reading() -> None:
     assert _texts_in_storage_order() == submitted
     session = RetroSession.objects.get(pk=session.pk)
     readings = [
-        [card.text for card in selectors.retro_board(session=session).document.prompts[0].cards]
+        [card.text for card in board.retro_board(session=session).document.prompts[0].cards]
         for _ in range(2)
     ]
     for reading in readings:

@@ -86,11 +86,14 @@ def test_the_exports_carry_no_ids_times_or_names(closed_retro) -> None:
             assert person.email not in text
 
 
-def test_an_open_session_has_no_cards_to_export_yet() -> None:
+def test_it_exports_no_cards_before_k_people_have_written_then_publishes_like_the_board() -> None:
     open_retro = make_open_retro(size=6)
-    submit_retro(open_retro, 6)
-    with pytest.raises(CommandError, match="once the retro has closed"):
+    submit_retro(open_retro, 4)
+    with pytest.raises(CommandError, match="at least 5 people have written"):
         _run(str(open_retro.session.pk), "--format", "md")
+    submit_retro(open_retro, 1, first=4)
+    assert _run(str(open_retro.session.pk), "--format", "md").count("\n- Card ") == 10
+    assert not open_retro.session.responses.filter(batch__isnull=True).exists()
 
 
 def test_a_session_under_k_exports_no_cards() -> None:

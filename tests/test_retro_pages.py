@@ -230,23 +230,25 @@ def test_a_manager_of_a_parent_team_runs_its_retros(client) -> None:
     assert client.get(reverse("retro-session", args=[open_retro.session.pk])).status_code == 200
 
 
-def test_the_board_shows_only_the_count_while_open_then_the_shared_cards(client) -> None:
+def test_the_board_shows_only_the_count_then_the_shared_cards_of_k_people(client) -> None:
     open_retro = make_open_retro(size=6)
-    submit_retro(open_retro, 5)
+    submit_retro(open_retro, 4)
     client.force_login(open_retro.facilitator)
     url = reverse("retro-session", args=[open_retro.session.pk])
     html = client.get(url).content.decode()
-    assert 'data-submissions="5"' in html
-    assert 'data-board="open"' in html
+    assert 'data-submissions="4"' in html
+    assert 'data-board="waiting"' in html
     assert "Card 0a" not in html
-    assert (
-        client.post(reverse("retro-session-close", args=[open_retro.session.pk])).status_code == 302
-    )
+    submit_retro(open_retro, 1, first=4)
     html = client.get(url).content.decode()
     assert 'data-board="shown"' in html
     assert html.count('class="retro-card effect-') == 10
     assert "Card 0a: the assistant wrote the fixtures" in html
     assert open_retro.invitations[0].user.username not in html
+    close = reverse("retro-session-close", args=[open_retro.session.pk])
+    assert client.post(close).status_code == 302
+    assert RetroSession.objects.get().status == RetroStatus.CLOSED
+    assert client.get(url).content.decode().count('class="retro-card effect-') == 10
 
 
 def test_the_board_stays_hidden_for_a_closed_session_under_k(client) -> None:

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from analytics.models import ConstructAggregate, RunSummary
 from surveys.models import PulseRun, Response, RunStatus, Team
+from surveys.retros.board import retro_board
 from surveys.retros.models import RetroCard, RetroSession, RetroStatus
-from surveys.retros.selectors import retro_board, retro_heatmap
+from surveys.retros.selectors import retro_heatmap
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from surveys import selectors as people
-from surveys.retros import selectors, services
+from surveys.retros import board, selectors, services
 from surveys.retros import serializers as s
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_data, document_render
 from surveys.retros.models import CardEffect, RetroInvitation, RetroSession, TaskCategory
@@ -74,7 +74,8 @@ class RetroSessionCloseApi(APIView):
         tags=TAG,
         request=None,
         responses=s.RetroSessionOutput,
-        summary="Close a session now: links stop working, the board can be shown",
+        summary="Close a session now: links stop working; cards written since the board "
+        "was last shown are published only if at least k people wrote them",
     )
     def post(self, request: Request, session_id: int) -> Response:
         session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
@@ -85,12 +86,13 @@ class RetroBoardApi(APIView):
     @extend_schema(
         tags=TAG,
         responses={200: s.RetroExportOutput, 409: OpenApiResponse(description="board_hidden")},
-        summary="The board: shared cards by prompt and category, shuffled, scrubbed "
-        "(a closed session with at least k submissions; 409 otherwise)",
+        summary="The board: the published shared cards by prompt and category, shuffled, "
+        "scrubbed; reading publishes the submissions since the last batch if at least k "
+        "(409 before the first batch)",
     )
     def get(self, request: Request, session_id: int) -> Response:
         session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
-        document = selectors.retro_document(session=session, with_cards=True)
+        document = board.retro_document(session=session, with_cards=True)
         return Response(document_data(document))
 
 
@@ -110,7 +112,7 @@ class RetroExportApi(APIView):
             (200, "text/markdown"): OpenApiTypes.STR,
             (200, "text/csv"): OpenApiTypes.STR,
             (200, "application/json"): s.RetroExportOutput,
-            409: OpenApiResponse(description="board_hidden: cards asked for, not shown yet"),
+            409: OpenApiResponse(description="board_hidden: cards asked for, none published"),
         },
         summary="Download the prompts, or the prompts with the shared cards, as md, csv or json",
     )
@@ -119,7 +121,7 @@ class RetroExportApi(APIView):
             raise Http404
         session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
         prompts_only = request.query_params.get("prompts") == "only"
-        document = selectors.retro_document(session=session, with_cards=not prompts_only)
+        document = board.retro_document(session=session, with_cards=not prompts_only)
         return HttpResponse(
             document_render(document, export_format), content_type=CONTENT_TYPES[export_format]
         )

@@ -1,12 +1,13 @@
 """The retro as documents to paste wherever the retro happens: Markdown, CSV and JSON.
 
-Pure: a `RetroDocument` (built by the selectors, with card texts already scrubbed and
-shuffled) in, text out. The schema is stable and documented in the README; it carries no
-ids, no times and nothing about who wrote what.
+Pure: a `RetroDocument` (built by surveys/retros/board.py with the published cards, their
+texts already scrubbed and shuffled) in, text out. The schema is stable and documented in
+the README; it carries no ids, no times and nothing about who wrote what.
 
 JSON (`candor-retro-export/1`):
     {"schema", "team", "session", "sprint": {"start", "end"}, "k",
-     "submissions" (null when prompts only), "shared_cards_included",
+     "submissions" (the people whose cards are included; null when prompts only),
+     "shared_cards_included",
      "prompts": [{"number", "text",
                   "cards": [{"category", "category_label", "effect", "effect_label", "text"}]}]}
 CSV: one row per shared card (one per prompt, card columns empty, when prompts only),
@@ -88,7 +89,8 @@ class RetroDocument:
     sprint_end: date
     k: int
     prompts: tuple[ExportPrompt, ...]
-    submissions: int | None = None  # None: the prompts alone, before the retro
+    submissions: int | None = None  # people whose cards are in; None: the prompts alone
+    held_back: int = 0  # people who wrote since the last batch, fewer than k: not in
 
     @property
     def cards_included(self) -> bool:
@@ -112,12 +114,18 @@ def _md(text: str) -> str:
 def document_markdown(document: RetroDocument) -> str:
     if not document.cards_included:
         return _prompts_markdown(document)
+    held_back = (
+        f" {document.held_back} more wrote later; their cards are held back, as fewer than "
+        f"k = {document.k} did."
+        if document.held_back
+        else ""
+    )
     lines = [
         f"# {_md(document.team)} · {_md(document.session)}: retro cards",
         "",
         f"Sprint {_sprint(document)}. {document.submissions} people wrote cards; "
-        f"{document.shared_count} were shared for the retro. Anonymous: no names, times or "
-        "order; email addresses, @mentions and team members' names are masked.",
+        f"{document.shared_count} were shared for the retro.{held_back} Anonymous: no names, "
+        "times or order; email addresses, @mentions and team members' names are masked.",
     ]
     for prompt in document.prompts:
         lines += ["", f"## {prompt.number}. {_md(prompt.text)}", ""]

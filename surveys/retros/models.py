@@ -124,9 +124,10 @@ class RetroStatus(models.TextChoices):
 class RetroSession(models.Model):
     """A team's retro for one sprint: the prompts asked, and when cards are collected.
 
-    Cards are accepted while the session is open and `opens_at <= now < closes_at`. Closing
-    rewrites the cards shuffled with fresh keys and tallies them; the board and the card
-    exports exist only for a closed session with at least k submissions. k is fixed when
+    Cards are accepted while the session is open and `opens_at <= now < closes_at`. The
+    board and the card exports show the cards of submissions published in batches of at
+    least k people (`RetroResponse.batch`); closing publishes what is left only if it is k
+    or more, rewrites the cards shuffled with fresh keys and tallies them. k is fixed when
     the session is created (never below K_MIN).
     """
 
@@ -210,11 +211,18 @@ class RetroInvitation(models.Model):
 
 class RetroResponse(models.Model):
     """One person's anonymous submission to a session: a random key, the session and team,
-    nothing else. It groups the cards so tallies count people, not cards."""
+    and the publication batch, nothing else. It groups the cards so tallies count people,
+    not cards.
+
+    `batch` is null until the submission's cards may be shown, then the number of the batch
+    of at least k submissions it was published with (see `retro_board_publish`). It says
+    only which batch, never when: it decides visibility and is never shown.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(RetroSession, on_delete=models.CASCADE, related_name="responses")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    batch = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ("id",)

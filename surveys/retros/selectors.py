@@ -1,5 +1,6 @@
-"""Reads about retros: who may run them, sessions, the prompt library, the board, the
-exports and the heatmap. Every visibility rule for retros lives here.
+"""Reads about retros: who may run them, sessions, the prompt library and the heatmap.
+The board and the card exports publish as they read, so they live in
+surveys/retros/board.py.
 
 Running a team's retros (creating sessions, seeing the board, exporting) is for the
 team's facilitators, the managers who see the team (their own teams and every team
@@ -8,9 +9,7 @@ below), the organisation's admins and superusers. Engineers write cards.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -18,12 +17,9 @@ from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from surveys.errors import RetroBoardHidden
 from surveys.models import Role, Team
-from surveys.retros.exports import ExportCard, ExportPrompt, RetroDocument
 from surveys.retros.learning import HEATMAP_SPRINTS, Counts, Heatmap, Sprint, heatmap_build
 from surveys.retros.models import (
-    RetroCard,
     RetroInvitation,
     RetroPrompt,
     RetroPromptSet,
@@ -31,7 +27,6 @@ from surveys.retros.models import (
     RetroStatus,
     RetroTally,
 )
-from surveys.retros.scrub import Scrubber
 from surveys.selectors import AnyUser, memberships_active, team_ids_visible_to, team_subtree_ids
 
 
@@ -130,82 +125,6 @@ def team_member_names(*, team_id: int) -> list[str]:
     ):
         names += [first, last, f"{first} {last}", username, email.split("@")[0]]
     return [name for name in names if name.strip()]
-
-
-def board_state(*, session: RetroSession, submissions: int) -> str:
-    """ "open" until the session closes, then "too-few" under k submissions, else "shown".
-
-    Cards are never shown while a session is open: a board that grew after it was first
-    seen would tie the newest cards to whoever was seen submitting last.
-    """
-    if session.status != RetroStatus.CLOSED:
-        return "open"
-    return "shown" if submissions >= session.k else "too-few"
-
-
-@dataclass(frozen=True)
-class RetroBoard:
-    state: str  # "open", "too-few" or "shown" (see board_state)
-    submissions: int
-    document: RetroDocument  # with the shared cards only when shown
-
-
-def retro_board(*, session: RetroSession) -> RetroBoard:
-    """The session's board: its state, the number of submissions, and the prompts with
-    the shared cards — scrubbed and shuffled — once the board may be shown."""
-    submissions = session.responses.count()
-    state = board_state(session=session, submissions=submissions)
-    shown = state == "shown"
-    return RetroBoard(
-        state=state,
-        submissions=submissions,
-        document=_document(session, submissions=submissions if shown else None),
-    )
-
-
-def retro_document(*, session: RetroSession, with_cards: bool) -> RetroDocument:
-    """The session as an exportable document: its prompts, and with `with_cards` the
-    shared cards. Raises RetroBoardHidden when cards are asked for and not shown."""
-    if not with_cards:
-        return _document(session, submissions=None)
-    board = retro_board(session=session)
-    if board.state == "open":
-        raise RetroBoardHidden("The cards are shown once the retro has closed.")
-    if board.state == "too-few":
-        raise RetroBoardHidden(
-            f"Not enough people wrote cards (k = {session.k}), so none are shown."
-        )
-    return board.document
-
-
-def _document(session: RetroSession, *, submissions: int | None) -> RetroDocument:
-    """The prompts, with the shared cards unless `submissions` is None."""
-    prompts = list(session.prompts.all())
-    cards: dict[int, list[ExportCard]] = {prompt.pk: [] for prompt in prompts}
-    if submissions is not None:
-        scrub = Scrubber.for_names(team_member_names(team_id=session.team_id))
-        shared = list(
-            RetroCard.objects.filter(prompt__session=session, shared=True).values_list(
-                "prompt_id", "category", "effect", "text"
-            )
-        )
-        # Storage order is random after the close; shuffle anyway, so no listing ever
-        # follows an order someone could tie to a submission.
-        random.SystemRandom().shuffle(shared)
-        for prompt_id, category, effect, text in shared:
-            cards[prompt_id].append(ExportCard(category=category, effect=effect, text=scrub(text)))
-    return RetroDocument(
-        team=session.team.name,
-        session=session.label,
-        sprint_start=session.sprint_start,
-        sprint_end=session.sprint_end,
-        k=session.k,
-        submissions=submissions,
-        prompts=tuple(
-            ExportPrompt(number=number, text=prompt.text, cards=tuple(cards[prompt.pk]))
-            for number, prompt in enumerate(prompts, start=1)
-        ),
-    )
 
 
 def retro_heatmap(*, team: Team) -> Heatmap:

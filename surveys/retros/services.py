@@ -5,8 +5,12 @@ Contracts worth knowing:
 - `retro_response_submit` writes the anonymous cards and flips the invitation's `used`
   flag in one transaction; a conditional UPDATE makes concurrent submissions of one link
   (or of a link and the logged-in page) yield exactly one submission.
-- `retro_session_close` is idempotent: it rewrites the cards shuffled with fresh keys and
-  stores the tallies once; running it again changes nothing.
+- `retro_board_publish` is the one way stored cards reach a reader: under the session's
+  row lock it publishes the unpublished submissions as the next batch when there are at
+  least k of them, so of concurrent readers one publishes, and no batch is under k people.
+- `retro_session_close` is idempotent: it publishes what is left if it is at least k,
+  rewrites the cards shuffled with fresh keys and stores the tallies once; running it
+  again changes nothing.
 - `retro_invitations_send` emails each link at most once, like the pulses' invitations.
 """
 
@@ -15,12 +19,13 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from surveys import emails
@@ -288,9 +293,75 @@ def retro_response_submit(
     return response
 
 
+class PublishedCard(NamedTuple):
+    prompt_id: int  # the RetroSessionPrompt's
+    category: str
+    effect: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RetroPublication:
+    """What a session's board may show, read under the publishing lock."""
+
+    closed: bool
+    submissions: int  # people who have written cards
+    published: int  # people whose cards may be shown
+    cards: list[PublishedCard]  # the shared cards of the published submissions
+
+    @property
+    def held_back(self) -> int:
+        """People who wrote after the last batch: shown once k of them have (never once
+        the session has closed)."""
+        return self.submissions - self.published
+
+
+def retro_board_publish(*, session_id: int) -> RetroPublication:
+    """Publish the session's unpublished submissions as its next batch if there are at
+    least k of them, and return the shared cards of every published submission with the
+    counts of people who wrote and who were published.
+
+    Every reader of cards (board, print page, API, exports, CLI) comes through here. The
+    exclusive lock on the session row waits for submissions in flight, for another
+    publisher and for a close, so concurrent readers publish one batch and every batch
+    holds at least k people: a late answer appears only with k - 1 others (DESIGN.md §2.2,
+    late answers). A closed session publishes nothing more; its close decided. Idempotent
+    while fewer than k wait.
+    """
+    with transaction.atomic():
+        session = RetroSession.objects.select_for_update().only("status", "k").get(pk=session_id)
+        if session.status == RetroStatus.OPEN:
+            _batch_publish(session)
+        counts = RetroResponse.objects.filter(session_id=session_id).aggregate(
+            submissions=Count("pk"), published=Count("pk", filter=Q(batch__isnull=False))
+        )
+        cards = RetroCard.objects.filter(
+            response__session_id=session_id, response__batch__isnull=False, shared=True
+        ).values_list("prompt_id", "category", "effect", "text")
+        return RetroPublication(
+            closed=session.status == RetroStatus.CLOSED,
+            submissions=counts["submissions"],
+            published=counts["published"],
+            cards=[PublishedCard(*card) for card in cards],
+        )
+
+
+def _batch_publish(session: RetroSession) -> None:
+    """Give the unpublished submissions the next batch number if there are at least k of
+    them. The caller holds the session's row lock."""
+    responses = RetroResponse.objects.filter(session_id=session.pk)
+    state = responses.aggregate(
+        waiting=Count("pk", filter=Q(batch__isnull=True)), last=Max("batch")
+    )
+    if state["waiting"] >= session.k:
+        responses.filter(batch__isnull=True).update(batch=(state["last"] or 0) + 1)
+
+
 def retro_session_close(*, session_id: int) -> RetroSession:
-    """Close a session: its links stop working, its cards are rewritten in random order
-    with fresh keys, and its tallies (categories with at least k people) are stored.
+    """Close a session: its links stop working, the submissions written since the last
+    batch are published if there are at least k of them (else they are never shown), its
+    cards are rewritten in random order with fresh keys, keeping each submission's batch,
+    and its tallies (categories with at least k people, from every submission) are stored.
 
     The exclusive row lock waits for submissions in flight (they hold a shared lock on the
     session), so no card lands after the close. Idempotent.
@@ -301,6 +372,7 @@ def retro_session_close(*, session_id: int) -> RetroSession:
             return session
         session.status = RetroStatus.CLOSED
         session.save(update_fields=["status"])
+        _batch_publish(session)
         cards = _cards_rewrite(session_id=session.pk)
         RetroTally.objects.bulk_create(
             RetroTally(
@@ -318,8 +390,9 @@ def retro_session_close(*, session_id: int) -> RetroSession:
 
 
 def _cards_rewrite(*, session_id: int) -> list[tuple[uuid.UUID, str, str]]:
-    """Delete and re-insert a session's submissions and cards, shuffled, with fresh keys;
-    returns (submission, category, effect) of every card for the tallies.
+    """Delete and re-insert a session's submissions and cards, shuffled, with fresh keys
+    (each submission keeps its batch, which is not an order); returns (submission,
+    category, effect) of every card for the tallies.
 
     Why, as for pulse responses: while a session is open each submission sits next to its
     invitation's update in storage (SQLite's rowid, PostgreSQL's xmin); after this
@@ -327,9 +400,9 @@ def _cards_rewrite(*, session_id: int) -> list[tuple[uuid.UUID, str, str]]:
     """
     shuffle = random.SystemRandom().shuffle
     responses = list(
-        RetroResponse.objects.filter(session_id=session_id).values_list("id", "team_id")
+        RetroResponse.objects.filter(session_id=session_id).values_list("id", "team_id", "batch")
     )
-    old_ids = [response_id for response_id, _ in responses]
+    old_ids = [response_id for response_id, _, _ in responses]
     cards = list(
         RetroCard.objects.filter(response_id__in=old_ids).values_list(
             "response_id", "prompt_id", "text", "category", "effect", "shared"
@@ -341,8 +414,8 @@ def _cards_rewrite(*, session_id: int) -> list[tuple[uuid.UUID, str, str]]:
     shuffle(cards)
     fresh = {old_id: uuid.uuid4() for old_id in old_ids}
     RetroResponse.objects.bulk_create(
-        RetroResponse(id=fresh[old_id], session_id=session_id, team_id=team_id)
-        for old_id, team_id in responses
+        RetroResponse(id=fresh[old_id], session_id=session_id, team_id=team_id, batch=batch)
+        for old_id, team_id, batch in responses
     )
     RetroCard.objects.bulk_create(
         RetroCard(

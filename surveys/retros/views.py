@@ -2,7 +2,7 @@
 
 Writing cards: from the single-use link (no login) or logged in, one flow for both.
 Running a retro (facilitators, managers, admins): create a session, follow the count,
-close it, read the board, export.
+read the board (which publishes: surveys/retros/board.py), export, close it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from surveys import selectors as people
 from surveys.errors import PulseError, RetroBoardHidden
-from surveys.retros import selectors, services
+from surveys.retros import board, selectors, services
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_render
 from surveys.retros.forms import CardsForm, RetroSessionForm
 from surveys.retros.models import RetroInvitation, RetroSession
@@ -153,7 +153,7 @@ def retro_session_new(request: HttpRequest, slug: str) -> HttpResponse:
 def _board_context(session: RetroSession) -> dict[str, object]:
     return {
         "session": session,
-        "board": selectors.retro_board(session=session),
+        "board": board.retro_board(session=session),
         "invited": session.invitations.count(),
     }
 
@@ -191,7 +191,7 @@ def retro_session_export(request: HttpRequest, session_id: int, export_format: s
     session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
     prompts_only = request.GET.get("prompts") == "only"
     try:
-        document = selectors.retro_document(session=session, with_cards=not prompts_only)
+        document = board.retro_document(session=session, with_cards=not prompts_only)
     except RetroBoardHidden as error:
         context = {
             "title": error.title,

@@ -7,15 +7,16 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from surveys.errors import RetroBoardHidden
+from surveys.retros.board import retro_document
 from surveys.retros.exports import FORMATS, document_render
 from surveys.retros.models import RetroSession
-from surveys.retros.selectors import retro_document
 
 
 class Command(BaseCommand):
     help = (
-        "Print a retro's prompts, or its prompts and shared cards (a closed session with at "
-        "least k submissions), as Markdown, CSV or JSON. Nothing in it identifies anyone."
+        "Print a retro's prompts, or its prompts and published shared cards, as Markdown, CSV "
+        "or JSON. Like reading the board, this publishes the submissions written since the "
+        "last batch if there are at least k of them. Nothing in it identifies anyone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
