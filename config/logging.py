@@ -1,12 +1,14 @@
-"""Logging filters. Invitation tokens travel in URL paths (never query strings); Django
-logs the path of every 4xx, so the token is cut out of any message before it is written."""
+"""Logging filters. Invitation tokens travel in URL paths (never query strings): pulse links
+/p/<token>/ and /api/invitations/<token>/, retro links /r/<token>/ and
+/api/retro-invitations/<token>/. Django logs the path of every 4xx, so the token is cut out
+of any message before it is written."""
 
 from __future__ import annotations
 
 import logging
 import re
 
-TOKEN_IN_PATH = re.compile(r"(/(?:p|api/invitations)/)[^/\s\"'?]+")
+TOKEN_IN_PATH = re.compile(r"(/(?:p|r|api/invitations|api/retro-invitations)/)[^/\s\"'?]+")
 
 
 def token_redacted(text: str) -> str:

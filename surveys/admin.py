@@ -1,5 +1,5 @@
-"""Admin configuration. Responses, answers and invitations are deliberately not
-registered: no admin screen can put an answer next to a person."""
+"""Admin configuration. Responses, answers, retro cards and invitations are deliberately
+not registered: no admin screen can put an answer or a card next to a person."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from surveys import services
 from surveys.models import Membership, Organisation, Pulse, PulseRun, Question, Team
+from surveys.retros import services as retros
+from surveys.retros.models import RetroPrompt, RetroPromptSet, RetroPromptSetItem, RetroSession
 
 
 @admin.register(Organisation)
@@ -81,3 +83,43 @@ class PulseRunAdmin(admin.ModelAdmin):
         for run in queryset:
             services.pulse_run_close(run_id=run.pk)
         messages.success(request, f"Closed {queryset.count()} run(s).")
+
+
+@admin.register(RetroPrompt)
+class RetroPromptAdmin(admin.ModelAdmin):
+    list_display = ("text", "organisation", "suggested_effect", "active")
+    list_filter = ("active", "organisation")
+    search_fields = ("text",)
+
+
+class RetroPromptSetItemInline(admin.TabularInline):
+    model = RetroPromptSetItem
+    extra = 0
+    autocomplete_fields = ("prompt",)
+
+
+@admin.register(RetroPromptSet)
+class RetroPromptSetAdmin(admin.ModelAdmin):
+    list_display = ("name", "organisation")
+    list_filter = ("organisation",)
+    inlines = (RetroPromptSetItemInline,)
+
+
+@admin.register(RetroSession)
+class RetroSessionAdmin(admin.ModelAdmin):
+    """Sessions are started from the team's retro page (which invites the team); here they
+    can be looked at and closed."""
+
+    list_display = ("team", "label", "sprint_start", "status", "k", "closes_at")
+    list_filter = ("status", "team")
+    readonly_fields = [f.name for f in RetroSession._meta.fields]
+    actions = ("close_now",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Close the selected retro sessions")
+    def close_now(self, request: HttpRequest, queryset: QuerySet[RetroSession]) -> None:
+        for session in queryset:
+            retros.retro_session_close(session_id=session.pk)
+        messages.success(request, f"Closed {queryset.count()} session(s).")

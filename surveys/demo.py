@@ -1,4 +1,5 @@
-"""The demo organisation: teams of different sizes, twelve weeks of plausible pulses.
+"""The demo organisation: teams of different sizes, twelve weeks of plausible pulses, and
+retro sessions with anonymous cards (surveys/retros/demo.py).
 
 Built through the same services as production (open a run, issue tokens, submit answers,
 close, refresh aggregates), so the demo exercises the real code path. Deterministic.
@@ -35,6 +36,7 @@ from surveys.models import (
     Role,
     Team,
 )
+from surveys.retros.demo import demo_retros_seed
 from surveys.selectors import invitations_open_for
 from surveys.tokens import token_hash, token_new
 
@@ -189,6 +191,8 @@ def demo_seed(*, today: date | None = None) -> Organisation:
     """Create the demo organisation once; a second call changes nothing."""
     existing = Organisation.objects.filter(slug="northwind").first()
     if existing is not None:
+        # A demo seeded before retros existed gets them now; a second call changes nothing.
+        demo_retros_seed(organisation=existing, today=today)
         return existing
     today = today or timezone.localdate()
     rng = random.Random(20251)  # noqa: S311 — demo data, not security
@@ -248,6 +252,7 @@ def demo_seed(*, today: date | None = None) -> Organisation:
             run_aggregates_refresh(run_id=run.pk)
     PulseRun.objects.filter(team__organisation=organisation).update(aggregates_stale=False)
     _demo_git_history(organisation, teams, start, rng)
+    demo_retros_seed(organisation=organisation, today=today)
     return organisation
 
 
@@ -307,7 +312,7 @@ def demo_logins() -> list[tuple[str, str]]:
         ("maya", "manager of Platform and its sub-teams Platform Infra and Developer Tools"),
         ("omar", "manager of Payments (safety falling) and Mobile"),
         ("lena", "manager of Data and Design Systems (3 people: always suppressed)"),
-        ("fran", "facilitator on Payments"),
+        ("fran", "facilitator on Payments: its retro board, exports and heatmap"),
         ("alex", "engineer on Platform Infra"),
     ]
 

@@ -1,6 +1,9 @@
-"""Invitation and reminder emails, rendered from HTML and plain-text templates."""
+"""Invitation, reminder and retro invitation emails, rendered from HTML and plain-text
+templates."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -8,6 +11,17 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from surveys.models import Invitation
+from surveys.retros.models import RetroInvitation
+
+
+def _templated_email_send(*, name: str, context: dict[str, Any], to: str) -> None:
+    """emails/{name}_subject.txt, {name}.txt and {name}.html, to one address."""
+    subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string(f"emails/{name}.txt", context), to=[to]
+    )
+    message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
+    message.send()
 
 
 def invitation_email_send(*, invitation: Invitation, raw_token: str, reminder: bool) -> None:
@@ -21,11 +35,16 @@ def invitation_email_send(*, invitation: Invitation, raw_token: str, reminder: b
         "question_count": len(run.form),
     }
     name = "reminder" if reminder else "invitation"
-    subject = render_to_string(f"emails/{name}_subject.txt", context).strip()
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"emails/{name}.txt", context),
-        to=[invitation.user.email],
-    )
-    message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
-    message.send()
+    _templated_email_send(name=name, context=context, to=invitation.user.email)
+
+
+def retro_invitation_email_send(*, invitation: RetroInvitation, raw_token: str) -> None:
+    session = invitation.session
+    context = {
+        "user": invitation.user,
+        "session": session,
+        "team": session.team,
+        "link": settings.CANDOR_BASE_URL + reverse("retro-write", args=[raw_token]),
+        "prompts": [prompt.text for prompt in session.prompts.all()],
+    }
+    _templated_email_send(name="retro_invitation", context=context, to=invitation.user.email)

@@ -350,3 +350,7 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return "Anonymous answer"
+
+
+# The retro models live in their own module; importing it here registers them with the app.
+from surveys.retros import models as retro_models  # noqa: E402, F401

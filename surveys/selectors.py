@@ -17,12 +17,24 @@ from django.utils import timezone
 from surveys.models import Invitation, Membership, PulseRun, Question, Role, RunStatus, Team
 
 AnyUser = AbstractBaseUser | AnonymousUser
+INVITED_ROLES = (Role.ENGINEER, Role.FACILITATOR)
 
 
 def memberships_active(*, user: AnyUser, day: date | None = None) -> QuerySet[Membership]:
     day = day or timezone.localdate()
     return Membership.objects.filter(user_id=user.pk or 0, start__lte=day).filter(
         Q(end__isnull=True) | Q(end__gt=day)
+    )
+
+
+def invitee_ids(*, team_id: int, day: date) -> QuerySet[Membership, int]:
+    """Who is invited to a team's pulse run or retro opening on `day`: the engineers and
+    facilitators whose membership covers that day."""
+    return (
+        Membership.objects.filter(team_id=team_id, role__in=INVITED_ROLES, start__lte=day)
+        .filter(Q(end__isnull=True) | Q(end__gt=day))
+        .values_list("user_id", flat=True)
+        .distinct()
     )
 
 

@@ -14,13 +14,13 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from surveys import emails
@@ -36,7 +36,6 @@ from surveys.models import (
     Answer,
     Construct,
     Invitation,
-    Membership,
     Pulse,
     PulseRun,
     Question,
@@ -47,14 +46,15 @@ from surveys.models import (
 )
 from surveys.periods import period_bounds, period_sequence_on
 from surveys.rotation import rotation_for_run
-from surveys.selectors import memberships_active
+from surveys.selectors import invitee_ids, memberships_active
 from surveys.tokens import token_hash, token_new
 
 logger = logging.getLogger(__name__)
 
 OPEN_HOUR = time(9, 0)
 REWRITE_CHUNK = 500
-INVITED_ROLES = (Role.ENGINEER, Role.FACILITATOR)
+WindowT = TypeVar("WindowT", bound=models.Model)
+InvitationT = TypeVar("InvitationT", bound=models.Model)
 
 
 def _at_opening_hour(day: date) -> datetime:
@@ -125,13 +125,7 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
         )
         run.form = [_question_spec(question).as_json() for question in questions]
         run.save(update_fields=["k", "status", "form"])
-        day = timezone.localdate(run.opens_at)
-        invitees = (
-            Membership.objects.filter(team_id=run.team_id, role__in=INVITED_ROLES, start__lte=day)
-            .filter(Q(end__isnull=True) | Q(end__gt=day))
-            .values_list("user_id", flat=True)
-            .distinct()
-        )
+        invitees = invitee_ids(team_id=run.team_id, day=timezone.localdate(run.opens_at))
         Invitation.objects.bulk_create(
             [Invitation(run=run, user_id=user_id) for user_id in invitees], ignore_conflicts=True
         )
@@ -162,11 +156,7 @@ def invitation_token_issue(*, invitation_id: int, reminder: bool = False) -> str
 
 def invitations_send(*, run_id: int, reminder: bool = False) -> int:
     """Email every invitation of a run that has not had this email yet; returns how many.
-
-    At most once per invitation: the claim is committed before the email goes out. A failed
-    send releases its claim and the others still go out; InvitationsNotSent is raised at
-    the end, so the task's retry sends only the ones that failed.
-    """
+    At most once per invitation, see `links_email`."""
     pending = Invitation.objects.filter(run_id=run_id, run__status=RunStatus.OPEN).select_related(
         "user", "run__team"
     )
@@ -179,21 +169,47 @@ def invitations_send(*, run_id: int, reminder: bool = False) -> int:
             "token_hash": None,
         }
     )
+    return links_email(
+        pending,
+        claim=lambda pk: invitation_token_issue(invitation_id=pk, reminder=reminder),
+        send=lambda invitation, raw: emails.invitation_email_send(
+            invitation=invitation, raw_token=raw, reminder=reminder
+        ),
+        release=lambda pk: Invitation.objects.filter(pk=pk).update(**release),
+        of=f"run {run_id}",
+    )
+
+
+def links_email(
+    invitations: Iterable[InvitationT],
+    *,
+    claim: Callable[[int], str | None],
+    send: Callable[[InvitationT, str], None],
+    release: Callable[[int], object],
+    of: str,
+) -> int:
+    """Claim each invitation (a fresh token, or None if another worker has it), email its
+    link, and return how many went out.
+
+    At most once per invitation: the claim is committed before the email goes out. A failed
+    send releases its claim and the others still go out; InvitationsNotSent is raised at
+    the end, so the task's retry sends only the ones that failed.
+    """
     sent, failed = 0, 0
-    for invitation in pending:
-        raw = invitation_token_issue(invitation_id=invitation.pk, reminder=reminder)
+    for invitation in invitations:
+        raw = claim(invitation.pk)
         if raw is None:
             continue
         try:
-            emails.invitation_email_send(invitation=invitation, raw_token=raw, reminder=reminder)
+            send(invitation, raw)
         except Exception:
-            Invitation.objects.filter(pk=invitation.pk).update(**release)
-            logger.warning("Invitation %s of run %s could not be emailed", invitation.pk, run_id)
+            release(invitation.pk)
+            logger.warning("Invitation %s of %s could not be emailed", invitation.pk, of)
             failed += 1
             continue
         sent += 1
     if failed:
-        raise InvitationsNotSent(f"{failed} invitation(s) of run {run_id} could not be emailed.")
+        raise InvitationsNotSent(f"{failed} invitation(s) of {of} could not be emailed.")
     return sent
 
 
@@ -322,27 +338,53 @@ def response_submit(
         )
         for key, value in clean.items()
     ]
-    with transaction.atomic():
-        _run_accepting(_run_window_shared_lock(run.pk), now or timezone.now())
-        # The conditional UPDATE is the arbiter: of concurrent submissions of one link,
-        # exactly one sees used=False.
-        if not Invitation.objects.filter(pk=invitation.pk, used=False).update(used=True):
-            raise InvitationUsed("This pulse has already been answered. Thank you!")
-        response.save(force_insert=True)
-        Answer.objects.bulk_create(rows)
+    submission_write(
+        accepting=lambda: _run_accepting(
+            window_shared_lock(PulseRun, run.pk), now or timezone.now()
+        ),
+        invitation=Invitation.objects.filter(pk=invitation.pk),
+        already_used=InvitationUsed("This pulse has already been answered. Thank you!"),
+        response=response,
+        rows=rows,
+    )
     return response
 
 
-def _run_window_shared_lock(run_id: int) -> PulseRun:
-    """The run's status and window, read under a lock that keeps a close from committing
-    until this transaction ends. PostgreSQL: FOR SHARE, so submissions don't queue behind
-    each other; SQLite: every write transaction already holds the database lock."""
+def submission_write(
+    *,
+    accepting: Callable[[], None],
+    invitation: QuerySet[Any],
+    already_used: Exception,
+    response: models.Model,
+    rows: Sequence[models.Model],
+) -> None:
+    """The one transaction of an anonymous submission, for pulses and retros: check the
+    window (`accepting` reads it under `window_shared_lock`), flip the invitation's `used`
+    flag, insert the anonymous response and its rows. Raises `already_used` if the flag was
+    set. The conditional UPDATE is the arbiter: of concurrent submissions of one invitation,
+    exactly one sees used=False.
+    """
+    with transaction.atomic():
+        accepting()
+        if not invitation.filter(used=False).update(used=True):
+            raise already_used
+        response.save(force_insert=True)
+        if rows:
+            type(rows[0])._default_manager.bulk_create(rows)
+
+
+def window_shared_lock(model: type[WindowT], pk: int) -> WindowT:
+    """A run's (or retro session's) status and window, read under a lock that keeps a close
+    from committing until this transaction ends. PostgreSQL: FOR SHARE, so submissions
+    don't queue behind each other; SQLite: every write transaction already holds the
+    database lock."""
     fields = ("id", "status", "opens_at", "closes_at")
+    manager = model._default_manager
     if connection.vendor == "postgresql":
-        table = PulseRun._meta.db_table
+        table = model._meta.db_table
         query = f"SELECT {', '.join(fields)} FROM {table} WHERE id = %s FOR SHARE"  # noqa: S608
-        return PulseRun.objects.raw(query, [run_id])[0]
-    return PulseRun.objects.only(*fields).get(pk=run_id)
+        return manager.raw(query, [pk])[0]
+    return manager.only(*fields).get(pk=pk)
 
 
 def pulse_k_raise(*, pulse: Pulse, k: int) -> Pulse:

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys import selectors, services
+from surveys.retros import services as retros
 
 RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry_backoff": True}
 
@@ -89,3 +90,14 @@ def aggregates_refresh_all() -> int:
     periods_mark()
     periods_fill_pending()
     return refreshed
+
+
+@shared_task(name="surveys.tasks.retro_invitations_send", **RETRY)
+def retro_invitations_send_task(session_id: int) -> int:
+    return retros.retro_invitations_send(session_id=session_id)
+
+
+@shared_task(name="surveys.tasks.retro_sessions_close_due", **RETRY)
+def retro_sessions_close_due() -> list[int]:
+    """Every minute (beat): close the retro sessions whose window has ended (idempotent)."""
+    return retros.retro_sessions_close_due(now=timezone.now())

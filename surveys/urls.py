@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from surveys import views
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("teams/", views.dashboard, name="dashboard"),
     path("teams/<slug:slug>/", views.team_results, name="team-results"),
     path("runs/<id:run_id>/", views.run_results, name="run-results"),
+    path("", include("surveys.retros.urls")),
 ]

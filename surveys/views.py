@@ -16,6 +16,7 @@ from analytics import selectors as results
 from surveys import selectors, services
 from surveys.errors import PulseError
 from surveys.models import K_MIN, PERCENT_STEPS, Invitation, QuestionKind
+from surveys.retros import selectors as retros
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -136,6 +137,7 @@ def team_results(request: HttpRequest, slug: str) -> HttpResponse:
             "questions": results.team_question_trends(team=team),
             "delivery": list(reversed(results.team_delivery_weeks(team=team)))[:12],
             "k": trend[-1].run.k if trend else K_MIN,
+            "heatmap": retros.retro_heatmap(team=team),
         },
     )
 

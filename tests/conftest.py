@@ -1,4 +1,5 @@
-"""Shared fixtures: teams with members, open pulse runs with issued links, valid answers."""
+"""Shared fixtures: teams with members, open pulse runs with issued links, valid answers;
+open retro sessions with issued links and valid cards."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from analytics.services import run_aggregates_refresh
 from surveys import services
 from surveys.models import Invitation, PulseRun, Question, QuestionKind, Role, Team
 from surveys.periods import period_sequence_on
+from surveys.retros import services as retros
+from surveys.retros.models import RetroInvitation, RetroPrompt, RetroSession
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
 
 
@@ -81,15 +84,95 @@ def close_and_refresh(run_id: int) -> RunSummary:
     return summary
 
 
+@dataclass
+class OpenRetro:
+    session: RetroSession
+    team: Team
+    facilitator: Any
+    tokens: list[str]  # one per engineer, in membership order
+    invitations: list[RetroInvitation]  # the engineers' invitations, in the same order
+
+
+CATEGORIES = ["tests", "boilerplate", "debugging", "documentation", "refactoring"]
+
+
+def make_open_retro(
+    *, size: int, team: Team | None = None, k: int = 5, label: str = "Sprint 42"
+) -> OpenRetro:
+    """A team of `size` engineers and a facilitator with a retro open now on the four
+    built-in prompts, and a link issued to each engineer."""
+    team = team or TeamFactory()
+    engineers = [MembershipFactory(team=team).user for _ in range(size)]
+    facilitator = MembershipFactory(team=team, role=Role.FACILITATOR).user
+    now = timezone.now()
+    session = retros.retro_session_create(
+        team=team,
+        created_by=facilitator,
+        label=label,
+        sprint_start=timezone.localdate() - timedelta(days=13),
+        sprint_end=timezone.localdate(),
+        closes_at=now + timedelta(days=2),
+        prompt_ids=list(
+            RetroPrompt.objects.filter(organisation__isnull=True).values_list("pk", flat=True)
+        ),
+        opens_at=now - timedelta(minutes=5),
+        k=k,
+        send=False,
+    )
+    invitations = [session.invitations.get(user=user) for user in engineers]
+    tokens = [retros.retro_invitation_token_issue(invitation_id=i.pk) for i in invitations]
+    assert all(tokens)
+    return OpenRetro(
+        session=session,
+        team=team,
+        facilitator=facilitator,
+        tokens=[t for t in tokens if t],
+        invitations=invitations,
+    )
+
+
+def valid_cards(session: RetroSession, index: int = 0, shared: bool = True) -> list[dict]:
+    """Two valid cards, on the first two prompts; `index` varies the category and text."""
+    prompts = list(session.prompts.values_list("prompt_id", flat=True))
+    return [
+        {
+            "prompt": prompts[0],
+            "text": f"Card {index}a: the assistant wrote the fixtures",
+            "category": CATEGORIES[index % len(CATEGORIES)],
+            "effect": "helped",
+            "shared": shared,
+        },
+        {
+            "prompt": prompts[1],
+            "text": f"Card {index}b: a hallucinated API cost an hour",
+            "category": "debugging",
+            "effect": "hurt",
+            "shared": shared,
+        },
+    ]
+
+
+def submit_retro(open_retro: OpenRetro, count: int, shared: bool = True, *, first: int = 0) -> None:
+    """Write cards through links number first..first+count-1."""
+    for index in range(first, first + count):
+        invitation = retros.retro_invitation_redeem(raw_token=open_retro.tokens[index])
+        retros.retro_response_submit(
+            invitation=invitation, cards=valid_cards(open_retro.session, index, shared)
+        )
+
+
 @pytest.fixture(autouse=True)
 def question_bank(request: pytest.FixtureRequest) -> None:
-    """Restore the built-in bank that a transactional test's flush may have wiped."""
+    """Restore the built-in bank and retro prompts that a transactional test's flush may
+    have wiped."""
     if request.node.get_closest_marker("django_db") is None:
         return
     from django.apps import apps
 
     if not Question.objects.filter(organisation__isnull=True).exists():
         importlib.import_module("surveys.migrations.0002_question_bank").seed(apps, None)
+    if not RetroPrompt.objects.filter(organisation__isnull=True).exists():
+        importlib.import_module("surveys.migrations.0006_retro_prompts").seed(apps, None)
 
 
 @pytest.fixture

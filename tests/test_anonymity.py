@@ -1,4 +1,5 @@
-"""Structural anonymity: no path from a response to a person, no time, random keys."""
+"""Structural anonymity: no path from a response (or retro card) to a person, no time,
+random keys."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from django.db import connection, models
 
 from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.models import Answer, Invitation, Question, Response
+from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse, RetroTally
 from surveys.services import invitation_redeem, pulse_run_close, response_submit
 from tests.conftest import make_open_run, valid_answers
 
-ANONYMOUS = (Response, Answer)
+ANONYMOUS = (Response, Answer, RetroResponse, RetroCard)
+PARTICIPATION = (Invitation, RetroInvitation)
 
 
 @pytest.mark.parametrize("model", ANONYMOUS)
@@ -32,19 +35,20 @@ def test_anonymous_records_have_no_time_and_no_path_to_a_person(model: type[mode
         assert not isinstance(field, models.DateTimeField | models.DateField | models.TimeField), (
             field
         )
-        assert getattr(field, "related_model", None) not in (user_model, Invitation), field
+        assert getattr(field, "related_model", None) not in (user_model, *PARTICIPATION), field
 
 
-def test_invitations_record_participation_without_time() -> None:
-    assert not [f for f in Invitation._meta.get_fields() if isinstance(f, models.DateTimeField)]
+@pytest.mark.parametrize("model", PARTICIPATION)
+def test_invitations_record_participation_without_time(model: type[models.Model]) -> None:
+    assert not [f for f in model._meta.get_fields() if isinstance(f, models.DateTimeField)]
 
 
-@pytest.mark.parametrize("model", [Response, Answer, Invitation])
+@pytest.mark.parametrize("model", [*ANONYMOUS, *PARTICIPATION])
 def test_the_admin_cannot_show_responses_or_participation(model: type[models.Model]) -> None:
     assert not admin.site.is_registered(model)
 
 
-@pytest.mark.parametrize("model", [RunSummary, QuestionAggregate, ConstructAggregate])
+@pytest.mark.parametrize("model", [RunSummary, QuestionAggregate, ConstructAggregate, RetroTally])
 def test_summary_tables_hold_no_person(model: type[models.Model]) -> None:
     user_model = get_user_model()
     assert all(

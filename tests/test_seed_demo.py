@@ -10,6 +10,9 @@ from django.utils import timezone
 
 from analytics.models import ConstructAggregate, RunSummary
 from surveys.models import PulseRun, Response, RunStatus, Team
+from surveys.retros.board import retro_board
+from surveys.retros.models import RetroCard, RetroSession, RetroStatus
+from surveys.retros.selectors import retro_heatmap
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +27,49 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
         transaction.set_rollback(True)
 
 
+def _counts() -> tuple[int, ...]:
+    models = (Team, PulseRun, Response, RetroSession, RetroCard)
+    return tuple(model.objects.count() for model in models)
+
+
 def test_it_is_idempotent(seeded) -> None:
-    counts = (Team.objects.count(), PulseRun.objects.count(), Response.objects.count())
+    counts = _counts()
     call_command("seed_demo")
-    assert (Team.objects.count(), PulseRun.objects.count(), Response.objects.count()) == counts
+    assert _counts() == counts
+
+
+def test_a_demo_seeded_before_retros_existed_gets_them(seeded) -> None:
+    RetroSession.objects.all().delete()
+    call_command("seed_demo")
+    assert RetroSession.objects.count() == 6 * 6
+    assert Team.objects.filter(organisation__slug="northwind").count() == 7
+
+
+def test_each_team_with_engineers_has_five_closed_retros_and_this_sprints_open(seeded) -> None:
+    for team in Team.objects.filter(memberships__role="engineer").distinct():
+        sessions = team.retro_sessions.order_by("sprint_start")
+        assert [s.status for s in sessions] == [RetroStatus.CLOSED] * 5 + [RetroStatus.OPEN]
+        assert sessions.last().sprint_start <= timezone.localdate() <= sessions.last().sprint_end
+
+
+def test_the_payments_board_shows_shared_cards_with_names_masked(seeded) -> None:
+    payments = Team.objects.get(slug="payments")
+    session = payments.retro_sessions.filter(status=RetroStatus.CLOSED).first()
+    board = retro_board(session=session)
+    assert board.state == "shown"
+    texts = [card.text for prompt in board.document.prompts for card in prompt.cards]
+    assert len(texts) >= 10
+    assert any("[name]" in text for text in texts)
+    first_names = set(payments.memberships.values_list("user__first_name", flat=True))
+    assert not any(name in text for name in first_names for text in texts)
+
+
+def test_the_heatmap_shows_where_ai_helps_and_hides_the_small_team(seeded) -> None:
+    payments = retro_heatmap(team=Team.objects.get(slug="payments"))
+    rows = {row.category: row for row in payments.rows}
+    assert rows["tests"].shown_total.lean == "helped"
+    assert rows["debugging"].shown_total.lean == "hurt"
+    assert not retro_heatmap(team=Team.objects.get(slug="design-systems")).has_data
 
 
 def test_it_has_five_teams_of_different_sizes_one_under_k_and_one_with_sub_teams(seeded) -> None:

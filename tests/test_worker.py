@@ -87,3 +87,32 @@ def test_the_worker_imports_a_repository_by_id(worker: None, tmp_path, settings)
     )
     assert ImportRun.objects.get(repository=repository).status == ImportRun.Status.SUCCEEDED
     assert Commit.objects.filter(repository=repository).count() == ground_truth(repo.path).commits
+
+
+def test_the_worker_emails_retro_links_once_and_the_tick_closes_due_sessions(
+    worker: None,
+) -> None:
+    from surveys.retros.models import RetroPrompt, RetroSession, RetroStatus
+    from surveys.retros.services import retro_session_create
+
+    team = TeamFactory()
+    for _ in range(4):
+        MembershipFactory(team=team)
+    session = retro_session_create(
+        team=team,
+        created_by=None,
+        label="Sprint 1",
+        sprint_start=timezone.localdate() - timedelta(days=13),
+        sprint_end=timezone.localdate(),
+        closes_at=timezone.now() + timedelta(days=1),
+        prompt_ids=list(RetroPrompt.objects.values_list("pk", flat=True)[:2]),
+        send=False,
+    )
+    tasks.retro_invitations_send_task.delay(session.pk)
+    wait_for(lambda: len(mail.outbox) == 4)
+    tasks.retro_invitations_send_task.delay(session.pk)  # a redelivery sends nothing twice
+    RetroSession.objects.filter(pk=session.pk).update(closes_at=timezone.now())
+    tasks.retro_sessions_close_due.delay()
+    wait_for(lambda: RetroSession.objects.get(pk=session.pk).status == RetroStatus.CLOSED)
+    assert len(mail.outbox) == 4
+    assert all("/r/" in message.body for message in mail.outbox)

@@ -140,6 +140,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for the retro card effects, whether a field allows blank or not.
+    "ENUM_NAME_OVERRIDES": {"CardEffectEnum": "surveys.retros.models.CardEffect"},
 }
 
 # Email: console in development, SMTP in production (see config/settings/production.py).
@@ -167,6 +169,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "pulse-schedule-tick": {"task": "surveys.tasks.pulse_schedule_tick", "schedule": 60.0},
+    "retro-sessions-close-due": {
+        "task": "surveys.tasks.retro_sessions_close_due",
+        "schedule": 60.0,
+    },
     "aggregates-refresh-stale": {
         "task": "surveys.tasks.aggregates_refresh_stale",
         "schedule": 60.0,

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from analytics import api as insights
 from surveys.api import views
+from surveys.retros import api as retros
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -37,4 +38,38 @@ urlpatterns = [
     path("me/pulses/", views.MyPulseListApi.as_view(), name="api-my-pulses"),
     path("me/pulses/<id:run_id>/", views.MyPulseApi.as_view(), name="api-my-pulse"),
     path("questions/", views.QuestionListApi.as_view(), name="api-questions"),
+    path("teams/<slug:slug>/retros/", retros.TeamRetroListApi.as_view(), name="api-team-retros"),
+    path(
+        "teams/<slug:slug>/retro-heatmap/",
+        retros.TeamRetroHeatmapApi.as_view(),
+        name="api-team-retro-heatmap",
+    ),
+    path("retros/<id:session_id>/", retros.RetroSessionApi.as_view(), name="api-retro"),
+    path(
+        "retros/<id:session_id>/close/",
+        retros.RetroSessionCloseApi.as_view(),
+        name="api-retro-close",
+    ),
+    path("retros/<id:session_id>/board/", retros.RetroBoardApi.as_view(), name="api-retro-board"),
+    path(
+        "retros/<id:session_id>/export/<str:export_format>/",
+        retros.RetroExportApi.as_view(),
+        name="api-retro-export",
+    ),
+    path(
+        "retro-invitations/<str:token>/",
+        retros.RetroInvitationApi.as_view(),
+        name="api-retro-invitation",
+    ),
+    path(
+        "retro-invitations/<str:token>/submission/",
+        retros.RetroInvitationSubmissionApi.as_view(),
+        name="api-retro-invitation-submission",
+    ),
+    path("me/retros/", retros.MyRetroListApi.as_view(), name="api-my-retros"),
+    path("me/retros/<id:session_id>/", retros.MyRetroApi.as_view(), name="api-my-retro"),
+    path("retro-prompts/", retros.RetroPromptListApi.as_view(), name="api-retro-prompts"),
+    path(
+        "retro-prompt-sets/", retros.RetroPromptSetListApi.as_view(), name="api-retro-prompt-sets"
+    ),
 ]

@@ -1,4 +1,5 @@
-"""`python manage.py seed_demo`: the demo organisation with twelve weeks of pulses."""
+"""`python manage.py seed_demo`: the demo organisation with twelve weeks of pulses and
+retros."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from surveys import demo
+from surveys.retros.demo import demo_retro_link
 
 
 class Command(BaseCommand):
@@ -30,4 +32,7 @@ class Command(BaseCommand):
         link = demo.demo_link()
         if link:
             self.stdout.write(f"\n  Answer this week's pulse as alex, no login needed:\n    {link}")
+        retro_link = demo_retro_link()
+        if retro_link:
+            self.stdout.write(f"\n  Write this sprint's retro cards as alex:\n    {retro_link}")
         self.stdout.write("")

@@ -1,0 +1,150 @@
+"""What a team learns across sprints: per task category, how many people said AI helped,
+hurt, or that they chose not to use it — the "where AI helps us" heatmap. Pure.
+
+Input is the stored tallies (`RetroTally`: only categories with at least k people, written
+when a session closes). A cell under k shows nothing, and says the same whether nobody or
+a few people wrote about the category, so not even "someone did" leaks. The row total is
+the sum of the cells shown, never a count taken over all cards: a total that included
+hidden cells would give them away by subtraction (total minus the visible cells), and so
+would the change of such a total when the next sprint is added.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from surveys.retros.models import CardEffect, TaskCategory
+
+HEATMAP_SPRINTS = 6
+STRONG_SHARE = 0.75
+LEAN_LABELS = {
+    CardEffect.HELPED.value: "Mostly helped",
+    CardEffect.HURT.value: "Mostly hurt",
+    CardEffect.CHOSE_NOT.value: "Mostly chose not to use it",
+    "mixed": "Mixed",
+}
+
+
+@dataclass(frozen=True)
+class Counts:
+    """People in a category (n) and how many of them reported each effect. One person can
+    report several effects, so the three may add up to more than n."""
+
+    people: int = 0
+    helped: int = 0
+    hurt: int = 0
+    chose_not: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            people=self.people + other.people,
+            helped=self.helped + other.helped,
+            hurt=self.hurt + other.hurt,
+            chose_not=self.chose_not + other.chose_not,
+        )
+
+    @property
+    def lean(self) -> str:
+        """The effect most people reported ("mixed" on a tie), for the colour."""
+        by_effect = {
+            CardEffect.HELPED.value: self.helped,
+            CardEffect.HURT.value: self.hurt,
+            CardEffect.CHOSE_NOT.value: self.chose_not,
+        }
+        top = max(by_effect.values())
+        leaders = [effect for effect, count in by_effect.items() if count == top]
+        return leaders[0] if top and len(leaders) == 1 else "mixed"
+
+    @property
+    def lean_label(self) -> str:
+        return LEAN_LABELS[self.lean]
+
+    @property
+    def strength(self) -> int:
+        """2 when the leading effect comes from at least 3 in 4 people, else 1."""
+        if self.lean == "mixed" or not self.people:
+            return 1
+        return 2 if getattr(self, self.lean) >= STRONG_SHARE * self.people else 1
+
+
+@dataclass(frozen=True)
+class Sprint:
+    """A closed session as a heatmap column."""
+
+    label: str
+    sprint_start: date
+    submissions: int
+    k: int
+
+    @property
+    def shown(self) -> bool:
+        return self.submissions >= self.k
+
+
+@dataclass(frozen=True)
+class Cell:
+    counts: Counts | None  # None: fewer than k people (or none) — nothing is shown
+
+    @property
+    def shown(self) -> bool:
+        return self.counts is not None
+
+
+@dataclass
+class Row:
+    category: str
+    label: str
+    cells: list[Cell] = field(default_factory=list)
+
+    @property
+    def shown_total(self) -> Counts | None:
+        """The sum of the cells shown (hidden cells are never part of it); None if none is."""
+        shown = [cell.counts for cell in self.cells if cell.counts is not None]
+        return sum(shown[1:], shown[0]) if shown else None
+
+
+@dataclass
+class Heatmap:
+    sprints: list[Sprint]
+    rows: list[Row]
+
+    @property
+    def has_data(self) -> bool:
+        return any(cell.shown for row in self.rows for cell in row.cells)
+
+
+def heatmap_build(sprints: Sequence[Sprint], tallies: Mapping[tuple[int, str], Counts]) -> Heatmap:
+    """Rows per task category, a cell per sprint (`tallies` keyed by the sprint's index in
+    `sprints` and the category). A cell shows only from at least the sprint's k people."""
+    rows = []
+    for category in TaskCategory:
+        row = Row(category=category.value, label=str(category.label))
+        for index, sprint in enumerate(sprints):
+            counts = tallies.get((index, category.value))
+            visible = counts is not None and sprint.shown and counts.people >= sprint.k
+            row.cells.append(Cell(counts if visible else None))
+        rows.append(row)
+    return Heatmap(sprints=list(sprints), rows=rows)
+
+
+def tallies_count(cards: Iterable[tuple[Hashable, str, str]]) -> dict[str, Counts]:
+    """Per task category, from (submission, category, effect) of every card: how many
+    people wrote about it and how many of them reported each effect. People, not cards:
+    someone with three "helped" cards on tests counts once."""
+    people: dict[str, set[Hashable]] = defaultdict(set)
+    reported: dict[tuple[str, str], set[Hashable]] = defaultdict(set)
+    for submission, category, effect in cards:
+        people[category].add(submission)
+        reported[category, effect].add(submission)
+    return {
+        category: Counts(
+            people=len(submissions),
+            helped=len(reported[category, CardEffect.HELPED.value]),
+            hurt=len(reported[category, CardEffect.HURT.value]),
+            chose_not=len(reported[category, CardEffect.CHOSE_NOT.value]),
+        )
+        for category, submissions in people.items()
+    }

@@ -1,0 +1,216 @@
+"""Input and output serializers of the retro API, one pair per operation.
+
+Cards are parsed by the service (surveys.retros.cards), so every client gets the same
+errors keyed `cards[i].field`; `RetroCardSchema` only documents their shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from surveys.models import K_MIN
+from surveys.retros.exports import SCHEMA
+from surveys.retros.models import (
+    CARD_TEXT_MAX,
+    PROMPT_TEXT_MAX,
+    CardEffect,
+    RetroStatus,
+    TaskCategory,
+)
+
+
+class ChoiceOutput(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+def choices(enum: type[TaskCategory] | type[CardEffect]) -> list[dict[str, str]]:
+    return [{"key": value, "label": str(label)} for value, label in enum.choices]
+
+
+class RetroPromptOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    suggested_effect = serializers.CharField(help_text="Pre-selected effect; empty for none.")
+    built_in = serializers.SerializerMethodField()
+
+    def get_built_in(self, prompt: Any) -> bool:
+        return prompt.organisation_id is None
+
+
+class RetroPromptCreateInput(serializers.Serializer):
+    team = serializers.SlugField(
+        help_text="A team whose retros you run; the prompt joins its organisation's library."
+    )
+    text = serializers.CharField(max_length=PROMPT_TEXT_MAX)
+    suggested_effect = serializers.ChoiceField(
+        choices=[("", "None"), *CardEffect.choices],
+        required=False,
+        default="",
+        help_text="The effect pre-selected on cards for this prompt.",
+    )
+
+
+class RetroPromptSetOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prompts = serializers.SerializerMethodField(help_text="Prompt ids, in order.")
+
+    def get_prompts(self, prompt_set: Any) -> list[int]:
+        return [item.prompt_id for item in prompt_set.items.all()]
+
+
+class RetroPromptSetCreateInput(serializers.Serializer):
+    team = serializers.SlugField()
+    name = serializers.CharField(max_length=100)
+    prompts = serializers.ListField(child=serializers.IntegerField(), max_length=20)
+
+
+class SessionPromptOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="prompt_id", help_text="Give this as a card's prompt.")
+    number = serializers.IntegerField(source="position")
+    text = serializers.CharField()
+    suggested_effect = serializers.CharField()
+
+
+class RetroSessionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    team = serializers.SlugField(source="team.slug")
+    label = serializers.CharField()  # type: ignore[assignment]
+    sprint_start = serializers.DateField()
+    sprint_end = serializers.DateField()
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    status = serializers.ChoiceField(choices=RetroStatus.choices)
+    k = serializers.IntegerField()
+    submissions = serializers.IntegerField(help_text="How many people have written cards.")
+    prompts = SessionPromptOutput(many=True, source="prompts.all")
+
+
+class RetroSessionCreateInput(serializers.Serializer):
+    label = serializers.CharField(max_length=100)  # type: ignore[assignment]
+    sprint_start = serializers.DateField()
+    sprint_end = serializers.DateField()
+    closes_at = serializers.DateTimeField()
+    opens_at = serializers.DateTimeField(required=False, default=None, allow_null=True)
+    prompts = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        default=list,
+        max_length=20,
+        help_text="Library prompt ids, in the order to ask them.",
+    )
+    new_prompts = serializers.ListField(
+        child=serializers.CharField(max_length=PROMPT_TEXT_MAX),
+        required=False,
+        default=list,
+        max_length=10,
+        help_text="Your own prompts, asked after the library ones and added to the library.",
+    )
+    save_as_set = serializers.CharField(
+        max_length=100, required=False, default="", allow_blank=True
+    )
+    k = serializers.IntegerField(min_value=K_MIN, max_value=50, default=K_MIN)
+    send = serializers.BooleanField(default=True, help_text="Email the links (default).")
+
+
+class RetroFormOutput(serializers.Serializer):
+    team = serializers.CharField(source="session.team.name")
+    label = serializers.CharField(source="session.label")  # type: ignore[assignment]
+    closes_at = serializers.DateTimeField(source="session.closes_at")
+    k = serializers.IntegerField(source="session.k")
+    prompts = SessionPromptOutput(many=True)
+    categories = ChoiceOutput(many=True)
+    effects = ChoiceOutput(many=True)
+
+
+class RetroCardSchema(serializers.Serializer):
+    prompt = serializers.IntegerField(help_text="The prompt's id from the form.")
+    text = serializers.CharField(max_length=CARD_TEXT_MAX)
+    category = serializers.ChoiceField(choices=TaskCategory.choices)
+    effect = serializers.ChoiceField(choices=CardEffect.choices)
+    shared = serializers.BooleanField(
+        default=False, help_text="May be shown in the retro (anonymously). Opt-in."
+    )
+
+
+class RetroSubmissionSchema(serializers.Serializer):
+    cards = RetroCardSchema(many=True, help_text="One to 30 cards.")
+
+
+class RetroSubmissionInput(serializers.Serializer):
+    cards = serializers.JSONField()
+
+
+class RetroSubmissionOutput(serializers.Serializer):
+    status = serializers.CharField()
+    cards = serializers.IntegerField()
+
+
+class ExportCardOutput(serializers.Serializer):
+    category = serializers.ChoiceField(choices=TaskCategory.choices)
+    category_label = serializers.CharField()
+    effect = serializers.ChoiceField(choices=CardEffect.choices)
+    effect_label = serializers.CharField()
+    text = serializers.CharField(help_text="Scrubbed: emails, @mentions, members' names masked.")
+
+
+class ExportPromptOutput(serializers.Serializer):
+    number = serializers.IntegerField()
+    text = serializers.CharField()
+    cards = ExportCardOutput(many=True)
+
+
+class SprintOutput(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class RetroExportOutput(serializers.Serializer):
+    """The documented JSON export (`candor-retro-export/1`); see the README."""
+
+    schema = serializers.CharField(default=SCHEMA)
+    team = serializers.CharField()
+    session = serializers.CharField()
+    sprint = SprintOutput()
+    k = serializers.IntegerField()
+    submissions = serializers.IntegerField(allow_null=True)
+    shared_cards_included = serializers.BooleanField()
+    prompts = ExportPromptOutput(many=True)
+
+
+class RetroCountsOutput(serializers.Serializer):
+    people = serializers.IntegerField()
+    helped = serializers.IntegerField()
+    hurt = serializers.IntegerField()
+    chose_not = serializers.IntegerField()
+    lean = serializers.CharField(help_text="helped, hurt, chose_not or mixed")
+
+
+class RetroHeatmapCellOutput(serializers.Serializer):
+    shown = serializers.BooleanField()
+    counts = RetroCountsOutput(allow_null=True, help_text="Null under k (also when nobody wrote).")
+
+
+class RetroHeatmapRowOutput(serializers.Serializer):
+    category = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    cells = RetroHeatmapCellOutput(many=True)
+    shown_total = RetroCountsOutput(
+        allow_null=True, help_text="The sum of the shown cells only; null if none is shown."
+    )
+
+
+class RetroHeatmapSprintOutput(serializers.Serializer):
+    label = serializers.CharField()  # type: ignore[assignment]
+    sprint_start = serializers.DateField()
+    submissions = serializers.IntegerField()
+    k = serializers.IntegerField()
+    shown = serializers.BooleanField()
+
+
+class RetroHeatmapOutput(serializers.Serializer):
+    sprints = RetroHeatmapSprintOutput(many=True)
+    rows = RetroHeatmapRowOutput(many=True)
