@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from analytics.stats import PERCENT_BUCKETS
+from analytics.suppression import count_shown, ordered_bins
 from surveys.models import Construct, Organisation, PulseRun, Question, QuestionKind, Team
 
 
@@ -39,9 +40,9 @@ class QuestionAggregate(models.Model):
     """n, mean, spread, 95 % CI and distribution of one question in one run (n ≥ k only).
 
     The distribution is stored as counts alone — per scale step, per percentage bucket
-    (stats.PERCENT_BUCKETS) or per option, in the question's order — and labelled when
-    read (`distribution`): labels belong to the question, and a recompute writes millions
-    of these rows."""
+    (stats.PERCENT_BUCKETS) or per option, in the question's order — and labelled, with
+    no count under k, when read (`distribution`): labels belong to the question, and a
+    recompute writes millions of these rows."""
 
     # The unique (run, question) index serves lookups by run; no index of its own.
     run = models.ForeignKey(
@@ -69,7 +70,27 @@ class QuestionAggregate(models.Model):
 
     @property
     def distribution(self) -> list[dict[str, Any]]:
-        """The counts with their labels (and values), as stats.distribution_scale,
+        """The distribution as it may be shown, labelled: no count of 1 to k − 1 people
+        (analytics.suppression). Scale steps and percentage buckets come in bins of
+        adjacent steps merged until each holds 0 or at least the run's k ("Disagree –
+        Neutral"); a multiple-choice option's count is None unless it and n minus it are
+        each 0 or at least k. The stored `counts` are never shown as they are."""
+        k = self.run.k
+        rows = self._labelled()
+        if self.question.kind == QuestionKind.MULTI:
+            return [
+                row | {"count": row["count"] if count_shown(row["count"], self.n, k) else None}
+                for row in rows
+            ]
+        shown = []
+        for steps in ordered_bins([row["count"] for row in rows], k):
+            first, last = rows[steps.start], rows[steps.stop - 1]
+            label = first["label"] if len(steps) == 1 else f"{first['label']} – {last['label']}"
+            shown.append({"label": label, "count": sum(rows[i]["count"] for i in steps)})
+        return shown
+
+    def _labelled(self) -> list[dict[str, Any]]:
+        """The stored counts with their labels (and values), as stats.distribution_scale,
         distribution_percent and distribution_multi give them."""
         question = self.question
         if question.kind == QuestionKind.MULTI:

@@ -21,18 +21,13 @@ class RunResults:
     response_rate: float | None = None
     ai_weekly_share: float | None = None
     ai_trust_share: float | None = None
+    trust_gap: float | None = None  # weekly users − trusting, paired (RunSummary.trust_gap)
     questions: list[QuestionAggregate] = field(default_factory=list)
     constructs: list[ConstructAggregate] = field(default_factory=list)
 
     @property
     def by_construct(self) -> dict[str, ConstructAggregate]:
         return {aggregate.construct: aggregate for aggregate in self.constructs}
-
-    @property
-    def trust_gap(self) -> float | None:
-        if self.ai_weekly_share is None or self.ai_trust_share is None:
-            return None
-        return self.ai_weekly_share - self.ai_trust_share
 
 
 def _results_from(
@@ -53,6 +48,7 @@ def _results_from(
         response_rate=rate,
         ai_weekly_share=summary.ai_weekly_share,
         ai_trust_share=summary.ai_trust_share,
+        trust_gap=summary.trust_gap,
         questions=questions,
         constructs=constructs,
     )
@@ -60,7 +56,7 @@ def _results_from(
 
 def run_results(*, run: PulseRun) -> RunResults:
     summary = RunSummary.objects.filter(run=run).first()
-    questions = list(QuestionAggregate.objects.filter(run=run).select_related("question"))
+    questions = list(QuestionAggregate.objects.filter(run=run).select_related("question", "run"))
     constructs = list(ConstructAggregate.objects.filter(run=run))
     return _results_from(run, summary, questions, constructs)
 

@@ -15,6 +15,13 @@ Over time. Between two periods of one team, the people invited can change. A cha
 that adds or removes between 1 and k − 1 people would let someone compare the periods
 and read those people's answers; the change figure (and the drop alert, which compares
 periods) is withheld for such a pair.
+
+Inside a group. A group of n ≥ k may be shown, but a count inside it of between 1 and
+k − 1 people ("one person strongly disagrees") is a count for fewer than k, and so is
+n minus a count. An ordered distribution (scale steps, percentage buckets) is shown in
+bins of adjacent steps merged until each holds 0 or at least k people; an unordered
+count (a multiple-choice option, a retro card's effect) is shown only when it and what
+it leaves out are each 0 or at least k.
 """
 
 from __future__ import annotations
@@ -73,6 +80,32 @@ def tree_suppress(root: Node, k: int) -> TreeDecision:
 
     visit(root)
     return decision
+
+
+def count_shown(count: int, n: int, k: int) -> bool:
+    """Whether a count of people out of n may be shown: neither it nor the rest (n − count)
+    is between 1 and k − 1 people."""
+    return not _small(count, k) and not _small(n - count, k)
+
+
+def ordered_bins(counts: Sequence[int], k: int) -> list[range]:
+    """Adjacent steps of an ordered distribution merged so that each bin holds 0 or at
+    least k people: from the lowest step up, a bin closes once it holds k, and what is
+    left at the top joins the last bin if it holds 1 to k − 1 (with n ≥ k there is one).
+    Then every bin, every sum of bins and n minus any of them is 0 or at least k."""
+    bins: list[range] = []
+    start, held = 0, 0
+    for index, count in enumerate(counts):
+        held += count
+        if held >= k:
+            bins.append(range(start, index + 1))
+            start, held = index + 1, 0
+    if start < len(counts):
+        if held and bins:
+            bins[-1] = range(bins[-1].start, len(counts))
+        else:
+            bins.append(range(start, len(counts)))
+    return bins
 
 
 def churn_isolates(before: set[int], after: set[int], k: int) -> bool:

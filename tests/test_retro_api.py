@@ -277,7 +277,7 @@ def test_the_heatmap_api_hides_cells_under_k_and_totals_only_shown_cells(api_cli
     rows = {row["category"]: row for row in data["rows"]}
     assert rows["debugging"]["cells"][0]["counts"] == {
         "people": 6,
-        "helped": 1,
+        "helped": None,  # one person of six: hidden
         "hurt": 6,
         "chose_not": 0,
         "lean": "hurt",

@@ -73,8 +73,10 @@ def test_the_trust_gap_is_weekly_users_minus_trusting_respondents() -> None:
     period = TeamPeriod.objects.get(run=run)
     summary = run.summary
     assert summary.trust_gap_n == 5
-    # Everyone answered both items, so the paired gap equals the difference of shares.
-    assert summary.trust_gap == pytest.approx(summary.ai_weekly_share - summary.ai_trust_share)
+    # Three of five use AI weekly, two trust it: each share would count 2 or 3 people, so
+    # neither is shown; the paired gap is their difference, (3 − 2) / 5.
+    assert (summary.ai_weekly_share, summary.ai_trust_share) == (None, None)
+    assert summary.trust_gap == pytest.approx(20.0)
     assert period.trust_gap == summary.trust_gap
     assert period.trust_gap_n == summary.trust_gap_n
     assert period.trust_gap_low <= period.trust_gap <= period.trust_gap_high

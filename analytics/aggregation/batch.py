@@ -22,6 +22,7 @@ from analytics.aggregation.queries import (
     fetch,
     person_sums,
 )
+from analytics.suppression import count_shown
 from surveys.models import MAX_SCALE_STEPS, PERCENT_LIMITS, Question, QuestionKind, RunQuestion
 
 NUMERIC = (QuestionKind.SCALE, QuestionKind.PERCENT)
@@ -209,16 +210,25 @@ def construct_sums(
 
 
 def summary_figures(k: int, trust: TrustSums | None) -> dict[str, Any]:
-    """A shown run's AI-usage and trust shares and its trust gap, each only at n ≥ k."""
+    """A shown run's AI-usage and trust shares and its trust gap, each only at n ≥ k.
+
+    A share of n people is a count: it is shown only when neither the people it counts
+    nor the others are 1 to k − 1 (suppression.count_shown). The gap is the difference of
+    the two shares, so with one share shown and the other hidden it would give the hidden
+    one back: then it is withheld too."""
     if trust is None:
         return {}
     usage_n, usage_yes, trust_n, trust_yes, pairs, d_sum, d_squares = trust
     fields: dict[str, Any] = {}
-    if usage_n >= k:
+    weekly = usage_n >= k and count_shown(round(usage_yes), round(usage_n), k)
+    trusting = trust_n >= k and count_shown(round(trust_yes), round(trust_n), k)
+    if weekly:
         fields["ai_weekly_share"] = 100 * usage_yes / usage_n
-    if trust_n >= k:
+    if trusting:
         fields["ai_trust_share"] = 100 * trust_yes / trust_n
-    gap = gaps.trust_gap_from_sums(int(pairs), d_sum, d_squares) if pairs >= k else None
+    gap = None
+    if pairs >= k and weekly == trusting:
+        gap = gaps.trust_gap_from_sums(int(pairs), d_sum, d_squares)
     if gap is not None:
         fields |= {
             "trust_gap": gap.value,

@@ -84,8 +84,13 @@ class OpenPulseOutput(serializers.Serializer):
 
 
 class DistributionRow(serializers.Serializer):
-    label = serializers.CharField()  # type: ignore[assignment]
-    count = serializers.IntegerField()
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="A step, or adjacent steps merged so that no bin counts 1 to k − 1 people"
+    )
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="null: an option chosen (or not chosen) by 1 to k − 1 people",
+    )
 
 
 class QuestionResultOutput(serializers.Serializer):

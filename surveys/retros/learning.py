@@ -3,10 +3,13 @@ hurt, or that they chose not to use it — the "where AI helps us" heatmap. Pure
 
 Input is the stored tallies (`RetroTally`: only categories with at least k people, written
 when a session closes). A cell under k shows nothing, and says the same whether nobody or
-a few people wrote about the category, so not even "someone did" leaks. The row total is
-the sum of the cells shown, never a count taken over all cards: a total that included
-hidden cells would give them away by subtraction (total minus the visible cells), and so
-would the change of such a total when the next sprint is added.
+a few people wrote about the category, so not even "someone did" leaks. Inside a shown
+cell, an effect's count is shown only when it and the people who did not report it are
+each 0 or at least k (analytics.suppression.count_shown): "1 helped" among six is one
+person's card. The row total is the sum of the cells and counts shown, never a count
+taken over all cards: a total that included hidden ones would give them away by
+subtraction (total minus the visible cells), and so would the change of such a total
+when the next sprint is added.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from analytics.suppression import count_shown
 from surveys.retros.models import CardEffect, TaskCategory
 
 HEATMAP_SPRINTS = 6
@@ -28,32 +32,60 @@ LEAN_LABELS = {
 }
 
 
+EFFECTS = (CardEffect.HELPED.value, CardEffect.HURT.value, CardEffect.CHOSE_NOT.value)
+
+
+def _plus(a: int | None, b: int | None) -> int | None:
+    """A sum of counts shown: a hidden (None) one adds nothing."""
+    return b if a is None else a if b is None else a + b
+
+
 @dataclass(frozen=True)
 class Counts:
     """People in a category (n) and how many of them reported each effect. One person can
-    report several effects, so the three may add up to more than n."""
+    report several effects, so the three may add up to more than n. An effect is None
+    where it is hidden (see `shown`); `raw` then keeps the counts the colour is read from.
+    """
 
     people: int = 0
-    helped: int = 0
-    hurt: int = 0
-    chose_not: int = 0
+    helped: int | None = 0
+    hurt: int | None = 0
+    chose_not: int | None = 0
+    raw: Counts | None = field(default=None, compare=False, repr=False)
 
     def __add__(self, other: Counts) -> Counts:
+        raw = None
+        if self.raw is not None or other.raw is not None:
+            raw = (self.raw or self) + (other.raw or other)
         return Counts(
             people=self.people + other.people,
-            helped=self.helped + other.helped,
-            hurt=self.hurt + other.hurt,
-            chose_not=self.chose_not + other.chose_not,
+            helped=_plus(self.helped, other.helped),
+            hurt=_plus(self.hurt, other.hurt),
+            chose_not=_plus(self.chose_not, other.chose_not),
+            raw=raw,
+        )
+
+    def shown(self, k: int) -> Counts:
+        """The counts as a cell may show them: an effect reported, or not reported, by 1 to
+        k − 1 of the people is hidden."""
+
+        def hide(count: int | None) -> int | None:
+            return None if count is not None and not count_shown(count, self.people, k) else count
+
+        return Counts(
+            people=self.people,
+            helped=hide(self.helped),
+            hurt=hide(self.hurt),
+            chose_not=hide(self.chose_not),
+            raw=self.raw or self,
         )
 
     @property
     def lean(self) -> str:
-        """The effect most people reported ("mixed" on a tie), for the colour."""
-        by_effect = {
-            CardEffect.HELPED.value: self.helped,
-            CardEffect.HURT.value: self.hurt,
-            CardEffect.CHOSE_NOT.value: self.chose_not,
-        }
+        """The effect most people reported ("mixed" on a tie), for the colour: which effect,
+        never how many."""
+        counts = self.raw or self
+        by_effect = {effect: getattr(counts, effect) or 0 for effect in EFFECTS}
         top = max(by_effect.values())
         leaders = [effect for effect, count in by_effect.items() if count == top]
         return leaders[0] if top and len(leaders) == 1 else "mixed"
@@ -64,10 +96,12 @@ class Counts:
 
     @property
     def strength(self) -> int:
-        """2 when the leading effect comes from at least 3 in 4 people, else 1."""
+        """2 when the leading effect comes from at least 3 in 4 people, else 1. Read from
+        the counts shown: a hidden count's share is not hinted at either."""
         if self.lean == "mixed" or not self.people:
             return 1
-        return 2 if getattr(self, self.lean) >= STRONG_SHARE * self.people else 1
+        leading = getattr(self, self.lean)
+        return 2 if leading is not None and leading >= STRONG_SHARE * self.people else 1
 
 
 @dataclass(frozen=True)
@@ -101,7 +135,8 @@ class Row:
 
     @property
     def shown_total(self) -> Counts | None:
-        """The sum of the cells shown (hidden cells are never part of it); None if none is."""
+        """The sum of the cells and counts shown (hidden ones are never part of it); None if
+        no cell is shown."""
         shown = [cell.counts for cell in self.cells if cell.counts is not None]
         return sum(shown[1:], shown[0]) if shown else None
 
@@ -118,14 +153,15 @@ class Heatmap:
 
 def heatmap_build(sprints: Sequence[Sprint], tallies: Mapping[tuple[int, str], Counts]) -> Heatmap:
     """Rows per task category, a cell per sprint (`tallies` keyed by the sprint's index in
-    `sprints` and the category). A cell shows only from at least the sprint's k people."""
+    `sprints` and the category). A cell shows only from at least the sprint's k people,
+    and only the effect counts that isolate nobody (`Counts.shown`)."""
     rows = []
     for category in TaskCategory:
         row = Row(category=category.value, label=str(category.label))
         for index, sprint in enumerate(sprints):
             counts = tallies.get((index, category.value))
             visible = counts is not None and sprint.shown and counts.people >= sprint.k
-            row.cells.append(Cell(counts if visible else None))
+            row.cells.append(Cell(counts.shown(sprint.k) if counts and visible else None))
         rows.append(row)
     return Heatmap(sprints=list(sprints), rows=rows)
 

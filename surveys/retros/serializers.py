@@ -181,11 +181,17 @@ class RetroExportOutput(serializers.Serializer):
     prompts = ExportPromptOutput(many=True)
 
 
+def _effect_count() -> serializers.IntegerField:
+    return serializers.IntegerField(
+        allow_null=True, help_text="null: reported, or not reported, by 1 to k − 1 of the people"
+    )
+
+
 class RetroCountsOutput(serializers.Serializer):
     people = serializers.IntegerField()
-    helped = serializers.IntegerField()
-    hurt = serializers.IntegerField()
-    chose_not = serializers.IntegerField()
+    helped = _effect_count()
+    hurt = _effect_count()
+    chose_not = _effect_count()
     lean = serializers.CharField(help_text="helped, hurt, chose_not or mixed")
 
 

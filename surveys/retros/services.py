@@ -379,9 +379,9 @@ def retro_session_close(*, session_id: int) -> RetroSession:
                 session=session,
                 category=category,
                 people=counts.people,
-                helped=counts.helped,
-                hurt=counts.hurt,
-                chose_not=counts.chose_not,
+                helped=counts.helped or 0,  # tallies_count hides nothing: never None here
+                hurt=counts.hurt or 0,
+                chose_not=counts.chose_not or 0,
             )
             for category, counts in tallies_count(cards).items()
             if counts.people >= session.k
