@@ -2,7 +2,8 @@
 `analytics.suppression.tree_suppress` allows. Pooling combines the construct-score
 moments (n, mean, mean of squares, computed in SQL) of every run in
 the subtree, small teams' included (that is what a roll-up is for), so the decision of
-what to show is taken over all of them at once, bottom-up, before anything is stored."""
+what to show is taken over all of them at once, bottom-up, before anything is stored.
+It counts people — who answered each run, from the invitations — not responses."""
 
 from __future__ import annotations
 
@@ -18,7 +19,15 @@ from django.db.models import Count, Q
 from analytics import aggregation, gaps, stats
 from analytics.models import ConstructAggregate, RunSummary, TeamPeriod, TeamRollup
 from analytics.suppression import Node, TreeDecision, tree_suppress
-from surveys.models import PERCENT_LIMITS, Construct, PulseRun, Response, RunStatus, Team
+from surveys.models import (
+    PERCENT_LIMITS,
+    Construct,
+    Invitation,
+    PulseRun,
+    Response,
+    RunStatus,
+    Team,
+)
 from surveys.periods import week_of
 from surveys.selectors import subtrees
 
@@ -118,8 +127,28 @@ def _figures(
     return fields
 
 
-def _tree(team: Team, children: dict[int | None, list[Team]], own: dict[int, int]) -> Node:
-    return Node(team.pk, own.get(team.pk, 0), [_tree(c, children, own) for c in children[team.pk]])
+def _tree(
+    team: Team, children: dict[int | None, list[Team]], own: dict[int, list[frozenset[int]]]
+) -> Node:
+    """The team's node for one week: who answered each of its own runs, and its children."""
+    runs = own.get(team.pk, [])
+    return Node(
+        team.pk,
+        sum(map(len, runs)),
+        [_tree(child, children, own) for child in children[team.pk]],
+        runs=tuple(runs),
+    )
+
+
+def respondents_of(runs: Iterable[int]) -> dict[int, frozenset[int]]:
+    """Who answered each run: the participation record (never linked to an answer), so
+    that k counts people, not responses."""
+    people: dict[int, set[int]] = defaultdict(set)
+    for run_id, user_id in Invitation.objects.filter(run_id__in=list(runs), used=True).values_list(
+        "run_id", "user_id"
+    ):
+        people[run_id].add(user_id)
+    return {run_id: frozenset(users) for run_id, users in people.items()}
 
 
 def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None) -> int:
@@ -147,14 +176,15 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
     )
     periods = {p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)}
     moments = run_moments([run.pk for run in runs]) if parents else {}
+    people = respondents_of(run.pk for run in runs) if parents else {}
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
         by_week[week_of(run.period_start)].append(run)
     rows = []
     for week, week_runs in by_week.items():
-        own: dict[int, int] = defaultdict(int)
+        own: dict[int, list[frozenset[int]]] = defaultdict(list)
         for run in week_runs:
-            own[run.team_id] += counts.get(run.pk, 0)
+            own[run.team_id].append(people.get(run.pk, frozenset()))
         k = max(run.k for run in week_runs)
         decision = TreeDecision()
         for root in children[None]:

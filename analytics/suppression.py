@@ -3,10 +3,12 @@ subtracting shown figures from each other. Pure functions over respondent counts
 
 The team tree. A roll-up of a team's subtree is shown next to the figures of the teams
 in it. Whatever a viewer subtracts (a roll-up minus the shown parts under it) leaves the
-hidden parts; those must add up to 0 or to at least k people. Checked bottom-up: a
-roll-up is shown only if its own team's figure and its children's roll-ups that are
-hidden add up to 0 or ≥ k. Then any difference between shown figures is a sum of such
-residues, each 0 or ≥ k, so it is 0 or ≥ k too. When a residue is too small, the roll-up
+hidden parts; those must hold 0 or at least k people. Checked bottom-up: a roll-up is
+shown only if it holds at least k people and the people of its own team's hidden runs
+and of its children's hidden roll-ups are 0 or ≥ k. Then any difference between shown
+figures is made of such residues, each of 0 or ≥ k people, so it is 0 or ≥ k too.
+People are counted once however many runs they answered in the week (two pulses, or a
+membership of two teams): k counts people, not responses. When a residue is too small, the roll-up
 is hidden rather than a sibling: a sibling's figure is already on its own page and in
 the API, and hiding it there to rescue a roll-up would take a team's results from its
 own manager.
@@ -26,18 +28,29 @@ it leaves out are each 0 or at least k.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 
 @dataclass(frozen=True)
 class Node:
-    """A team in one period: its own respondents and its children."""
+    """A team in one period: its own respondents and its children.
+
+    k counts distinct people: `runs` gives, when known, the people who answered each of the
+    team's own runs in the period (a team may have two pulses, a person may be on two
+    teams). Without it, `own` respondents of one run, nobody else's.
+    """
 
     key: int
     own: int  # respondents of the team's own run in the period (0: none)
     children: Sequence[Node] = ()
+    runs: Sequence[frozenset[Hashable]] = ()
+
+    def own_runs(self) -> list[frozenset[Hashable]]:
+        if self.runs:
+            return list(self.runs)
+        return [frozenset((self.key, person) for person in range(self.own))] if self.own else []
 
 
 @dataclass
@@ -58,25 +71,35 @@ def tree_suppress(root: Node, k: int) -> TreeDecision:
     """Decide which own figures and roll-ups can be shown (see the module docstring).
 
     A viewer knows every shown figure; under a roll-up, the finest split they can make is
-    its own figure (if shown) and, per child, the child's roll-up if shown, else whatever
-    they know inside the child. The residue is what remains; it must be 0 or ≥ k.
+    each own run's figure (if shown) and, per child, the child's roll-up if shown, else
+    whatever they know inside the child. The residue is the people of what remains: the
+    hidden own runs and the residues of the hidden children. It must be 0 or ≥ k people,
+    and so must the roll-up itself — people, not responses: the same three people
+    answering two pulses, or on two teams, are three.
     """
     decision = TreeDecision()
-    known: dict[int, int] = {}  # respondents under a node that shown figures account for
 
-    def visit(node: Node) -> int:
-        total = node.own + sum(visit(child) for child in node.children)
-        decision.total[node.key] = total
-        own_shown = node.own >= k
-        decision.own_shown[node.key] = own_shown
-        inside = (node.own if own_shown else 0) + sum(known[c.key] for c in node.children)
-        residue = total - inside
-        decision.residue[node.key] = residue
+    def visit(node: Node) -> tuple[frozenset[Hashable], frozenset[Hashable]]:
+        """(everyone under the node, the people of what shown figures leave unexplained)"""
+        runs = node.own_runs()
+        parts = [(child, *visit(child)) for child in node.children]
+        total = frozenset().union(*runs, *(people for _, people, _ in parts))
+        residue = frozenset().union(
+            *(people for people in runs if len(people) < k),
+            *(
+                unexplained
+                for child, _, unexplained in parts
+                if not decision.rollup_shown[child.key]
+            ),
+        )
+        own_shown = bool(runs) and all(len(people) >= k for people in runs)
         # A leaf's roll-up is its own figure.
-        shown = total >= k and not _small(residue, k) if node.children else own_shown
+        shown = (len(total) >= k and not _small(len(residue), k)) if node.children else own_shown
+        decision.total[node.key] = len(total)
+        decision.own_shown[node.key] = own_shown
+        decision.residue[node.key] = len(residue)
         decision.rollup_shown[node.key] = shown
-        known[node.key] = total if shown else inside
-        return total
+        return total, frozenset() if shown else residue
 
     visit(root)
     return decision
