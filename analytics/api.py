@@ -195,11 +195,15 @@ class AlertListApi(APIView):
 
 class RollupOutput(serializers.Serializer):
     week_start = serializers.DateField()
+    waiting = serializers.BooleanField(
+        help_text="true: a pulse of the week is still open; roll-ups appear once all have "
+        "closed, and then never change by a late run or a team moving"
+    )
     shown = serializers.BooleanField(
-        help_text="false: hidden so no group under k can be worked out by subtraction"
+        help_text="false: waiting, or hidden so no group under k can be worked out by subtraction"
     )
     teams = serializers.IntegerField()
-    respondents = serializers.IntegerField(allow_null=True)
+    respondents = serializers.IntegerField(allow_null=True, help_text="people, null when hidden")
     perceived = serializers.FloatField(allow_null=True)
     perceived_low = serializers.FloatField(allow_null=True)
     perceived_high = serializers.FloatField(allow_null=True)

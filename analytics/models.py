@@ -193,7 +193,9 @@ class TeamRollup(models.Model):
     """A team's subtree pooled for one ISO week (the weeks its teams' periods start in).
 
     Shown only when `analytics.suppression.tree_suppress` allows it; otherwise the row
-    says why and holds no figure. `respondents` is null whenever the roll-up is hidden.
+    says why and holds no figure. `respondents` (people) is null whenever it is hidden.
+    Published once every run of the week has closed: `runs` then freezes what it pools
+    (see `analytics.rollups.rollups_refresh`); null while the week is still waiting.
     """
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rollups")
@@ -212,6 +214,12 @@ class TeamRollup(models.Model):
     safety = models.FloatField(null=True)
     safety_low = models.FloatField(null=True)
     safety_high = models.FloatField(null=True)
+    runs = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="ids of the closed runs it pools, frozen when its week is published; "
+        "null while a run of the week is still open",
+    )
 
     class Meta:
         ordering = ("team", "week_start")
@@ -221,6 +229,11 @@ class TeamRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team} and sub-teams, week of {self.week_start}"
+
+    @property
+    def waiting(self) -> bool:
+        """Whether a run of its week is still open, so nothing is published yet."""
+        return self.runs is None
 
 
 class TeamSnapshot(models.Model):

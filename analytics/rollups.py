@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from analytics import aggregation, gaps, stats
 from analytics.models import ConstructAggregate, RunSummary, TeamPeriod, TeamRollup
@@ -151,9 +153,38 @@ def respondents_of(runs: Iterable[int]) -> dict[int, frozenset[int]]:
     return {run_id: frozenset(users) for run_id, users in people.items()}
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """What a week's roll-ups are computed from: the runs' team-periods, response counts,
+    construct moments and respondents."""
+
+    periods: dict[int, TeamPeriod]
+    counts: dict[int, int]
+    moments: Moments
+    people: dict[int, frozenset[int]]
+
+
+def weeks_waiting(*, organisation_id: int) -> set[date]:
+    """The weeks with a run of the organisation that is open, or scheduled and still able
+    to open: their roll-ups are not published yet."""
+    pending = PulseRun.objects.filter(team__organisation_id=organisation_id).filter(
+        Q(status=RunStatus.OPEN) | Q(status=RunStatus.SCHEDULED, closes_at__gt=timezone.now())
+    )
+    return {week_of(start) for start in pending.values_list("period_start", flat=True)}
+
+
 def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None) -> int:
     """Recompute the organisation's roll-ups (teams with sub-teams) for these ISO weeks,
-    or for every week with a closed run; returns how many rows were written."""
+    or for every week with a closed run; returns how many rows were written.
+
+    A week's roll-ups are published once, when every run of the organisation in that week
+    has closed; until then each row only says it is waiting. Results that moved as runs
+    closed one by one would let anyone comparing two views read the team that closed last.
+    Publishing freezes what each roll-up pools (`TeamRollup.runs`) and whether it is shown:
+    later refreshes recompute its figures from those runs only (an import may move the
+    measured change), so no late run, no team moving in the tree and nobody joining or
+    leaving ever moves a published roll-up by a few people.
+    """
     teams = list(Team.objects.filter(organisation_id=organisation_id))
     children: dict[int | None, list[Team]] = defaultdict(list)
     for team in teams:
@@ -168,23 +199,36 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
             in_weeks |= Q(period_start__gte=week, period_start__lt=week + timedelta(days=7))
         closed = closed.filter(in_weeks) if chosen else closed.none()
     runs = list(closed.order_by("period_start"))
-    counts: dict[int, int] = dict(
-        Response.objects.filter(run__in=closed)
-        .values("run")
-        .annotate(n=Count("pk"))
-        .values_list("run", "n")
+    published = TeamRollup.objects.filter(team__organisation_id=organisation_id, runs__isnull=False)
+    if chosen is not None:
+        published = published.filter(week_start__in=chosen)
+    frozen: dict[date, list[TeamRollup]] = defaultdict(list)
+    for row in published:
+        frozen[row.week_start].append(row)
+    inputs = _Inputs(
+        periods={p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)},
+        counts=dict(
+            Response.objects.filter(run__in=closed)
+            .values("run")
+            .annotate(n=Count("pk"))
+            .values_list("run", "n")
+        ),
+        moments=run_moments([run.pk for run in runs]) if parents or frozen else {},
+        people=respondents_of(run.pk for run in runs) if parents else {},
     )
-    periods = {p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)}
-    moments = run_moments([run.pk for run in runs]) if parents else {}
-    people = respondents_of(run.pk for run in runs) if parents else {}
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
         by_week[week_of(run.period_start)].append(run)
+    waiting = weeks_waiting(organisation_id=organisation_id)
     rows = []
     for week, week_runs in by_week.items():
+        if frozen[week]:
+            by_id = {run.pk: run for run in week_runs}
+            rows += [_refigured(row, by_id, inputs) for row in frozen[week]]
+            continue
         own: dict[int, list[frozenset[int]]] = defaultdict(list)
         for run in week_runs:
-            own[run.team_id].append(people.get(run.pk, frozenset()))
+            own[run.team_id].append(inputs.people.get(run.pk, frozenset()))
         k = max(run.k for run in week_runs)
         decision = TreeDecision()
         for root in children[None]:
@@ -192,18 +236,9 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
             for name in ("total", "own_shown", "rollup_shown", "residue"):
                 getattr(decision, name).update(getattr(part, name))
         for parent in parents:
+            members = [run for run in week_runs if run.team_id in subtree[parent.pk]]
             rows.append(
-                _rollup(
-                    parent,
-                    week,
-                    k,
-                    week_runs,
-                    decision,
-                    subtree[parent.pk],
-                    periods,
-                    counts,
-                    moments,
-                )
+                _rollup(parent, week, k, members, decision, inputs, publish=week not in waiting)
             )
     with transaction.atomic():
         stale = TeamRollup.objects.filter(team__organisation_id=organisation_id)
@@ -218,20 +253,44 @@ def _rollup(
     parent: Team,
     week: date,
     k: int,
-    week_runs: list[PulseRun],
+    runs: list[PulseRun],
     decision: TreeDecision,
-    members: set[int],
-    periods: dict[int, TeamPeriod],
-    counts: dict[int, int],
-    moments: Moments,
+    inputs: _Inputs,
+    *,
+    publish: bool,
 ) -> TeamRollup:
-    runs = [run for run in week_runs if run.team_id in members]
-    shown = decision.rollup_shown.get(parent.pk, False)
+    """A parent's roll-up of the week: published (its runs frozen) or waiting."""
+    shown = publish and decision.rollup_shown.get(parent.pk, False)
     row = TeamRollup(
-        team=parent, week_start=week, k=k, shown=shown, teams=len({r.team_id for r in runs})
+        team=parent,
+        week_start=week,
+        k=k,
+        shown=shown,
+        teams=len({r.team_id for r in runs}),
+        runs=sorted(run.pk for run in runs) if publish else None,
     )
     if shown:
         row.respondents = decision.total[parent.pk]
-        for name, value in _figures(runs, periods, counts, moments).items():
+        for name, value in _figures(runs, inputs.periods, inputs.counts, inputs.moments).items():
             setattr(row, name, value)
     return row
+
+
+def _refigured(row: TeamRollup, runs: dict[int, PulseRun], inputs: _Inputs) -> TeamRollup:
+    """A published roll-up again, from the runs it was published with. If one of them is
+    gone (its team was deleted), it is hidden for good: without it, the figure would move
+    by that team."""
+    pooled = [runs[pk] for pk in row.runs or [] if pk in runs]
+    fresh = TeamRollup(
+        team_id=row.team_id,
+        week_start=row.week_start,
+        k=row.k,
+        shown=row.shown and len(pooled) == len(row.runs or []),
+        teams=row.teams,
+        runs=row.runs,
+    )
+    if fresh.shown:
+        fresh.respondents = row.respondents
+        for name, value in _figures(pooled, inputs.periods, inputs.counts, inputs.moments).items():
+            setattr(fresh, name, value)
+    return fresh

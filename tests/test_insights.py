@@ -183,25 +183,51 @@ def test_one_person_joining_withholds_the_change_and_the_alert(manager_of) -> No
     assert reports.safety_alerts_check(team_id=team.pk) == []
 
 
-def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden_until_it_cannot(
-    api_client, manager_of
-) -> None:
+def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden(api_client, manager_of) -> None:
     parent = TeamFactory(name="Platform")
-    big = _closed(6, team=TeamFactory(organisation=parent.organisation, parent=parent))
-    small = _closed(3, team=TeamFactory(organisation=parent.organisation, parent=parent))
+    open_runs = [
+        make_open_run(size=6, team=TeamFactory(organisation=parent.organisation, parent=parent))
+        for _ in range(2)
+    ]
+    for open_run, size in zip(open_runs, (6, 3), strict=True):
+        submit_all(open_run, size)
+        close_and_refresh(open_run.run.pk)
+        periods.periods_fill_pending()
     api_client.force_login(manager_of(parent))
     rows = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()
     assert [(r["shown"], r["respondents"], r["perceived"]) for r in rows] == [(False, None, None)]
     page = api_client.get(reverse("team-insights", args=[parent.slug])).content.decode()
     assert 'data-state="rollup-hidden"' in page
 
-    # Two more people in a third sub-team: the hidden part is now 3 + 2 = 5 = k.
-    _closed(2, team=TeamFactory(organisation=parent.organisation, parent=parent))
+
+def test_a_roll_up_waits_for_every_run_of_its_week_then_pools_them_all(
+    api_client, manager_of
+) -> None:
+    parent = TeamFactory(name="Platform")
+    open_runs = [
+        make_open_run(
+            size=max(size, 5), team=TeamFactory(organisation=parent.organisation, parent=parent)
+        )
+        for size in (6, 3, 2)
+    ]
+    api_client.force_login(manager_of(parent))
+    for open_run, size in zip(open_runs[:2], (6, 3), strict=True):
+        submit_all(open_run, size)
+        close_and_refresh(open_run.run.pk)
+        periods.periods_fill_pending()
+    rows = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()
+    assert [(r["waiting"], r["shown"], r["respondents"]) for r in rows] == [(True, False, None)]
+    page = api_client.get(reverse("team-insights", args=[parent.slug])).content.decode()
+    assert 'data-state="rollup-waiting"' in page
+
+    # The third sub-team closes with two more people: the hidden part is 3 + 2 = 5 = k.
+    submit_all(open_runs[2], 2)
+    close_and_refresh(open_runs[2].run.pk)
+    periods.periods_fill_pending()
     row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
-    assert (row["shown"], row["respondents"], row["teams"]) == (True, 11, 3)
+    assert (row["waiting"], row["shown"], row["respondents"], row["teams"]) == (False, True, 11, 3)
     # Felt speed of all eleven, small teams included: (−10 0 20 30 50 −10) (−10 0 20) (−10 0).
     assert row["perceived"] == pytest.approx(80 / 11)
-    assert big.team.pk != small.team.pk
 
 
 def test_subtrees_from_parent_links() -> None:
