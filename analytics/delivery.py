@@ -12,6 +12,10 @@ Definitions follow DESIGN.md §5 (Apache DevLake / Four Keys):
   incidents and stays empty without them;
 - AI-assisted share of commits and of merged PRs, and PR figures split AI-assisted vs not.
 A team-week with fewer than k active contributors is suppressed: a row with no numbers.
+Inside a shown week, a figure read from individual PRs or commits (a median, a p75, a
+size) needs them to come from at least k authors: five people committed, but if one of
+them merged every PR, the week's PR cycle time is that person's. Such a figure is left
+out (counts stay: they are the team's).
 """
 
 from __future__ import annotations
@@ -51,8 +55,15 @@ def _quantiles(hours: pd.Series) -> tuple[float | None, float | None]:
     return float(hours.median()), float(hours.quantile(0.75))
 
 
-def _pr_figures(prs: pd.DataFrame) -> dict[str, Any]:
+def _enough_authors(events: pd.DataFrame, k: int) -> bool:
+    """Whether figures read from these PRs or commits come from at least k people."""
+    return len(events) > 0 and events["author_id"].nunique() >= k
+
+
+def _pr_figures(prs: pd.DataFrame, k: int) -> dict[str, Any]:
     merged = prs[prs["merged_at"].notna()]
+    if not _enough_authors(merged, k):
+        return {"merged_prs": len(merged)}
     cycle = _hours(merged["merged_at"] - merged["created_at"])
     pickup = _hours(merged["first_review_at"] - merged["created_at"])
     review = _hours(merged["merged_at"] - merged["first_review_at"])
@@ -178,6 +189,7 @@ def team_week_metrics(
             else deployed,
             failed=failed,
             active=len(authors),
+            k=k,
             incidents=incidents[(incidents["team_id"] == team_id) & (incidents["week"] == week)]
             if len(incidents)
             else incidents,
@@ -205,12 +217,13 @@ def _week_values(
     deployed: pd.DataFrame,
     failed: set[Any],
     active: int,
+    k: int,
     incidents: pd.DataFrame,
     with_incidents: set[Any],
 ) -> dict[str, Any]:
     work = commits[~commits["is_merge"]] if len(commits) else commits
     values: dict[str, Any] = {"commits": len(work)}
-    pr_figures = _pr_figures(prs) if len(prs) else {"merged_prs": 0}
+    pr_figures = _pr_figures(prs, k) if len(prs) else {"merged_prs": 0}
     values |= pr_figures
     if pr_figures["merged_prs"]:
         values["throughput"], values["throughput_basis"] = (
@@ -225,7 +238,7 @@ def _week_values(
     )
     lead = (
         _hours(deployed["deployed_at"] - deployed["committed_at"])
-        if len(deployed)
+        if _enough_authors(deployed, k)
         else pd.Series(dtype=float)
     )
     values["lead_time_median_h"] = _quantiles(lead)[0]
@@ -247,9 +260,7 @@ def _week_values(
     values["ai_pr_share"] = float(merged["ai"].mean() * 100) if len(merged) else None
     if len(merged):
         values["ai_split"] = {
-            "ai": _pr_figures(merged[merged["ai"]]) if merged["ai"].any() else {"merged_prs": 0},
-            "other": _pr_figures(merged[~merged["ai"]])
-            if (~merged["ai"]).any()
-            else {"merged_prs": 0},
+            "ai": _pr_figures(merged[merged["ai"]], k),
+            "other": _pr_figures(merged[~merged["ai"]], k),
         }
     return values
