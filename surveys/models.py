@@ -189,6 +189,11 @@ class Cadence(models.TextChoices):
     SPRINT = "sprint", "Per sprint"
 
 
+def k_floor(model: str) -> models.CheckConstraint:
+    """The database's own refusal of a k under K_MIN, whatever wrote it."""
+    return models.CheckConstraint(condition=models.Q(k__gte=K_MIN), name=f"{model}_k_at_least_5")
+
+
 class Pulse(models.Model):
     """A team's recurring pulse schedule. k may be raised, never lowered."""
 
@@ -203,6 +208,9 @@ class Pulse(models.Model):
     )
     k = models.PositiveSmallIntegerField(default=K_MIN, validators=[MinValueValidator(K_MIN)])
     active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [k_floor("pulse")]
 
     def __str__(self) -> str:
         return f"{self.team} — {self.get_cadence_display()}"
@@ -263,11 +271,17 @@ class PulseRun(models.Model):
         ordering = ("team", "period_start")
         constraints = [
             models.UniqueConstraint(fields=["pulse", "sequence"], name="unique_run_per_period"),
+            k_floor("pulserun"),
         ]
         indexes = [models.Index(fields=["status", "closes_at"])]
 
     def __str__(self) -> str:
         return f"{self.team} pulse {self.period_start:%d %b %Y}"
+
+    def clean(self) -> None:
+        stored = PulseRun.objects.filter(pk=self.pk).only("k", "status").first()
+        if stored is not None and stored.status != RunStatus.SCHEDULED and self.k != stored.k:
+            raise ValidationError({"k": f"k is locked once a run has opened (it is {stored.k})."})
 
 
 class RunQuestion(models.Model):

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from surveys.models import K_MIN, Organisation, Team
+from surveys.models import K_MIN, Organisation, Team, k_floor
 
 CARD_TEXT_MAX = 1000
 PROMPT_TEXT_MAX = 300
@@ -147,6 +147,7 @@ class RetroSession(models.Model):
         ordering = ("team", "-sprint_start", "-pk")
         constraints = [
             models.UniqueConstraint(fields=["team", "label"], name="unique_retro_label_per_team"),
+            k_floor("retrosession"),
         ]
         indexes = [models.Index(fields=["status", "closes_at"])]
 
