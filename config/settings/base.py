@@ -185,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
+# Server-error reports (the admins' email) hide POST data, local variables and link
+# tokens: during a submission they would put a person next to their answers.
+DEFAULT_EXCEPTION_REPORTER = "config.error_reports.TokenFreeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.AnswerFreeReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
