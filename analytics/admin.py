@@ -1,21 +1,23 @@
-"""Admin for Git import. Commits are not registered: no screen lists a person's commits."""
+"""Admin for Git import. Commits are not registered: no screen lists a person's commits,
+not even a contributor's delete confirmation (QuietDeletionAdmin)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from analytics.models import AiAttributionRule, Contributor, ImportRun, Repository
+from surveys.admin import QuietDeletionAdmin
 
 
 @admin.register(Repository)
-class RepositoryAdmin(admin.ModelAdmin):
+class RepositoryAdmin(QuietDeletionAdmin):
     list_display = ("name", "team", "source", "ref", "cursor_sha")
     list_filter = ("organisation",)
     readonly_fields = ("cursor_sha",)
 
 
 @admin.register(Contributor)
-class ContributorAdmin(admin.ModelAdmin):
+class ContributorAdmin(QuietDeletionAdmin):
     """Map Git identities to people; the 'unmapped' filter lists what still needs doing."""
 
     list_display = ("name", "email", "user", "is_bot")
@@ -25,7 +27,7 @@ class ContributorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImportRun)
-class ImportRunAdmin(admin.ModelAdmin):
+class ImportRunAdmin(QuietDeletionAdmin):
     list_display = (
         "repository",
         "status",
@@ -42,6 +44,6 @@ class ImportRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(AiAttributionRule)
-class AiAttributionRuleAdmin(admin.ModelAdmin):
+class AiAttributionRuleAdmin(QuietDeletionAdmin):
     list_display = ("pattern", "kind", "tool", "organisation", "active")
     list_filter = ("kind", "active")
