@@ -1,0 +1,186 @@
+"""Anonymity attack 12: Git. A correlation never takes in a team-period with fewer than k
+respondents or fewer than k active authors, and no page, API route, CSV, export or admin
+page shows a figure about one person's commits or pull requests.
+
+Both are comparisons again. What must not show is changed underneath — the answers of a
+team under k, the history of a team with too few authors, the pull requests of the one
+person who opened any in a week, or which of two people wrote which commits — and every
+surface (the admin's contributor and import pages included) must read the same after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from analytics.git.metrics import delivery_metrics_refresh
+from analytics.models import Commit, Contributor, CorrelationResult, PullRequest, Repository
+from surveys.models import Role
+from tests.factories import this_monday
+from tests.security.anon_surfaces import differences, every_surface, explained
+from tests.security.conftest_anon import (
+    World,
+    anonymity_tally,  # noqa: F401
+    answers_mirrored,
+    refresh_everything,
+    superuser,
+    tally,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
+WEEKS = 8
+
+
+def _at(weeks_ago: int, day: int, hour: int) -> datetime:
+    start = this_monday() - timedelta(weeks=weeks_ago) + timedelta(days=day)
+    return timezone.make_aware(datetime.combine(start, time(hour)))
+
+
+def history(
+    world: World,
+    team: str,
+    authors: Sequence[Any],
+    *,
+    openers: Sequence[Any] | None = None,
+    weeks: int = WEEKS,
+) -> Repository:
+    """A repository of the team: each author commits one to three times a week; each of `openers`
+    (default: every author) merges one pull request a week, reviewed after a while that
+    differs per person, the first opener's marked AI-assisted."""
+    repository = Repository.objects.create(
+        organisation=world.organisation,
+        team=world.teams[team],
+        name=f"{team} repository",
+        source="/nowhere",
+    )
+    contributors = {
+        person.pk: Contributor.objects.get_or_create(
+            organisation=world.organisation,
+            email=person.email,
+            defaults={"name": person.username, "user": person},
+        )[0]
+        for person in {*authors, *(openers or authors)}
+    }
+    commits, pulls = [], []
+    for weeks_ago in range(1, weeks + 1):
+        for index, person in enumerate(authors):
+            for number in range(1 + (weeks_ago + index) % 3):
+                at = _at(weeks_ago, 1, 9 + index)
+                commits.append(
+                    Commit(
+                        repository=repository,
+                        sha=f"{repository.pk:04x}{weeks_ago:04x}{index:04x}{number:04x}".ljust(
+                            40, "0"
+                        ),
+                        author=contributors[person.pk],
+                        authored_at=at,
+                        committed_at=at + timedelta(minutes=number),
+                        parent_count=1,
+                        is_merge=False,
+                        files_changed=1,
+                        additions=10 + index,
+                        deletions=2,
+                    )
+                )
+        for index, person in enumerate(openers or authors):
+            created = _at(weeks_ago, 0, 9 + index)
+            pulls.append(
+                PullRequest(
+                    repository=repository,
+                    number=weeks_ago * 100 + index,
+                    title="Change",
+                    author=contributors[person.pk],
+                    created_at=created,
+                    first_review_at=created + timedelta(hours=2 + index),
+                    merged_at=created + timedelta(hours=5 + 3 * index + weeks_ago % 4),
+                    review_count=1,
+                    additions=40 * (index + 1),
+                    deletions=5,
+                    changed_files=2,
+                    ai_tool="claude" if index == 0 else "",
+                )
+            )
+    Commit.objects.bulk_create(commits)
+    PullRequest.objects.bulk_create(pulls)
+    return repository
+
+
+def _surveyed(world: World, team: str, respondents: int) -> None:
+    world.pulse(team)
+    for weeks_ago in range(1, WEEKS + 1):
+        world.run(
+            f"{team}-{weeks_ago}",
+            team,
+            weeks_ago=weeks_ago,
+            answering=range(respondents),
+            offset=weeks_ago,
+        )
+
+
+def _refresh(world: World) -> None:
+    delivery_metrics_refresh(organisation_id=world.organisation.pk)
+    refresh_everything()
+
+
+def test_a_correlation_takes_in_no_team_under_k_respondents_or_authors() -> None:
+    world = World()
+    world.team("Org", 0)
+    for name in ("Shown", "Quiet", "Few authors"):
+        world.team(name, 6, parent="Org")
+    _surveyed(world, "Shown", 6)
+    _surveyed(world, "Quiet", 3)  # under k respondents
+    _surveyed(world, "Few authors", 6)
+    history(world, "Shown", world.members["Shown"])
+    history(world, "Quiet", world.members["Quiet"])
+    few = history(world, "Few authors", world.members["Few authors"][:4])  # under k authors
+    _refresh(world)
+    scopes = set(CorrelationResult.objects.values_list("scope_team__name", "n"))
+    assert ("Shown", WEEKS) in scopes
+    assert (None, WEEKS) in scopes  # the org-wide one: Shown's
+    assert not {name for name, _ in scopes} & {"Quiet", "Few authors"}
+
+    viewers = {"manager": world.viewer("manager", "Org", Role.MANAGER), "root": superuser()}
+    before = every_surface(world, viewers, [])
+    answers_mirrored([run for name, run in world.runs.items() if name.startswith("Quiet")])
+    PullRequest.objects.filter(repository=few).update(additions=999)
+    Commit.objects.filter(repository=few).update(additions=777)
+    _refresh(world)
+    after = every_surface(world, viewers, [])
+    changed = differences(before, after)
+    assert not changed, explained(changed, before, after)
+    tally("attack 12: correlation inputs under k changed", 2)
+    tally("attack 12: surfaces compared", len(after))
+
+
+def test_no_surface_shows_a_figure_of_one_persons_git_history() -> None:
+    world = World()
+    world.team("Team", 6)
+    _surveyed(world, "Team", 6)
+    people = world.members["Team"]
+    # Everyone commits, but only the first person merges pull requests (AI-assisted).
+    repository = history(world, "Team", people, openers=people[:1])
+    _refresh(world)
+    viewers = {"manager": world.viewer("manager", "Team", Role.MANAGER), "root": superuser()}
+    before = every_surface(world, viewers, [])
+
+    # One person's pull requests: slower and bigger. Only a figure of theirs can move.
+    alone = PullRequest.objects.filter(repository=repository)
+    for pull in alone:
+        alone.filter(pk=pull.pk).update(
+            merged_at=pull.merged_at + timedelta(hours=30), additions=pull.additions * 7
+        )
+    # Two people swap who wrote which commits: only a per-person figure can move.
+    first, second = (Contributor.objects.get(user=person) for person in people[1:3])
+    Commit.objects.filter(author=first).update(author=second, deletions=3)
+    Commit.objects.filter(author=second, deletions=2).update(author=first)
+    Commit.objects.filter(deletions=3).update(deletions=2)
+    _refresh(world)
+    after = every_surface(world, viewers, [])
+    changed = differences(before, after)
+    assert not changed, explained(changed, before, after)
+    tally("attack 12: one person's Git history changed", 2)
+    tally("attack 12: surfaces compared", len(after))
