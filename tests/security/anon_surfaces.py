@@ -207,3 +207,9 @@ def explained(changed: list[Any], snapshot: Snapshot, after: Snapshot) -> str:
 
 
 Check = Callable[[Snapshot], None]
+
+
+def assert_unchanged(before: dict[Any, Any], after: dict[Any, Any]) -> None:
+    """Every surface (or figure) read before reads the same after."""
+    changed = differences(before, after)
+    assert not changed, explained(changed, before, after)

@@ -21,7 +21,7 @@ from analytics.git.metrics import delivery_metrics_refresh
 from analytics.models import Commit, Contributor, CorrelationResult, PullRequest, Repository
 from surveys.models import Role
 from tests.factories import this_monday
-from tests.security.anon_surfaces import differences, every_surface, explained
+from tests.security.anon_surfaces import assert_unchanged, every_surface
 from tests.security.conftest_anon import (
     World,
     anonymity_tally,  # noqa: F401
@@ -150,8 +150,7 @@ def test_a_correlation_takes_in_no_team_under_k_respondents_or_authors() -> None
     Commit.objects.filter(repository=few).update(additions=777)
     _refresh(world)
     after = every_surface(world, viewers, [])
-    changed = differences(before, after)
-    assert not changed, explained(changed, before, after)
+    assert_unchanged(before, after)
     tally("attack 12: correlation inputs under k changed", 2)
     tally("attack 12: surfaces compared", len(after))
 
@@ -180,7 +179,6 @@ def test_no_surface_shows_a_figure_of_one_persons_git_history() -> None:
     Commit.objects.filter(deletions=3).update(deletions=2)
     _refresh(world)
     after = every_surface(world, viewers, [])
-    changed = differences(before, after)
-    assert not changed, explained(changed, before, after)
+    assert_unchanged(before, after)
     tally("attack 12: one person's Git history changed", 2)
     tally("attack 12: surfaces compared", len(after))

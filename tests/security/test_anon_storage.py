@@ -133,12 +133,14 @@ def test_a_retro_batch_is_a_group_of_at_least_k_not_a_time() -> None:
     world.team("Batches", 12)
     session = world.retro("Sprint 3", "Batches", writers=range(5), close=False)
     retros.retro_board_publish(session_id=session.pk)
-    for index in range(5, 12):
+    for index in range(5, 12):  # the board is read after each late writer
         world.write_cards("Sprint 3", session, index)
+        retros.retro_board_publish(session_id=session.pk)
     retros.retro_session_close(session_id=session.pk)
     sizes = RetroResponse.objects.filter(session=session).values_list("batch", flat=True)
     by_batch = {batch: list(sizes).count(batch) for batch in set(sizes)}
     assert all(batch is None or count >= K for batch, count in by_batch.items()), by_batch
+    assert by_batch == {1: 5, 2: 5, None: 2}, by_batch  # the last two are never shown
 
 
 # --- 9: order ---------------------------------------------------------------------------------

@@ -14,9 +14,8 @@ import pytest
 
 from surveys.models import Role
 from tests.security.anon_surfaces import (
-    differences,
+    assert_unchanged,
     every_surface,
-    explained,
     routes,
     urls,
 )
@@ -81,15 +80,13 @@ def test_it_shows_nothing_of_a_team_with_k_minus_one_responses_anywhere() -> Non
     cards_rewritten(list(world.sessions.values()), "rewritten")
     refresh_everything()
     rewritten = every_surface(world, viewers, tokens)
-    changed = differences(before, rewritten)
-    assert not changed, explained(changed, before, rewritten)
+    assert_unchanged(before, rewritten)
 
     for run in small:
         respondent_dropped(run)
     refresh_everything()
     fewer = every_surface(world, viewers, tokens)
-    changed = differences(before, fewer)
-    assert not changed, explained(changed, before, fewer)
+    assert_unchanged(before, fewer)
     tally("attack 1: surfaces compared", 2 * len(before))
 
     _it_said_so_and_saw_the_big_team(world, before, tokens)
@@ -160,6 +157,5 @@ def test_it_counts_distinct_people_so_pooling_a_trio_shows_nothing() -> None:
     tally("attack 2: answers of pooled trios rewritten", changed_answers)
     refresh_everything()
     after = every_surface(world, viewers, [])
-    changed = differences(before, after)
-    assert not changed, explained(changed, before, after)
+    assert_unchanged(before, after)
     tally("attack 2: surfaces compared", len(before))

@@ -23,10 +23,9 @@ from surveys.models import Membership, Response, Role, Team
 from surveys.retros.models import RetroSession
 from tests.conftest import valid_answers
 from tests.security.anon_surfaces import (
+    assert_unchanged,
     cli_exports,
-    differences,
     every_surface,
-    explained,
     read,
     urls,
 )
@@ -76,8 +75,7 @@ def test_it_shows_nothing_of_an_open_run_however_many_have_answered() -> None:
         world.answer(name="now", run=world.runs["now"], index=late)
         refresh_everything()
         after = every_surface(world, viewers, tokens)
-        changed = differences(before, after)
-        assert not changed, explained(changed, before, after)
+        assert_unchanged(before, after)
         tally("attack 6: surfaces compared while a run is open", len(after))
 
     services.pulse_run_close(run_id=world.runs["now"].pk)
@@ -243,6 +241,5 @@ def test_no_published_figure_moves_when_people_or_teams_move_afterwards() -> Non
     Team.objects.filter(pk=world.teams["Right"].pk).update(parent=world.teams["Other"])
     refresh_everything()
     after = _figures(world, viewer)
-    changed = differences(before, after)
-    assert not changed, explained(changed, before, after)
+    assert_unchanged(before, after)
     tally("attack 5: people and teams moved after publication", 3)
