@@ -51,6 +51,7 @@ ARTIFACT = Path(__file__).resolve().parents[2] / "test-artifacts" / "anonymity-a
 # --- the tally -----------------------------------------------------------------------------
 
 TALLY: Counter[str] = Counter()
+REPORTED: list[bool] = []
 
 
 def tally(what: str, count: int = 1) -> None:
@@ -63,14 +64,21 @@ def anonymity_tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
     """At the end of the session, print what the attacks tried and write it to
     test-artifacts/anonymity-attacks.json (figures for the README)."""
     yield TALLY
-    if not TALLY:
+    # Each test module imports this fixture, so it is finalised once per module, all at
+    # the end of the session: the first finalisation reports.
+    if not TALLY or REPORTED:
         return
+    REPORTED.append(True)
     ARTIFACT.parent.mkdir(exist_ok=True)
     backend = os.environ.get("DATABASE_URL", "sqlite").split(":")[0]
     ARTIFACT.write_text(json.dumps({"backend": backend, **dict(sorted(TALLY.items()))}, indent=1))
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_sep("-", "anonymity attacks")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():  # the last test's teardown is captured
+        reporter.write_line("")
+        reporter.write_sep("-", f"anonymity attacks (also in {ARTIFACT.name})")
         for name, count in sorted(TALLY.items()):
             reporter.write_line(f"{name}: {count}")
 
