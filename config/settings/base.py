@@ -128,7 +128,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "surveys.api.schema.CandorAutoSchema",
     # Per client address on the token-holding API routes. Tokens carry 256 bits, so this is
     # about load, not guessing; an office behind one NAT address needs headroom.
     "DEFAULT_THROTTLE_RATES": {"invitation": env_str("CANDOR_INVITATION_RATE", "120/minute")},

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from analytics import selectors as results
 from surveys import selectors, services
 from surveys.api import serializers as s
+from surveys.api.schema import LINK_ERRORS
 from surveys.models import Invitation
 
 
@@ -85,7 +86,10 @@ class InvitationApi(APIView):
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "invitation"
 
-    @extend_schema(responses=s.PulseFormOutput, summary="The questions behind an invitation link")
+    @extend_schema(
+        responses={200: s.PulseFormOutput, **LINK_ERRORS},
+        summary="The questions behind an invitation link",
+    )
     def get(self, request: Request, token: str) -> Response:
         invitation = services.invitation_redeem(raw_token=token)
         return Response(s.PulseFormOutput(_pulse_form(invitation)).data)
@@ -99,7 +103,7 @@ class InvitationResponseApi(APIView):
 
     @extend_schema(
         request=s.ResponseInput,
-        responses={201: s.ResponseOutput},
+        responses={201: s.ResponseOutput, **LINK_ERRORS},
         summary="Answer a pulse with an invitation link's token (once)",
     )
     def post(self, request: Request, token: str) -> Response:
@@ -131,7 +135,7 @@ class MyPulseApi(APIView):
 
     @extend_schema(
         request=s.ResponseInput,
-        responses={201: s.ResponseOutput},
+        responses={201: s.ResponseOutput, **LINK_ERRORS},
         summary="Answer one of your open pulses (once)",
     )
     def post(self, request: Request, run_id: int) -> Response:

@@ -16,12 +16,14 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from surveys import selectors as people
+from surveys.api.schema import LINK_ERRORS, error
 from surveys.retros import board, selectors, services
 from surveys.retros import serializers as s
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_data, document_render
 from surveys.retros.models import CardEffect, RetroInvitation, RetroSession, TaskCategory
 
 TAG = ["retros"]
+TEAM_NOT_FOUND = error("team: no team you can see has this slug")
 
 
 def _session_output(session: RetroSession) -> dict[str, Any]:
@@ -155,7 +157,11 @@ class RetroInvitationApi(APIView):
     throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "invitation"
 
-    @extend_schema(tags=TAG, responses=s.RetroFormOutput, summary="The prompts behind a retro link")
+    @extend_schema(
+        tags=TAG,
+        responses={200: s.RetroFormOutput, **LINK_ERRORS},
+        summary="The prompts behind a retro link",
+    )
     def get(self, request: Request, token: str) -> Response:
         invitation = services.retro_invitation_redeem(raw_token=token)
         return Response(s.RetroFormOutput(_retro_form(invitation)).data)
@@ -170,7 +176,7 @@ class RetroInvitationSubmissionApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroSubmissionSchema,
-        responses={201: s.RetroSubmissionOutput},
+        responses={201: s.RetroSubmissionOutput, **LINK_ERRORS},
         summary="Write your anonymous cards with a retro link's token (once)",
     )
     def post(self, request: Request, token: str) -> Response:
@@ -212,7 +218,7 @@ class MyRetroApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroSubmissionSchema,
-        responses={201: s.RetroSubmissionOutput},
+        responses={201: s.RetroSubmissionOutput, **LINK_ERRORS},
         summary="Write your anonymous cards for one of your retros (once)",
     )
     def post(self, request: Request, session_id: int) -> Response:
@@ -234,7 +240,7 @@ class RetroPromptListApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroPromptCreateInput,
-        responses={201: s.RetroPromptOutput},
+        responses={201: s.RetroPromptOutput, 404: TEAM_NOT_FOUND},
         summary="Add a prompt of your own to the library (those who run the team's retros)",
     )
     def post(self, request: Request) -> Response:
@@ -261,7 +267,7 @@ class RetroPromptSetListApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroPromptSetCreateInput,
-        responses={201: s.RetroPromptSetOutput},
+        responses={201: s.RetroPromptSetOutput, 404: TEAM_NOT_FOUND},
         summary="Save prompts, in order, as a named set (those who run the team's retros)",
     )
     def post(self, request: Request) -> Response:
