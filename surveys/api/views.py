@@ -148,8 +148,11 @@ class MyPulseApi(APIView):
 
 
 class IsOrgAdmin(IsAuthenticated):
+    """Anyone logged in reads; only organisation admins add (POST). Other methods are left
+    to the view, which answers 405 for them."""
+
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method != "POST":
             return super().has_permission(request, view)
         return super().has_permission(request, view) and selectors.is_org_admin(user=request.user)
 
