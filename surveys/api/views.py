@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -78,6 +80,7 @@ def _pulse_form(invitation: Invitation) -> dict:
     return {"run": invitation.run, "questions": questions}
 
 
+@method_decorator(never_cache, name="dispatch")
 class InvitationApi(APIView):
     """The single-use link's API twin: no login; the token is the credential."""
 
@@ -95,6 +98,7 @@ class InvitationApi(APIView):
         return Response(s.PulseFormOutput(_pulse_form(invitation)).data)
 
 
+@method_decorator(never_cache, name="dispatch")
 class InvitationResponseApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
@@ -114,6 +118,7 @@ class InvitationResponseApi(APIView):
         return Response({"status": "recorded"}, status=status.HTTP_201_CREATED)
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyPulseListApi(APIView):
     @extend_schema(responses=s.OpenPulseOutput(many=True), summary="Your open pulses")
     def get(self, request: Request) -> Response:
@@ -128,6 +133,7 @@ def _my_invitation(request: Request, run_id: int) -> Invitation:
     return invitation
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyPulseApi(APIView):
     @extend_schema(responses=s.PulseFormOutput, summary="The questions of one of your open pulses")
     def get(self, request: Request, run_id: int) -> Response:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -149,6 +151,7 @@ def _submit(invitation: RetroInvitation, request: Request) -> Response:
     )
 
 
+@method_decorator(never_cache, name="dispatch")
 class RetroInvitationApi(APIView):
     """The single-use retro link's API twin: no login; the token is the credential."""
 
@@ -167,6 +170,7 @@ class RetroInvitationApi(APIView):
         return Response(s.RetroFormOutput(_retro_form(invitation)).data)
 
 
+@method_decorator(never_cache, name="dispatch")
 class RetroInvitationSubmissionApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
@@ -183,6 +187,7 @@ class RetroInvitationSubmissionApi(APIView):
         return _submit(services.retro_invitation_redeem(raw_token=token), request)
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyRetroListApi(APIView):
     @extend_schema(
         tags=TAG,
@@ -208,6 +213,7 @@ def _my_invitation(request: Request, session_id: int) -> RetroInvitation:
     return invitation
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyRetroApi(APIView):
     @extend_schema(
         tags=TAG, responses=s.RetroFormOutput, summary="The prompts of one of your retros"
