@@ -17,6 +17,7 @@ from surveys import selectors, services
 from surveys.errors import PulseError
 from surveys.models import K_MIN, PERCENT_STEPS, Invitation, QuestionKind
 from surveys.retros import selectors as retros
+from surveys.throttling import link_throttled
 
 
 @require_safe
@@ -91,6 +92,7 @@ def _link_problem(request: HttpRequest, error: PulseError) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@link_throttled
 def pulse_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The single-use link from the invitation email; no login needed."""
     try:

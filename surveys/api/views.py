@@ -10,7 +10,6 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from analytics import selectors as results
@@ -18,6 +17,7 @@ from surveys import selectors, services
 from surveys.api import serializers as s
 from surveys.api.schema import LINK_ERRORS
 from surveys.models import Invitation
+from surveys.throttling import InvitationRateThrottle
 
 
 class TeamListApi(APIView):
@@ -86,8 +86,7 @@ class InvitationApi(APIView):
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         responses={200: s.PulseFormOutput, **LINK_ERRORS},
@@ -102,8 +101,7 @@ class InvitationApi(APIView):
 class InvitationResponseApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         request=s.ResponseInput,

@@ -14,7 +14,6 @@ from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from surveys import selectors as people
@@ -23,6 +22,7 @@ from surveys.retros import board, selectors, services
 from surveys.retros import serializers as s
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_data, document_render
 from surveys.retros.models import CardEffect, RetroInvitation, RetroSession, TaskCategory
+from surveys.throttling import InvitationRateThrottle
 
 TAG = ["retros"]
 TEAM_NOT_FOUND = error("team: no team you can see has this slug")
@@ -157,8 +157,7 @@ class RetroInvitationApi(APIView):
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         tags=TAG,
@@ -174,8 +173,7 @@ class RetroInvitationApi(APIView):
 class RetroInvitationSubmissionApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         tags=TAG,

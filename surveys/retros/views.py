@@ -26,6 +26,7 @@ from surveys.retros import board, selectors, services
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_render
 from surveys.retros.forms import CardsForm, RetroSessionForm
 from surveys.retros.models import RetroInvitation, RetroSession
+from surveys.throttling import link_throttled
 
 
 def _link_problem(request: HttpRequest, error: PulseError) -> HttpResponse:
@@ -58,6 +59,7 @@ def _write_flow(request: HttpRequest, invitation: RetroInvitation) -> HttpRespon
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@link_throttled
 def retro_write(request: HttpRequest, token: str) -> HttpResponse:
     """The single-use link from the retro email; no login needed."""
     try:
