@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from analytics import insights
 from surveys import selectors
+from surveys.api.schema import error
 from surveys.models import Team
 
 
@@ -176,7 +177,7 @@ class HeatmapApi(GenericAPIView):
 
     @extend_schema(
         parameters=[UNDER],
-        responses=HeatmapRowOutput(many=True),
+        responses={200: HeatmapRowOutput(many=True), 400: error("under: no team you can see")},
         summary="Teams × constructs, latest figures, paged; suppressed cells say so",
     )
     def get(self, request: Request) -> Response:

@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
 from analytics import insights
 from analytics.reports import DELIVERY_FIGURES, SURVEY_FIGURES
@@ -45,6 +46,7 @@ def _heatmap_teams(request: HttpRequest) -> tuple[QuerySet[Team], Team | None]:
 
 
 @login_required
+@require_safe
 def heatmap(request: HttpRequest) -> HttpResponse:
     teams, root = _heatmap_teams(request)
     page = Paginator(teams, HEATMAP_PAGE).get_page(request.GET.get("page"))
@@ -68,6 +70,7 @@ HEATMAP_CSV_TAIL = ["perception_gap", "perception_gap_n", "trust_gap", "trust_ga
 
 
 @login_required
+@require_safe
 def heatmap_csv(request: HttpRequest) -> HttpResponse:
     teams, _ = _heatmap_teams(request)
     rows = insights.heatmap(teams=list(teams))
@@ -186,12 +189,14 @@ def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def team_insights(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_get_visible(user=request.user, slug=slug)
     return render(request, "analytics/team.html", _team_context(request, team))
 
 
 @login_required
+@require_safe
 def team_report(request: HttpRequest, slug: str) -> HttpResponse:
     """The same figures laid out for the browser's print to PDF."""
     team = selectors.team_get_visible(user=request.user, slug=slug)
@@ -199,6 +204,7 @@ def team_report(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def team_insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_get_visible(user=request.user, slug=slug)
     rows = [insights.period_row(p) for p in insights.team_periods(team=team)]
@@ -210,6 +216,7 @@ def team_insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def alerts(request: HttpRequest) -> HttpResponse:
     found = insights.alerts(teams=list(selectors.teams_visible_to(user=request.user)))
     return render(request, "analytics/alerts.html", {"alerts": found})

@@ -21,4 +21,9 @@ class RedactInvitationTokens(logging.Filter):
         redacted = token_redacted(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
+        # django.request attaches the request itself, whose path holds the token; a handler
+        # that prints it (an error email, an error tracker) would write the token down.
+        path = getattr(getattr(record, "request", None), "path", None)
+        if isinstance(path, str) and token_redacted(path) != path:
+            record.request = None
         return True

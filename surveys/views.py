@@ -10,21 +10,24 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from analytics import selectors as results
 from surveys import selectors, services
 from surveys.errors import PulseError
 from surveys.models import K_MIN, PERCENT_STEPS, Invitation, QuestionKind
 from surveys.retros import selectors as retros
+from surveys.throttling import link_throttled
 
 
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
 
 
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard" if request.user.is_authenticated else "login")
 
@@ -88,7 +91,8 @@ def _link_problem(request: HttpRequest, error: PulseError) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
+@link_throttled
 def pulse_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The single-use link from the invitation email; no login needed."""
     try:
@@ -100,6 +104,7 @@ def pulse_answer(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def my_pulses(request: HttpRequest) -> HttpResponse:
     invitations = selectors.invitations_open_for(user=request.user).order_by("run__closes_at")
     return render(request, "surveys/my_pulses.html", {"invitations": invitations})
@@ -107,7 +112,7 @@ def my_pulses(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_pulse_answer(request: HttpRequest, run_id: int) -> HttpResponse:
     invitation = selectors.invitations_open_for(user=request.user).filter(run_id=run_id).first()
     if invitation is None:
@@ -116,6 +121,7 @@ def my_pulse_answer(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     teams = list(selectors.teams_visible_to(user=request.user).order_by("name"))
     overview = results.teams_latest(teams=teams)
@@ -123,6 +129,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def team_results(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_get_visible(user=request.user, slug=slug)
     trend = results.team_trend(team=team)
@@ -143,6 +150,7 @@ def team_results(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def run_results(request: HttpRequest, run_id: int) -> HttpResponse:
     run = selectors.run_get_visible(user=request.user, run_id=run_id)
     return render(request, "surveys/run.html", {"results": results.run_results(run=run)})

@@ -29,5 +29,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # plain-HTTP health probes from inside 
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+# Production sits behind the TLS-terminating proxy above; set 0 without one, 2 behind two.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": env_int("CANDOR_PROXY_COUNT", 1, minimum=0)}  # noqa: F405
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

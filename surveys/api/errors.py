@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
+from django.views import defaults
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,4 +33,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "detail": "Some fields are invalid.",
             "errors": response.data,
         }
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler: JSON under /api/ — also for a URL that matches no route, such
+    as an id that is not a number — and the usual page elsewhere. Never cached: a link or
+    a pulse that is not found now may be found later."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            {"code": "not_found", "detail": "Not found."}, status=status.HTTP_404_NOT_FOUND
+        )
+    else:
+        response = defaults.page_not_found(request, exception)
+    add_never_cache_headers(response)
     return response

@@ -40,7 +40,9 @@ class QuestionCreateInput(serializers.Serializer):
     construct = serializers.ChoiceField(choices=Construct.choices, default=Construct.CUSTOM)
     kind = serializers.ChoiceField(choices=QuestionKind.choices, default=QuestionKind.SCALE)
     text = serializers.CharField(max_length=500)
-    help_text = serializers.CharField(max_length=500, required=False, default="")  # type: ignore[assignment]
+    help_text = serializers.CharField(  # type: ignore[assignment]
+        max_length=500, required=False, default="", allow_blank=True
+    )
     scale_min = serializers.IntegerField(default=1, min_value=-1000, max_value=1000)
     scale_max = serializers.IntegerField(default=5, min_value=-1000, max_value=1000)
     labels = serializers.ListField(
@@ -48,7 +50,7 @@ class QuestionCreateInput(serializers.Serializer):
     )
     options = OptionInput(many=True, required=False, default=list)
     reverse_scored = serializers.BooleanField(default=False)
-    citation = serializers.CharField(max_length=300, required=False, default="")
+    citation = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
 class PulseFormOutput(serializers.Serializer):

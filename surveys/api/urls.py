@@ -9,7 +9,12 @@ from surveys.retros import api as retros
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # A page: its HTML renderer has nothing to show for OPTIONS, so it answers GET alone.
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", http_method_names=["get", "head"]),
+        name="swagger-ui",
+    ),
     path("teams/", views.TeamListApi.as_view(), name="api-teams"),
     path("teams/<slug:slug>/results/", views.TeamResultsApi.as_view(), name="api-team-results"),
     path(

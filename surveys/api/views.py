@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from analytics import selectors as results
 from surveys import selectors, services
 from surveys.api import serializers as s
+from surveys.api.schema import LINK_ERRORS
 from surveys.models import Invitation
+from surveys.throttling import InvitationRateThrottle
 
 
 class TeamListApi(APIView):
@@ -77,29 +80,32 @@ def _pulse_form(invitation: Invitation) -> dict:
     return {"run": invitation.run, "questions": questions}
 
 
+@method_decorator(never_cache, name="dispatch")
 class InvitationApi(APIView):
     """The single-use link's API twin: no login; the token is the credential."""
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
-    @extend_schema(responses=s.PulseFormOutput, summary="The questions behind an invitation link")
+    @extend_schema(
+        responses={200: s.PulseFormOutput, **LINK_ERRORS},
+        summary="The questions behind an invitation link",
+    )
     def get(self, request: Request, token: str) -> Response:
         invitation = services.invitation_redeem(raw_token=token)
         return Response(s.PulseFormOutput(_pulse_form(invitation)).data)
 
 
+@method_decorator(never_cache, name="dispatch")
 class InvitationResponseApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         request=s.ResponseInput,
-        responses={201: s.ResponseOutput},
+        responses={201: s.ResponseOutput, **LINK_ERRORS},
         summary="Answer a pulse with an invitation link's token (once)",
     )
     def post(self, request: Request, token: str) -> Response:
@@ -110,6 +116,7 @@ class InvitationResponseApi(APIView):
         return Response({"status": "recorded"}, status=status.HTTP_201_CREATED)
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyPulseListApi(APIView):
     @extend_schema(responses=s.OpenPulseOutput(many=True), summary="Your open pulses")
     def get(self, request: Request) -> Response:
@@ -124,6 +131,7 @@ def _my_invitation(request: Request, run_id: int) -> Invitation:
     return invitation
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyPulseApi(APIView):
     @extend_schema(responses=s.PulseFormOutput, summary="The questions of one of your open pulses")
     def get(self, request: Request, run_id: int) -> Response:
@@ -131,7 +139,7 @@ class MyPulseApi(APIView):
 
     @extend_schema(
         request=s.ResponseInput,
-        responses={201: s.ResponseOutput},
+        responses={201: s.ResponseOutput, **LINK_ERRORS},
         summary="Answer one of your open pulses (once)",
     )
     def post(self, request: Request, run_id: int) -> Response:
@@ -144,8 +152,11 @@ class MyPulseApi(APIView):
 
 
 class IsOrgAdmin(IsAuthenticated):
+    """Anyone logged in reads; only organisation admins add (POST). Other methods are left
+    to the view, which answers 405 for them."""
+
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
+        if request.method != "POST":
             return super().has_permission(request, view)
         return super().has_permission(request, view) and selectors.is_org_admin(user=request.user)
 

@@ -6,22 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from surveys import selectors as people
+from surveys.api.schema import LINK_ERRORS, error
 from surveys.retros import board, selectors, services
 from surveys.retros import serializers as s
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_data, document_render
 from surveys.retros.models import CardEffect, RetroInvitation, RetroSession, TaskCategory
+from surveys.throttling import InvitationRateThrottle
 
 TAG = ["retros"]
+TEAM_NOT_FOUND = error("team: no team you can see has this slug")
 
 
 def _session_output(session: RetroSession) -> dict[str, Any]:
@@ -147,36 +151,41 @@ def _submit(invitation: RetroInvitation, request: Request) -> Response:
     )
 
 
+@method_decorator(never_cache, name="dispatch")
 class RetroInvitationApi(APIView):
     """The single-use retro link's API twin: no login; the token is the credential."""
 
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
-    @extend_schema(tags=TAG, responses=s.RetroFormOutput, summary="The prompts behind a retro link")
+    @extend_schema(
+        tags=TAG,
+        responses={200: s.RetroFormOutput, **LINK_ERRORS},
+        summary="The prompts behind a retro link",
+    )
     def get(self, request: Request, token: str) -> Response:
         invitation = services.retro_invitation_redeem(raw_token=token)
         return Response(s.RetroFormOutput(_retro_form(invitation)).data)
 
 
+@method_decorator(never_cache, name="dispatch")
 class RetroInvitationSubmissionApi(APIView):
     permission_classes = (AllowAny,)
     authentication_classes = ()
-    throttle_classes = (ScopedRateThrottle,)
-    throttle_scope = "invitation"
+    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         tags=TAG,
         request=s.RetroSubmissionSchema,
-        responses={201: s.RetroSubmissionOutput},
+        responses={201: s.RetroSubmissionOutput, **LINK_ERRORS},
         summary="Write your anonymous cards with a retro link's token (once)",
     )
     def post(self, request: Request, token: str) -> Response:
         return _submit(services.retro_invitation_redeem(raw_token=token), request)
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyRetroListApi(APIView):
     @extend_schema(
         tags=TAG,
@@ -202,6 +211,7 @@ def _my_invitation(request: Request, session_id: int) -> RetroInvitation:
     return invitation
 
 
+@method_decorator(never_cache, name="dispatch")
 class MyRetroApi(APIView):
     @extend_schema(
         tags=TAG, responses=s.RetroFormOutput, summary="The prompts of one of your retros"
@@ -212,7 +222,7 @@ class MyRetroApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroSubmissionSchema,
-        responses={201: s.RetroSubmissionOutput},
+        responses={201: s.RetroSubmissionOutput, **LINK_ERRORS},
         summary="Write your anonymous cards for one of your retros (once)",
     )
     def post(self, request: Request, session_id: int) -> Response:
@@ -234,7 +244,7 @@ class RetroPromptListApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroPromptCreateInput,
-        responses={201: s.RetroPromptOutput},
+        responses={201: s.RetroPromptOutput, 404: TEAM_NOT_FOUND},
         summary="Add a prompt of your own to the library (those who run the team's retros)",
     )
     def post(self, request: Request) -> Response:
@@ -261,7 +271,7 @@ class RetroPromptSetListApi(APIView):
     @extend_schema(
         tags=TAG,
         request=s.RetroPromptSetCreateInput,
-        responses={201: s.RetroPromptSetOutput},
+        responses={201: s.RetroPromptSetOutput, 404: TEAM_NOT_FOUND},
         summary="Save prompts, in order, as a named set (those who run the team's retros)",
     )
     def post(self, request: Request) -> Response:

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from surveys import selectors as people
 from surveys.errors import PulseError, RetroBoardHidden
@@ -26,6 +26,7 @@ from surveys.retros import board, selectors, services
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_render
 from surveys.retros.forms import CardsForm, RetroSessionForm
 from surveys.retros.models import RetroInvitation, RetroSession
+from surveys.throttling import link_throttled
 
 
 def _link_problem(request: HttpRequest, error: PulseError) -> HttpResponse:
@@ -57,7 +58,8 @@ def _write_flow(request: HttpRequest, invitation: RetroInvitation) -> HttpRespon
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
+@link_throttled
 def retro_write(request: HttpRequest, token: str) -> HttpResponse:
     """The single-use link from the retro email; no login needed."""
     try:
@@ -69,7 +71,7 @@ def retro_write(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_retro_write(request: HttpRequest, session_id: int) -> HttpResponse:
     invitation = (
         selectors.retro_invitations_open_for(user=request.user)
@@ -83,6 +85,7 @@ def my_retro_write(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def my_retros(request: HttpRequest) -> HttpResponse:
     invitations = selectors.retro_invitations_open_for(user=request.user).order_by(
         "session__closes_at"
@@ -95,6 +98,7 @@ def my_retros(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def team_retros(request: HttpRequest, slug: str) -> HttpResponse:
     """A team's sessions with their submission counts (for everyone who sees the team)."""
     team = people.team_get_visible(user=request.user, slug=slug)
@@ -113,7 +117,7 @@ def _default_closing() -> datetime:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def retro_session_new(request: HttpRequest, slug: str) -> HttpResponse:
     team = selectors.team_get_runnable(user=request.user, slug=slug)
     organisation_ids = [team.organisation_id]
@@ -160,6 +164,7 @@ def _board_context(session: RetroSession) -> dict[str, object]:
 
 @never_cache
 @login_required
+@require_safe
 def retro_session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
     return render(request, "retros/session.html", _board_context(session))
@@ -167,6 +172,7 @@ def retro_session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def retro_session_print(request: HttpRequest, session_id: int) -> HttpResponse:
     """The prompts and shared cards laid out for the browser's print to PDF."""
     session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
@@ -184,6 +190,7 @@ def retro_session_close(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_safe
 def retro_session_export(request: HttpRequest, session_id: int, export_format: str) -> HttpResponse:
     """A download: ?prompts=only for the prompts alone, else the prompts and shared cards."""
     if export_format not in FORMATS:
