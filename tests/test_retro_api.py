@@ -180,6 +180,12 @@ def test_a_facilitator_creates_closes_and_reads_a_session(api_client) -> None:
     export = api_client.get(reverse("api-retro-export", args=[session["id"], "md"]))
     assert export.status_code == 200
     assert export["Content-Type"].startswith("text/markdown")
+    for unknown in ("all", ""):
+        refused = api_client.get(
+            reverse("api-retro-export", args=[session["id"], "md"]), {"prompts": unknown}
+        )
+        assert refused.status_code == 400
+        assert list(refused.json()["errors"]) == ["prompts"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -103,19 +103,12 @@ class RetroBoardApi(APIView):
 class RetroExportApi(APIView):
     @extend_schema(
         tags=TAG,
-        parameters=[
-            OpenApiParameter(
-                "prompts",
-                str,
-                enum=["only"],
-                required=False,
-                description="`only`: the prompts alone, to paste before the retro.",
-            )
-        ],
+        parameters=[s.RetroExportQuery],
         responses={
             (200, "text/markdown"): OpenApiTypes.STR,
             (200, "text/csv"): OpenApiTypes.STR,
             (200, "application/json"): s.RetroExportOutput,
+            400: error("prompts: only `only` is known"),
             409: OpenApiResponse(description="board_hidden: cards asked for, none published"),
         },
         summary="Download the prompts, or the prompts with the shared cards, as md, csv or json",
@@ -124,7 +117,9 @@ class RetroExportApi(APIView):
         if export_format not in FORMATS:
             raise Http404
         session = selectors.retro_session_get_runnable(user=request.user, session_id=session_id)
-        prompts_only = request.query_params.get("prompts") == "only"
+        query = s.RetroExportQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        prompts_only = query.validated_data.get("prompts") == "only"
         document = board.retro_document(session=session, with_cards=not prompts_only)
         return HttpResponse(
             document_render(document, export_format), content_type=CONTENT_TYPES[export_format]

@@ -149,6 +149,20 @@ class RetroSubmissionOutput(serializers.Serializer):
     cards = serializers.IntegerField()
 
 
+class RetroExportQuery(serializers.Serializer):
+    prompts = serializers.ChoiceField(
+        choices=["only"],
+        required=False,
+        help_text="`only`: the prompts alone, to paste before the retro.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A form-style serializer reads `?prompts=` as absent; the schema calls it invalid.
+        if "prompts" in self.initial_data and "prompts" not in attrs:
+            raise serializers.ValidationError({"prompts": ['Leave it out, or say "only".']})
+        return attrs
+
+
 class ExportCardOutput(serializers.Serializer):
     category = serializers.ChoiceField(choices=TaskCategory.choices)
     category_label = serializers.CharField()
