@@ -11,7 +11,10 @@ trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent "chart.js@${VERSION}" >/dev/null && tar xzf "chart.js-${VERSION}.tgz")
 mkdir -p "$dest"
 install -m 644 "$work/package/dist/chart.umd.min.js" "$dest/chart.umd.min.js"
+# The source map is not shipped: drop the comment that points at it, or collectstatic's
+# manifest storage fails on the missing file.
+sed -i '/^\/\/# sourceMappingURL=/d' "$dest/chart.umd.min.js"
 install -m 644 "$work/package/LICENSE.md" "$dest/LICENSE.md"
-echo "chart.js ${VERSION} from the npm registry" > "$dest/VERSION"
+echo "chart.js ${VERSION} from the npm registry (sourceMappingURL comment removed)" > "$dest/VERSION"
 (cd "$dest" && sha256sum chart.umd.min.js LICENSE.md > SHA256SUMS)
 echo "vendored chart.js ${VERSION} into ${dest}"

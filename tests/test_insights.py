@@ -303,3 +303,28 @@ def test_the_heatmap_page_pages_and_filters_and_its_csv_follows_the_filter(
     names = [row[0] for row in csv.reader(io.StringIO(exported.content.decode()))][1:]
     assert names == ["API", "Platform", "Web"]
     assert client.get(reverse("insights"), {"under": "no-such-team"}).status_code == 404
+
+
+def test_a_filtered_heatmap_shows_each_team_exactly_as_unfiltered(api_client) -> None:
+    # Worked example: Platform (5 people) with a 3-person sub-team, beside Sales (5).
+    # Filtering selects rows; it forms no new group, so the small team stays suppressed
+    # and every row reads the same as in the whole heatmap.
+    platform = _closed(5).team
+    small = _closed(3, team=TeamFactory(parent=platform, organisation=platform.organisation))
+    _closed(5, team=TeamFactory(organisation=platform.organisation))
+    reports.reports_refresh(team_ids=Team.objects.values_list("pk", flat=True))
+    manager = UserFactory()
+    for team in Team.objects.filter(organisation=platform.organisation):
+        MembershipFactory(user=manager, team=team, role=Role.MANAGER)
+    api_client.force_login(manager)
+
+    everything = api_client.get(reverse("api-heatmap")).json()["results"]
+    under = api_client.get(reverse("api-heatmap"), {"under": platform.slug}).json()["results"]
+
+    by_team = {row["team"]: row for row in everything}
+    assert [row["team"] for row in under] == sorted(
+        [platform.slug, small.team.slug], key=lambda slug: by_team[slug]["name"]
+    )
+    assert all(row == by_team[row["team"]] for row in under)
+    suppressed = {c["state"] for c in by_team[small.team.slug]["cells"]}
+    assert suppressed == {"suppressed"}
