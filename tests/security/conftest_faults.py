@@ -26,6 +26,9 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+import redis
+import requests
+from celery import Celery
 from django.db import connection
 
 from config.celery import app
@@ -41,8 +44,17 @@ TASK_LINE = re.compile(
 # Seconds before Redis gives a dead worker's message to another (production: an hour).
 VISIBILITY_TIMEOUT = 10
 
-# Faults injected and their outcomes, by kind, over the whole session.
+# Faults injected and their outcomes, by kind, over the whole session, and the worst
+# figures measured under them (seconds).
 TALLY: Counter[str] = Counter()
+WORST: dict[str, float] = {}
+
+
+REPORTED: list[bool] = []
+
+
+def worst(name: str, value: float) -> None:
+    WORST[name] = max(value, WORST.get(name, value))
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 60, what: str = "it") -> None:
@@ -155,15 +167,33 @@ class Processes:
         assert process.popen.poll() is None, process.output()
         return process
 
+    def web(self, **extra: str) -> str:
+        """gunicorn serving the app on a free port; returns its base URL once it answers."""
+        port = free_port()
+        argv = [str(CELERY.with_name("gunicorn")), "config.wsgi:application"]
+        argv += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60"]
+        process = self.start("web", argv, self.environment(**extra))
+        base = f"http://127.0.0.1:{port}"
+
+        def answering() -> bool:
+            assert process.popen.poll() is None, process.output()
+            try:
+                return requests.get(f"{base}/healthz", timeout=5).ok
+            except requests.RequestException:
+                return False
+
+        wait_for(answering, seconds=60, what="the web server")
+        return base
+
     def cleanup(self) -> None:
         for process in self.started:
             process.kill()
 
 
-def broker_backlog() -> int:
+def broker_backlog(broker: Celery = app) -> int:
     """Messages waiting in the queue, plus, on Redis, those a worker holds unacknowledged
     (a killed worker's come back after the visibility timeout)."""
-    with app.pool.acquire(block=True) as conn:
+    with broker.pool.acquire(block=True) as conn:
         channel = conn.default_channel
         waiting = int(channel._size("celery"))
         if conn.transport.driver_type != "redis":
@@ -191,10 +221,10 @@ def worker_idle(process: Process) -> bool:
     return all(ended[task_id] >= count for task_id, count in received.items())
 
 
-def settle(process: Process, seconds: float = 60) -> None:
+def settle(process: Process, seconds: float = 60, broker: Celery = app) -> None:
     """Wait until the broker has nothing for the worker and the worker nothing running."""
     wait_for(
-        lambda: broker_backlog() == 0 and worker_idle(process),
+        lambda: broker_backlog(broker) == 0 and worker_idle(process),
         seconds=seconds,
         what="the worker to run out of work",
     )
@@ -233,20 +263,75 @@ def redis_server_path() -> str:
     pytest.skip(message)
 
 
+@dataclass
+class RedisServer:
+    """A redis-server of our own, on a free port, that a test may kill, restart (empty),
+    freeze (SIGSTOP: connections open, nothing answers) and thaw."""
+
+    binary: str
+    tmp: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        argv += ["--save", "", "--appendonly", "no", "--dir", str(self.tmp)]
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(self.answers, seconds=30, what="redis-server")
+
+    def answers(self) -> bool:
+        client = redis.Redis(port=self.port, socket_timeout=0.5, socket_connect_timeout=0.5)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        """SIGKILL: connections are refused, and what the server held is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(binary=redis_server_path(), tmp=tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def faults_tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
     """At the end of the session, print and record what the fault tests injected."""
     yield TALLY
-    if not TALLY:
+    if not TALLY or REPORTED:  # each module importing this has its own copy of the fixture
         return
+    REPORTED.append(True)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "security-faults.json").write_text(json.dumps(dict(sorted(TALLY.items()))))
+    record = {"faults": dict(sorted(TALLY.items())), "worst_seconds": dict(sorted(WORST.items()))}
+    (ARTIFACTS / "security-faults.json").write_text(json.dumps(record, indent=2))
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line("")
-            reporter.write_line(
-                "faults injected: "
-                + ", ".join(f"{name} {count}" for name, count in sorted(TALLY.items()))
-            )
+            for name, count in sorted(TALLY.items()):
+                reporter.write_line(f"fault: {name}: {count}")
+            for name, seconds in sorted(WORST.items()):
+                reporter.write_line(f"worst: {name}: {seconds:.3f} s")
