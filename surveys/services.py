@@ -23,6 +23,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from surveys import emails
 from surveys.answers import QuestionSpec, answers_clean
 from surveys.errors import (
@@ -136,7 +137,7 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
 
             run.invitations_pending = True
             run.save(update_fields=["invitations_pending"])
-            transaction.on_commit(lambda: invitations_send_task.delay(run.pk))
+            enqueue_on_commit(invitations_send_task, run.pk)
     return run
 
 
@@ -256,7 +257,7 @@ def pulse_run_close(*, run_id: int) -> PulseRun:
         _responses_rewrite(run_id=run.pk)
         from surveys.tasks import aggregates_refresh_task
 
-        transaction.on_commit(lambda: aggregates_refresh_task.delay(run.pk))
+        enqueue_on_commit(aggregates_refresh_task, run.pk)
     return run
 
 

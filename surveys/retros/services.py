@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from surveys import emails
 from surveys.errors import (
     RetroAlreadySubmitted,
@@ -195,7 +196,7 @@ def retro_session_create(
 
             session.invitations_pending = True
             session.save(update_fields=["invitations_pending"])
-            transaction.on_commit(lambda: retro_invitations_send_task.delay(session.pk))
+            enqueue_on_commit(retro_invitations_send_task, session.pk)
     return session
 
 
