@@ -4,23 +4,35 @@ a process with REDIS_URL on a redis-server of the test's own, so the Django cach
 Celery broker are both that server.
 
 Submissions never touch the broker, but the token routes' throttle counts in the cache:
-each submission must still be stored, and answered in under a second.
+each submission must still be stored, and answered in under a second. Closing a run
+flags it stale in its transaction and then enqueues the refresh: with the broker down
+the close must still stand, and beat's sweep refresh the run once Redis is back.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 
+from analytics.models import RunSummary
 from config.cache import RETRY_SECONDS
-from surveys.models import Invitation, Response
+from config.celery import app
+from surveys import services
+from surveys.models import Invitation, PulseRun, Response, RunStatus
 from surveys.retros.models import RetroResponse
-from tests.conftest import make_open_retro, make_open_run, valid_answers, valid_cards
+from surveys.tasks import aggregates_refresh_stale
+from tests.conftest import (
+    make_open_retro,
+    make_open_run,
+    submit_all,
+    valid_answers,
+    valid_cards,
+)
 from tests.security.conftest_faults import *  # noqa: F403
 from tests.security.conftest_faults import (
     TALLY,
@@ -115,3 +127,37 @@ def test_it_stores_every_submission_promptly_while_redis_is_refused_or_frozen(
     assert Response.objects.filter(run=pulse.run).count() == 8
     assert Invitation.objects.filter(run=pulse.run, used=True).count() == 8
     assert RetroResponse.objects.filter(session=retro.session).count() == 4
+
+
+@pytest.fixture
+def broker_on(redis_server: RedisServer) -> Iterator[RedisServer]:
+    """This process's Celery app publishes to the test's own redis-server."""
+    saved = app.conf.broker_url
+    app.conf.broker_url = redis_server.url
+    app._pool, app.amqp._producer_pool = None, None
+    yield redis_server
+    app.conf.broker_url = saved
+    app._pool, app.amqp._producer_pool = None, None
+
+
+def test_it_closes_a_run_while_the_broker_is_down_and_refreshes_it_once_when_back(
+    broker_on: RedisServer,
+) -> None:
+    pulse = make_open_run(size=6)
+    submit_all(pulse, 6)
+    broker_on.kill()
+    TALLY["Redis killed (broker refused) while a run closed"] += 1
+
+    started = time.monotonic()
+    services.pulse_run_close(run_id=pulse.run.pk)  # as beat's task or the admin action does
+    seconds = time.monotonic() - started
+    worst("closing a run, broker refused", seconds)
+
+    run = PulseRun.objects.get(pk=pulse.run.pk)
+    assert (run.status, run.aggregates_stale) == (RunStatus.CLOSED, True)
+    assert not RunSummary.objects.filter(run=run).exists()
+    assert seconds < 5, seconds
+    broker_on.start()
+    refreshed = [aggregates_refresh_stale() for _ in range(3)]  # beat's minute sweep
+    assert refreshed == [1, 0, 0]
+    assert RunSummary.objects.get(run=run).respondents == 6
