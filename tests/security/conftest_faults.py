@@ -332,6 +332,6 @@ def faults_tally(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
         with capture.global_and_fixture_disabled():
             reporter.write_line("")
             for name, count in sorted(TALLY.items()):
-                reporter.write_line(f"fault: {name}: {count}")
+                reporter.write_line(f"security tally: {name}: {count}")
             for name, seconds in sorted(WORST.items()):
                 reporter.write_line(f"worst: {name}: {seconds:.3f} s")
