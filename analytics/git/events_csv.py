@@ -33,6 +33,8 @@ INCIDENT_COLUMNS = {
     "title": False,
 }
 MAX_ROWS = 200_000
+# The longest value each column may hold (the database's limits); the title is cut.
+MAX_LENGTHS = {"repository": 200, "id": 200, "environment": 100}
 
 
 class CsvFormatError(ValueError):
@@ -94,6 +96,11 @@ def _rows(text: str, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, 
             if None in row:
                 raise CsvFormatError(f"line {reader.line_num}: more fields than columns")
             values = {key: (value or "").strip() for key, value in row.items()}
+            for name, longest in MAX_LENGTHS.items():
+                if len(values.get(name, "")) > longest:
+                    raise CsvFormatError(
+                        f"line {reader.line_num}: {name} is longer than {longest} characters"
+                    )
             for name, required in columns.items():
                 if required and not values.get(name):
                     raise CsvFormatError(f"line {reader.line_num}: {name} is empty")
@@ -103,12 +110,18 @@ def _rows(text: str, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, 
 
 
 def _decode(data: str | bytes) -> str:
+    """The file's text; refused whole if it is not UTF-8 or holds a NUL, which no text
+    column can store (PostgreSQL refuses it)."""
     if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CsvFormatError(f"the file is not UTF-8 (byte {error.start})") from None
+        text = data
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise CsvFormatError(f"the file is not UTF-8 (byte {error.start})") from None
+    if (nul := text.find("\x00")) != -1:
+        raise CsvFormatError(f"line {text.count(chr(10), 0, nul) + 1}: a NUL byte")
+    return text
 
 
 def _fallback_id(*parts: str) -> str:

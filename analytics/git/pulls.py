@@ -8,12 +8,18 @@ The GitHub REST client produces the same records, so one service stores both.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from analytics.git.attribution import Rule, ai_tool
+
+# What the columns hold: a longer login or a malformed sha refuses the file; refs are cut.
+LOGIN_MAX = 100
+REF_MAX = 250
+OID = re.compile(r"[0-9a-f]{40}")
 
 
 class PullRequestFormatError(ValueError):
@@ -80,6 +86,8 @@ def _login(value: Any, where: str) -> tuple[str, bool]:
         return "ghost", False
     if not isinstance(value, Mapping) or not isinstance(value.get("login"), str):
         raise PullRequestFormatError(f"{where}: expected an object with a login")
+    if len(value["login"]) > LOGIN_MAX:
+        raise PullRequestFormatError(f"{where}.login: longer than {LOGIN_MAX} characters")
     return value["login"], bool(value.get("is_bot")) or value["login"].endswith("[bot]")
 
 
@@ -122,9 +130,29 @@ def _commits(commits: list[Any], where: str) -> tuple[tuple[str, ...], tuple[tup
     return tuple(messages), tuple(authors)
 
 
+def _oid(merge_commit: Any, where: str) -> str:
+    oid = str(merge_commit.get("oid") or "") if isinstance(merge_commit, Mapping) else ""
+    if oid and not OID.fullmatch(oid):
+        raise PullRequestFormatError(f"{where}.oid: {oid[:60]!r} is not a commit sha")
+    return oid
+
+
+def _nul_free(value: Any) -> Any:
+    """The value with NUL characters dropped from every string in it, as the git log
+    parser drops them: no text column can store one (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {_nul_free(key): _nul_free(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nul_free(item) for item in value]
+    return value
+
+
 def parse_pull_request(item: Any, where: str) -> ParsedPullRequest:
     if not isinstance(item, Mapping):
         raise PullRequestFormatError(f"{where}: expected an object")
+    item = _nul_free(item)
     author, author_is_bot = _login(item.get("author"), f"{where}.author")
     messages, commit_authors = _commits(_list(item, "commits", where), where)
     merge_commit = item.get("mergeCommit")
@@ -146,11 +174,9 @@ def parse_pull_request(item: Any, where: str) -> ParsedPullRequest:
         changed_files=_int(item, "changedFiles", where),
         first_review_at=_first_review(_list(item, "reviews", where), author, where),
         review_count=len(_list(item, "reviews", where)),
-        base_ref=str(item.get("baseRefName") or ""),
-        head_ref=str(item.get("headRefName") or ""),
-        merge_commit_sha=str((merge_commit or {}).get("oid") or "")
-        if isinstance(merge_commit, Mapping | None)
-        else "",
+        base_ref=str(item.get("baseRefName") or "")[:REF_MAX],
+        head_ref=str(item.get("headRefName") or "")[:REF_MAX],
+        merge_commit_sha=_oid(merge_commit, f"{where}.mergeCommit"),
         labels=tuple(labels),
         commit_messages=messages,
         commit_authors=commit_authors,
