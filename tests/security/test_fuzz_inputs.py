@@ -160,6 +160,13 @@ def test_it_imports_a_gh_pull_request_file_whole_or_not_at_all_and_once(tmp_path
 
     @FUZZ
     @given(gh_files())
+    @example(
+        SAMPLE_PRS.read_text().replace("Add retry to", "Add\\u0000retry to")
+    )  # NUL: PostgreSQL
+    @example(SAMPLE_PRS.read_text().replace('"payments"', '"pay\\u0000ments"'))
+    @example(SAMPLE_PRS.read_text().replace('"retry"', json.dumps("r" * 1001)))  # too long
+    @example(SAMPLE_PRS.read_text().replace('"bob", "is_bot"', f'"{"b" * 101}", "is_bot"'))
+    @example(SAMPLE_PRS.read_text().replace("2" * 40, "2" * 41))
     def attempt(text: str) -> None:
         with undone():
             path = written(tmp_path, "prs.json", text)
@@ -217,6 +224,14 @@ def test_it_imports_an_events_csv_whole_or_not_at_all_and_once(
 
     @FUZZ
     @given(csv_files(columns, times))
+    @example(  # an id too long for its column: a 500 on PostgreSQL
+        ",".join(columns)
+        + "\r\nr,"
+        + ",".join("2026-03-02T09:00:00Z" if c in times else "9" * 201 for c in columns[1:])
+    )
+    @example(
+        f"{','.join(columns)}\r\nr\x00,{','.join('2026-03-02T09:00:00Z' for _ in columns[1:])}\r\n"
+    )
     def attempt(text: str) -> None:
         with undone():
             path = written(tmp_path, f"{kind}.csv", text)
@@ -427,6 +442,7 @@ def test_it_answers_any_heatmap_filter_below_500() -> None:
 
     @FUZZ
     @given(params)
+    @example({"under": "\x00"})  # a 500 on PostgreSQL before NulQueryMiddleware
     def attempt(query: dict[str, str]) -> None:
         client = APIClient()
         client.force_authenticate(manager)
