@@ -22,7 +22,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 DEPLOYMENT_COLUMNS = {"repository": True, "deployed_at": True, "id": False, "environment": False}
 INCIDENT_COLUMNS = {
@@ -67,6 +67,10 @@ def _time(value: str, line: int, column: str) -> datetime:
         raise CsvFormatError(f"line {line}: {column} {value!r} is not an ISO 8601 time") from None
     if parsed.utcoffset() is None:
         raise CsvFormatError(f"line {line}: {column} {value!r} has no time zone (add Z or +01:00)")
+    try:
+        parsed.astimezone(UTC)  # stored in UTC (PostgreSQL takes no offset over 15:59)
+    except OverflowError:
+        raise CsvFormatError(f"line {line}: {column} {value!r} is out of range") from None
     return parsed
 
 
@@ -136,7 +140,7 @@ def parse_deployments_csv(data: str | bytes) -> list[ParsedDeployment]:
             ParsedDeployment(
                 line=line,
                 repository=row["repository"],
-                deployed_at=when,
+                deployed_at=when.astimezone(UTC),
                 external_id=row.get("id") or _fallback_id(row["repository"], when.isoformat()),
                 environment=(row.get("environment") or "production").lower(),
             )
@@ -157,8 +161,8 @@ def parse_incidents_csv(data: str | bytes) -> list[ParsedIncident]:
             ParsedIncident(
                 line=line,
                 repository=row["repository"],
-                opened_at=opened,
-                resolved_at=resolved,
+                opened_at=opened.astimezone(UTC),
+                resolved_at=resolved.astimezone(UTC) if resolved else None,
                 external_id=row.get("id") or _fallback_id(row["repository"], opened.isoformat()),
                 title=(row.get("title") or "")[:300],
             )

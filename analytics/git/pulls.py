@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from analytics.git.attribution import Rule, ai_tool
@@ -20,6 +20,7 @@ from analytics.git.attribution import Rule, ai_tool
 LOGIN_MAX = 100
 REF_MAX = 250
 OID = re.compile(r"[0-9a-f]{40}")
+INT_MAX = 2**31 - 1  # an integer column on PostgreSQL
 
 
 class PullRequestFormatError(ValueError):
@@ -71,13 +72,18 @@ def _time(value: Any, where: str, *, optional: bool = False) -> datetime | None:
         raise PullRequestFormatError(f"{where}: {value!r} is not an ISO 8601 time") from None
     if parsed.utcoffset() is None:
         raise PullRequestFormatError(f"{where}: {value!r} has no time zone")
-    return parsed
+    try:
+        return parsed.astimezone(UTC)  # PostgreSQL takes no offset over 15:59
+    except OverflowError:
+        raise PullRequestFormatError(f"{where}: {value!r} is out of range") from None
 
 
 def _int(item: Mapping[str, Any], key: str, where: str) -> int:
     value = item.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PullRequestFormatError(f"{where}.{key}: expected a whole number ≥ 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT_MAX:
+        raise PullRequestFormatError(
+            f"{where}.{key}: expected a whole number from 0 to {INT_MAX}, got {str(value)[:40]}"
+        )
     return value
 
 
@@ -157,9 +163,9 @@ def parse_pull_request(item: Any, where: str) -> ParsedPullRequest:
     messages, commit_authors = _commits(_list(item, "commits", where), where)
     merge_commit = item.get("mergeCommit")
     labels = [
-        label.get("name", "")
+        label["name"]
         for label in _list(item, "labels", where)
-        if isinstance(label, Mapping)
+        if isinstance(label, Mapping) and isinstance(label.get("name"), str)
     ]
     return ParsedPullRequest(
         number=_int(item, "number", where),
@@ -183,10 +189,15 @@ def parse_pull_request(item: Any, where: str) -> ParsedPullRequest:
     )
 
 
+def _not_json(constant: str) -> None:
+    """Python reads NaN and Infinity; JSON has neither (and PostgreSQL's json refuses them)."""
+    raise PullRequestFormatError(f"not valid JSON: {constant}")
+
+
 def parse_gh_json(text: str | bytes) -> list[ParsedPullRequest]:
     """Every pull request of a `gh pr list --json` file, or PullRequestFormatError."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as error:
         raise PullRequestFormatError(
             f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
