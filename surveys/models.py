@@ -18,6 +18,7 @@ from django.db import models
 from surveys.periods import period_length_days
 
 K_MIN = 5
+EMAIL_ATTEMPTS_MAX = 5  # emails tried per invitation (invitation and reminder together)
 MAX_SCALE_STEPS = 11
 PERCENT_LIMITS = (-100, 1000)
 PERCENT_STEPS = (-50, -30, -20, -10, 0, 10, 20, 30, 50, 75, 100)
@@ -264,6 +265,11 @@ class PulseRun(models.Model):
         editable=False,
         help_text="The questions as asked, frozen at opening; answers are checked against it.",
     )
+    # Outbox flags, set in the transaction that makes the work due and cleared when it is
+    # done, so the minute tick sends it again if the task was lost (a killed worker, a
+    # broker outage). Invitations are owed once a run opens with sending on; reminders are
+    # done once nobody is left to remind.
+    invitations_pending = models.BooleanField(default=False)
     reminders_sent = models.BooleanField(default=False)
     aggregates_stale = models.BooleanField(default=False)
 
@@ -306,7 +312,9 @@ class Invitation(models.Model):
 
     Only sha256 hashes of tokens are stored: the one from the invitation email and, once a
     reminder went out, the one from the reminder. `used` flips in the same transaction
-    that writes the anonymous response.
+    that writes the anonymous response. `send_attempts` counts the emails tried (the
+    invitation, then the reminder), at most EMAIL_ATTEMPTS_MAX, so a broken address is
+    given up on.
     """
 
     run = models.ForeignKey(PulseRun, on_delete=models.CASCADE, related_name="invitations")
@@ -316,6 +324,7 @@ class Invitation(models.Model):
     sent = models.BooleanField(default=False)
     reminded = models.BooleanField(default=False)
     used = models.BooleanField(default=False)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -128,10 +128,11 @@ def invitations_open_for(*, user: AnyUser) -> QuerySet[Invitation]:
 
 
 def pulse_runs_due(*, now: datetime) -> dict[str, list[int]]:
-    """Ids of the runs to open, remind and close at `now`."""
+    """Ids of the runs to open, send invitations of, remind and close at `now`."""
     runs = PulseRun.objects.filter(pulse__active=True)
     due = {
         "open": runs.filter(status=RunStatus.SCHEDULED, opens_at__lte=now, closes_at__gt=now),
+        "send": runs.filter(status=RunStatus.OPEN, invitations_pending=True, closes_at__gt=now),
         "remind": runs.filter(
             status=RunStatus.OPEN, reminders_sent=False, remind_at__lte=now, closes_at__gt=now
         ),

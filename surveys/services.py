@@ -14,15 +14,16 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from surveys import emails
 from surveys.answers import QuestionSpec, answers_clean
 from surveys.errors import (
@@ -33,6 +34,7 @@ from surveys.errors import (
     RunNotOpen,
 )
 from surveys.models import (
+    EMAIL_ATTEMPTS_MAX,
     Answer,
     Construct,
     Invitation,
@@ -110,7 +112,8 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
     """Open a scheduled run: lock k, fix its questions, invite who is on the team today.
 
     Invitees are the engineers and facilitators whose membership covers the opening date.
-    Invitation emails go out after commit through `invitations_send`.
+    Invitation emails go out after commit through `invitations_send`; `invitations_pending`
+    stays set until they have, so the minute tick sends them if that task is lost.
     """
     with transaction.atomic():
         run = PulseRun.objects.select_for_update().select_related("pulse", "team").get(pk=run_id)
@@ -132,7 +135,9 @@ def pulse_run_open(*, run_id: int, send: bool = True) -> PulseRun:
         if send:
             from surveys.tasks import invitations_send_task
 
-            transaction.on_commit(lambda: invitations_send_task.delay(run.pk))
+            run.invitations_pending = True
+            run.save(update_fields=["invitations_pending"])
+            enqueue_on_commit(invitations_send_task, run.pk)
     return run
 
 
@@ -140,25 +145,27 @@ def invitation_token_issue(*, invitation_id: int, reminder: bool = False) -> str
     """Claim an invitation for sending and give it a fresh token; None if already claimed.
 
     The claim is a conditional UPDATE, so two workers racing on one invitation issue one
-    token and send one email.
+    token and send one email. It counts an attempt, and none is made past
+    EMAIL_ATTEMPTS_MAX.
     """
     raw, hashed = token_new()
+    claimable = Invitation.objects.filter(pk=invitation_id, send_attempts__lt=EMAIL_ATTEMPTS_MAX)
+    attempt = {"send_attempts": F("send_attempts") + 1}
     if reminder:
-        claimed = Invitation.objects.filter(pk=invitation_id, reminded=False, used=False).update(
-            reminded=True, reminder_token_hash=hashed
+        claimed = claimable.filter(reminded=False, used=False).update(
+            reminded=True, reminder_token_hash=hashed, **attempt
         )
     else:
-        claimed = Invitation.objects.filter(pk=invitation_id, sent=False).update(
-            sent=True, token_hash=hashed
-        )
+        claimed = claimable.filter(sent=False).update(sent=True, token_hash=hashed, **attempt)
     return raw if claimed else None
 
 
 def invitations_send(*, run_id: int, reminder: bool = False) -> int:
     """Email every invitation of a run that has not had this email yet; returns how many.
-    At most once per invitation, see `links_email`."""
-    pending = Invitation.objects.filter(run_id=run_id, run__status=RunStatus.OPEN).select_related(
-        "user", "run__team"
+    At most once per invitation, see `links_email`. Once nobody is left to try, the run's
+    outbox flag says so (`invitations_pending` off, or `reminders_sent` on)."""
+    pending = Invitation.objects.filter(
+        run_id=run_id, run__status=RunStatus.OPEN, send_attempts__lt=EMAIL_ATTEMPTS_MAX
     )
     pending = pending.filter(reminded=False, used=False) if reminder else pending.filter(sent=False)
     release = (
@@ -169,53 +176,65 @@ def invitations_send(*, run_id: int, reminder: bool = False) -> int:
             "token_hash": None,
         }
     )
+    done = {"reminders_sent": True} if reminder else {"invitations_pending": False}
     return links_email(
-        pending,
+        pending.select_related("user", "run__team"),
         claim=lambda pk: invitation_token_issue(invitation_id=pk, reminder=reminder),
         send=lambda invitation, raw: emails.invitation_email_send(
             invitation=invitation, raw_token=raw, reminder=reminder
         ),
         release=lambda pk: Invitation.objects.filter(pk=pk).update(**release),
+        done=lambda: PulseRun.objects.filter(pk=run_id).update(**done),
         of=f"run {run_id}",
     )
 
 
 def links_email(
-    invitations: Iterable[InvitationT],
+    pending: QuerySet[InvitationT],
     *,
     claim: Callable[[int], str | None],
     send: Callable[[InvitationT, str], None],
     release: Callable[[int], object],
+    done: Callable[[], object],
     of: str,
 ) -> int:
-    """Claim each invitation (a fresh token, or None if another worker has it), email its
-    link, and return how many went out.
+    """Claim each pending invitation (a fresh token, or None if another worker has it or
+    its attempts are used up), email its link, and return how many went out.
 
-    At most once per invitation: the claim is committed before the email goes out. A failed
-    send releases its claim and the others still go out; InvitationsNotSent is raised at
-    the end, so the task's retry sends only the ones that failed.
+    At most once per invitation: the claim is committed before the email goes out, so the
+    one in flight when a worker dies is not sent again (its invitee still gets the
+    reminder). A failed send releases its claim and the others still go out;
+    InvitationsNotSent is raised at the end, so the task's retry sends only the ones that
+    failed. However the call ends, `done` runs once none is pending any more (each was
+    emailed or tried EMAIL_ATTEMPTS_MAX times), to clear the outbox flag.
     """
     sent, failed = 0, 0
-    for invitation in invitations:
-        raw = claim(invitation.pk)
-        if raw is None:
-            continue
-        try:
-            send(invitation, raw)
-        except Exception:
-            release(invitation.pk)
-            logger.warning("Invitation %s of %s could not be emailed", invitation.pk, of)
-            failed += 1
-            continue
-        sent += 1
+    try:
+        for invitation in pending:
+            raw = claim(invitation.pk)
+            if raw is None:
+                continue
+            try:
+                send(invitation, raw)
+            except Exception:
+                release(invitation.pk)
+                logger.warning("Invitation %s of %s could not be emailed", invitation.pk, of)
+                failed += 1
+                continue
+            sent += 1
+    finally:
+        if not pending.all().exists():
+            done()
     if failed:
         raise InvitationsNotSent(f"{failed} invitation(s) of {of} could not be emailed.")
     return sent
 
 
 def pulse_run_remind(*, run_id: int) -> int:
-    """Remind, once, everyone invited to an open run who has not answered."""
-    if not PulseRun.objects.filter(pk=run_id, status=RunStatus.OPEN).update(reminders_sent=True):
+    """Remind, once, everyone invited to an open run who has not answered. `reminders_sent`
+    is set once nobody is left to remind, so the minute tick sends what a lost task did
+    not."""
+    if not PulseRun.objects.filter(pk=run_id, status=RunStatus.OPEN, reminders_sent=False).exists():
         return 0
     return invitations_send(run_id=run_id, reminder=True)
 
@@ -238,7 +257,7 @@ def pulse_run_close(*, run_id: int) -> PulseRun:
         _responses_rewrite(run_id=run.pk)
         from surveys.tasks import aggregates_refresh_task
 
-        transaction.on_commit(lambda: aggregates_refresh_task.delay(run.pk))
+        enqueue_on_commit(aggregates_refresh_task, run.pk)
     return run
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from surveys import selectors, services
+from surveys.retros import selectors as retro_selectors
 from surveys.retros import services as retros
 
 RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry_backoff": True}
@@ -21,12 +22,15 @@ RETRY: dict[str, Any] = {"autoretry_for": (Exception,), "max_retries": 3, "retry
 
 @shared_task(name="surveys.tasks.pulse_schedule_tick")
 def pulse_schedule_tick() -> dict[str, list[int]]:
-    """Every minute (beat): create current runs, then enqueue opens, reminders and closes."""
+    """Every minute (beat): create current runs, then enqueue opens, reminders and closes,
+    and the invitations still owed (a send task lost with a killed worker or a broker
+    outage: the SQLite broker never redelivers, Redis only after an hour)."""
     now = timezone.now()
     services.pulse_runs_ensure_current(now=now)
     due = selectors.pulse_runs_due(now=now)
     for step, task in (
         ("open", pulse_run_open_task),
+        ("send", invitations_send_task),
         ("remind", pulse_run_remind_task),
         ("close", pulse_run_close_task),
     ):
@@ -99,5 +103,9 @@ def retro_invitations_send_task(session_id: int) -> int:
 
 @shared_task(name="surveys.tasks.retro_sessions_close_due", **RETRY)
 def retro_sessions_close_due() -> list[int]:
-    """Every minute (beat): close the retro sessions whose window has ended (idempotent)."""
-    return retros.retro_sessions_close_due(now=timezone.now())
+    """Every minute (beat): close the retro sessions whose window has ended (idempotent),
+    and enqueue the sending of links still owed, as the pulse tick does."""
+    now = timezone.now()
+    for session_id in retro_selectors.retro_sessions_sending_due(now=now):
+        transaction.on_commit(partial(retro_invitations_send_task.delay, session_id))
+    return retros.retro_sessions_close_due(now=now)

@@ -65,6 +65,21 @@ def make_open_run(*, size: int, team: Team | None = None, k: int = 5) -> OpenRun
     return OpenRun(run=run, team=team, tokens=[t for t in tokens if t], invitations=invitations)
 
 
+def make_due_run(*, size: int = 5) -> PulseRun:
+    """A scheduled run of a team of `size` engineers, due: the next tick opens it."""
+    team = TeamFactory()
+    for _ in range(size):
+        MembershipFactory(team=team)
+    pulse = PulseFactory(team=team)
+    sequence = period_sequence_on(
+        cadence=pulse.cadence, start_date=pulse.start_date, day=timezone.localdate()
+    )
+    assert sequence is not None
+    run = services.pulse_run_ensure(pulse=pulse, sequence=sequence)
+    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=1))
+    return run
+
+
 def submit_all(open_run: OpenRun, count: int) -> None:
     submit_all_from(open_run, 0, count)
 

@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from analytics.models import RunSummary
 from config.celery import app
-from surveys import services, tasks
+from surveys import tasks
 from surveys.models import Invitation, PulseRun, RunStatus
-from surveys.periods import period_sequence_on
-from tests.factories import MembershipFactory, PulseFactory, TeamFactory
+from tests.conftest import make_due_run
+from tests.factories import MembershipFactory, TeamFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -38,22 +38,8 @@ def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
     raise AssertionError("the worker did not get there in time")
 
 
-def _due_run() -> PulseRun:
-    team = TeamFactory()
-    for _ in range(5):
-        MembershipFactory(team=team)
-    pulse = PulseFactory(team=team)
-    sequence = period_sequence_on(
-        cadence=pulse.cadence, start_date=pulse.start_date, day=timezone.localdate()
-    )
-    assert sequence is not None
-    run = services.pulse_run_ensure(pulse=pulse, sequence=sequence)
-    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=1))
-    return run
-
-
 def test_the_tick_opens_a_due_run_and_the_worker_emails_each_invitee_once(worker: None) -> None:
-    run = _due_run()
+    run = make_due_run()
     tasks.pulse_schedule_tick.delay()
     wait_for(lambda: len(mail.outbox) == 5)
     assert PulseRun.objects.get(pk=run.pk).status == RunStatus.OPEN

@@ -22,7 +22,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 DEPLOYMENT_COLUMNS = {"repository": True, "deployed_at": True, "id": False, "environment": False}
 INCIDENT_COLUMNS = {
@@ -33,6 +33,8 @@ INCIDENT_COLUMNS = {
     "title": False,
 }
 MAX_ROWS = 200_000
+# The longest value each column may hold (the database's limits); the title is cut.
+MAX_LENGTHS = {"repository": 200, "id": 200, "environment": 100}
 
 
 class CsvFormatError(ValueError):
@@ -65,6 +67,10 @@ def _time(value: str, line: int, column: str) -> datetime:
         raise CsvFormatError(f"line {line}: {column} {value!r} is not an ISO 8601 time") from None
     if parsed.utcoffset() is None:
         raise CsvFormatError(f"line {line}: {column} {value!r} has no time zone (add Z or +01:00)")
+    try:
+        parsed.astimezone(UTC)  # stored in UTC (PostgreSQL takes no offset over 15:59)
+    except OverflowError:
+        raise CsvFormatError(f"line {line}: {column} {value!r} is out of range") from None
     return parsed
 
 
@@ -94,6 +100,11 @@ def _rows(text: str, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, 
             if None in row:
                 raise CsvFormatError(f"line {reader.line_num}: more fields than columns")
             values = {key: (value or "").strip() for key, value in row.items()}
+            for name, longest in MAX_LENGTHS.items():
+                if len(values.get(name, "")) > longest:
+                    raise CsvFormatError(
+                        f"line {reader.line_num}: {name} is longer than {longest} characters"
+                    )
             for name, required in columns.items():
                 if required and not values.get(name):
                     raise CsvFormatError(f"line {reader.line_num}: {name} is empty")
@@ -103,12 +114,18 @@ def _rows(text: str, columns: dict[str, bool]) -> Iterator[tuple[int, dict[str, 
 
 
 def _decode(data: str | bytes) -> str:
+    """The file's text; refused whole if it is not UTF-8 or holds a NUL, which no text
+    column can store (PostgreSQL refuses it)."""
     if isinstance(data, str):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CsvFormatError(f"the file is not UTF-8 (byte {error.start})") from None
+        text = data
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise CsvFormatError(f"the file is not UTF-8 (byte {error.start})") from None
+    if (nul := text.find("\x00")) != -1:
+        raise CsvFormatError(f"line {text.count(chr(10), 0, nul) + 1}: a NUL byte")
+    return text
 
 
 def _fallback_id(*parts: str) -> str:
@@ -123,7 +140,7 @@ def parse_deployments_csv(data: str | bytes) -> list[ParsedDeployment]:
             ParsedDeployment(
                 line=line,
                 repository=row["repository"],
-                deployed_at=when,
+                deployed_at=when.astimezone(UTC),
                 external_id=row.get("id") or _fallback_id(row["repository"], when.isoformat()),
                 environment=(row.get("environment") or "production").lower(),
             )
@@ -144,8 +161,8 @@ def parse_incidents_csv(data: str | bytes) -> list[ParsedIncident]:
             ParsedIncident(
                 line=line,
                 repository=row["repository"],
-                opened_at=opened,
-                resolved_at=resolved,
+                opened_at=opened.astimezone(UTC),
+                resolved_at=resolved.astimezone(UTC) if resolved else None,
                 external_id=row.get("id") or _fallback_id(row["repository"], opened.isoformat()),
                 title=(row.get("title") or "")[:300],
             )

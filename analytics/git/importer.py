@@ -237,6 +237,18 @@ def _deployments_mark(repository: Repository, path: Path) -> None:
                 ).update(deployed_at=releases[index].tagged_at)
 
 
+def _interrupted_close(repository: Repository, finished: ImportRun) -> None:
+    """Runs of this repository still marked running died with their process (a killed
+    worker); `finished` completed what they began. One that is in fact still going sets
+    its own status when it ends."""
+    ImportRun.objects.filter(repository=repository, status=ImportRun.Status.RUNNING).exclude(
+        pk=finished.pk
+    ).update(
+        status=ImportRun.Status.FAILED,
+        error="Interrupted: the process running it stopped. A later import completed it.",
+    )
+
+
 def repository_import(*, repository_id: int, progress: Progress | None = None) -> ImportRun:
     """Import what is new on the repository's branch; record the run, however it ends.
 
@@ -266,6 +278,7 @@ def repository_import(*, repository_id: int, progress: Progress | None = None) -
         repository.cursor_sha = tip
         repository.save(update_fields=["cursor_sha"])
         run.status = ImportRun.Status.SUCCEEDED
+        _interrupted_close(repository, run)
     except (RepositoryError, GitLogFormatError) as error:
         run.status = ImportRun.Status.FAILED
         run.error = str(error)

@@ -32,6 +32,10 @@ FIELDS = (
 LOG_FORMAT = "%x1e" + "%x00".join(FIELDS) + "%x00"
 REVERT = re.compile(r"This reverts commit ([0-9a-f]{7,40})", re.IGNORECASE)
 SHA = re.compile(rb"[0-9a-f]{40}")
+# What follows a separator that starts a record: the commit's sha and the NUL after it. A
+# separator byte elsewhere (a commit message, a name or a path may hold one) is content.
+HEADER = re.compile(rb"[0-9a-f]{40}\x00")
+HEADER_SIZE = 41
 
 
 class GitLogFormatError(ValueError):
@@ -146,7 +150,8 @@ def parse_stream(blocks: Iterable[bytes]) -> Iterator[ParsedCommit]:
     """Commits from a stream of byte blocks of any size, holding one record at a time.
 
     The separator is searched for only in bytes not scanned yet, so a single huge commit
-    (100 000 files) costs linear, not quadratic, time.
+    (100 000 files) costs linear, not quadratic, time. It starts a record only when a sha
+    and a NUL follow it: git writes fields raw, and a message may contain the byte.
     """
     buffer = bytearray()
     scanned = 0
@@ -154,6 +159,12 @@ def parse_stream(blocks: Iterable[bytes]) -> Iterator[ParsedCommit]:
     for block in blocks:
         buffer += block
         while (end := buffer.find(RECORD, scanned)) != -1:
+            if len(buffer) < end + 1 + HEADER_SIZE:
+                scanned = end  # decide once the bytes after it are here
+                break
+            if not HEADER.match(buffer, end + 1):
+                scanned = end + 1  # a separator byte inside a name, message or path
+                continue
             record = bytes(buffer[:end])
             del buffer[: end + 1]
             scanned = 0
@@ -164,7 +175,8 @@ def parse_stream(blocks: Iterable[bytes]) -> Iterator[ParsedCommit]:
                     f"unexpected bytes before the first commit: {record[:60]!r}"
                 )
             started = True
-        scanned = len(buffer)
+        else:
+            scanned = len(buffer)
     if buffer.strip(b"\n\x00"):
         if not started:
             raise GitLogFormatError(f"not a git log stream: {bytes(buffer[:60])!r}")

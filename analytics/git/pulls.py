@@ -8,12 +8,19 @@ The GitHub REST client produces the same records, so one service stores both.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from analytics.git.attribution import Rule, ai_tool
+
+# What the columns hold: a longer login or a malformed sha refuses the file; refs are cut.
+LOGIN_MAX = 100
+REF_MAX = 250
+OID = re.compile(r"[0-9a-f]{40}")
+INT_MAX = 2**31 - 1  # an integer column on PostgreSQL
 
 
 class PullRequestFormatError(ValueError):
@@ -65,13 +72,18 @@ def _time(value: Any, where: str, *, optional: bool = False) -> datetime | None:
         raise PullRequestFormatError(f"{where}: {value!r} is not an ISO 8601 time") from None
     if parsed.utcoffset() is None:
         raise PullRequestFormatError(f"{where}: {value!r} has no time zone")
-    return parsed
+    try:
+        return parsed.astimezone(UTC)  # PostgreSQL takes no offset over 15:59
+    except OverflowError:
+        raise PullRequestFormatError(f"{where}: {value!r} is out of range") from None
 
 
 def _int(item: Mapping[str, Any], key: str, where: str) -> int:
     value = item.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise PullRequestFormatError(f"{where}.{key}: expected a whole number ≥ 0, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT_MAX:
+        raise PullRequestFormatError(
+            f"{where}.{key}: expected a whole number from 0 to {INT_MAX}, got {str(value)[:40]}"
+        )
     return value
 
 
@@ -80,6 +92,8 @@ def _login(value: Any, where: str) -> tuple[str, bool]:
         return "ghost", False
     if not isinstance(value, Mapping) or not isinstance(value.get("login"), str):
         raise PullRequestFormatError(f"{where}: expected an object with a login")
+    if len(value["login"]) > LOGIN_MAX:
+        raise PullRequestFormatError(f"{where}.login: longer than {LOGIN_MAX} characters")
     return value["login"], bool(value.get("is_bot")) or value["login"].endswith("[bot]")
 
 
@@ -122,16 +136,36 @@ def _commits(commits: list[Any], where: str) -> tuple[tuple[str, ...], tuple[tup
     return tuple(messages), tuple(authors)
 
 
+def _oid(merge_commit: Any, where: str) -> str:
+    oid = str(merge_commit.get("oid") or "") if isinstance(merge_commit, Mapping) else ""
+    if oid and not OID.fullmatch(oid):
+        raise PullRequestFormatError(f"{where}.oid: {oid[:60]!r} is not a commit sha")
+    return oid
+
+
+def _nul_free(value: Any) -> Any:
+    """The value with NUL characters dropped from every string in it, as the git log
+    parser drops them: no text column can store one (PostgreSQL refuses it)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, Mapping):
+        return {_nul_free(key): _nul_free(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_nul_free(item) for item in value]
+    return value
+
+
 def parse_pull_request(item: Any, where: str) -> ParsedPullRequest:
     if not isinstance(item, Mapping):
         raise PullRequestFormatError(f"{where}: expected an object")
+    item = _nul_free(item)
     author, author_is_bot = _login(item.get("author"), f"{where}.author")
     messages, commit_authors = _commits(_list(item, "commits", where), where)
     merge_commit = item.get("mergeCommit")
     labels = [
-        label.get("name", "")
+        label["name"]
         for label in _list(item, "labels", where)
-        if isinstance(label, Mapping)
+        if isinstance(label, Mapping) and isinstance(label.get("name"), str)
     ]
     return ParsedPullRequest(
         number=_int(item, "number", where),
@@ -146,21 +180,24 @@ def parse_pull_request(item: Any, where: str) -> ParsedPullRequest:
         changed_files=_int(item, "changedFiles", where),
         first_review_at=_first_review(_list(item, "reviews", where), author, where),
         review_count=len(_list(item, "reviews", where)),
-        base_ref=str(item.get("baseRefName") or ""),
-        head_ref=str(item.get("headRefName") or ""),
-        merge_commit_sha=str((merge_commit or {}).get("oid") or "")
-        if isinstance(merge_commit, Mapping | None)
-        else "",
+        base_ref=str(item.get("baseRefName") or "")[:REF_MAX],
+        head_ref=str(item.get("headRefName") or "")[:REF_MAX],
+        merge_commit_sha=_oid(merge_commit, f"{where}.mergeCommit"),
         labels=tuple(labels),
         commit_messages=messages,
         commit_authors=commit_authors,
     )
 
 
+def _not_json(constant: str) -> None:
+    """Python reads NaN and Infinity; JSON has neither (and PostgreSQL's json refuses them)."""
+    raise PullRequestFormatError(f"not valid JSON: {constant}")
+
+
 def parse_gh_json(text: str | bytes) -> list[ParsedPullRequest]:
     """Every pull request of a `gh pr list --json` file, or PullRequestFormatError."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as error:
         raise PullRequestFormatError(
             f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"

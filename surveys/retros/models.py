@@ -142,6 +142,8 @@ class RetroSession(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Outbox flag, as PulseRun's: links are owed until each was emailed or given up on.
+    invitations_pending = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("team", "-sprint_start", "-pk")
@@ -198,6 +200,7 @@ class RetroInvitation(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     sent = models.BooleanField(default=False)
     used = models.BooleanField(default=False)
+    send_attempts = models.PositiveSmallIntegerField(default=0)  # as Invitation's
 
     class Meta:
         constraints = [

@@ -10,6 +10,7 @@ below), the organisation's admins and superusers. Engineers write cards.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -84,6 +85,14 @@ def retro_sessions_with_counts(*, team_ids: Iterable[int]) -> QuerySet[RetroSess
         .annotate(submissions=Count("responses"))
         .order_by("-sprint_start", "-pk")
     )
+
+
+def retro_sessions_sending_due(*, now: datetime) -> list[int]:
+    """Open sessions whose links are still owed (their sending task was lost)."""
+    owed = RetroSession.objects.filter(
+        status=RetroStatus.OPEN, invitations_pending=True, closes_at__gt=now
+    )
+    return list(owed.values_list("pk", flat=True))
 
 
 def retro_invitations_open_for(*, user: AnyUser) -> QuerySet[RetroInvitation]:

@@ -25,9 +25,10 @@ from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
+from config.celery import enqueue_on_commit
 from surveys import emails
 from surveys.errors import (
     RetroAlreadySubmitted,
@@ -35,7 +36,7 @@ from surveys.errors import (
     RetroInvitationNotFound,
     RetroNotOpen,
 )
-from surveys.models import K_MIN, Team
+from surveys.models import EMAIL_ATTEMPTS_MAX, K_MIN, Team
 from surveys.retros.cards import CardInput, cards_clean
 from surveys.retros.learning import tallies_count
 from surveys.retros.models import (
@@ -193,7 +194,9 @@ def retro_session_create(
         if send:
             from surveys.tasks import retro_invitations_send_task
 
-            transaction.on_commit(lambda: retro_invitations_send_task.delay(session.pk))
+            session.invitations_pending = True
+            session.save(update_fields=["invitations_pending"])
+            enqueue_on_commit(retro_invitations_send_task, session.pk)
     return session
 
 
@@ -206,21 +209,26 @@ def _invitations_create(session: RetroSession) -> None:
 
 
 def retro_invitation_token_issue(*, invitation_id: int) -> str | None:
-    """Claim an invitation for sending and give it its token; None if already claimed."""
+    """Claim an invitation for sending and give it its token; None if already claimed or
+    tried EMAIL_ATTEMPTS_MAX times. Counts an attempt."""
     raw, hashed = token_new()
-    claimed = RetroInvitation.objects.filter(pk=invitation_id, sent=False).update(
-        sent=True, token_hash=hashed
-    )
+    claimed = RetroInvitation.objects.filter(
+        pk=invitation_id, sent=False, send_attempts__lt=EMAIL_ATTEMPTS_MAX
+    ).update(sent=True, token_hash=hashed, send_attempts=F("send_attempts") + 1)
     return raw if claimed else None
 
 
 def retro_invitations_send(*, session_id: int) -> int:
-    """Email each invitation of an open session its link, once; returns how many went out."""
+    """Email each invitation of an open session its link, once; returns how many went out.
+    Clears the session's `invitations_pending` once none is left to try."""
     pending = RetroInvitation.objects.filter(
-        session_id=session_id, session__status=RetroStatus.OPEN, sent=False
-    ).select_related("user", "session__team")
+        session_id=session_id,
+        session__status=RetroStatus.OPEN,
+        sent=False,
+        send_attempts__lt=EMAIL_ATTEMPTS_MAX,
+    )
     return links_email(
-        pending,
+        pending.select_related("user", "session__team"),
         claim=lambda pk: retro_invitation_token_issue(invitation_id=pk),
         send=lambda invitation, raw: emails.retro_invitation_email_send(
             invitation=invitation, raw_token=raw
@@ -228,6 +236,7 @@ def retro_invitations_send(*, session_id: int) -> int:
         release=lambda pk: RetroInvitation.objects.filter(pk=pk).update(
             sent=False, token_hash=None
         ),
+        done=lambda: RetroSession.objects.filter(pk=session_id).update(invitations_pending=False),
         of=f"retro {session_id}",
     )
 
