@@ -292,6 +292,22 @@ def test_the_heatmap_api_pages_teams_in_name_order(api_client) -> None:
     assert rest["next"] is None
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("offset", "2.00001"), ("offset", "-1"), ("offset", ""), ("limit", "0"), ("limit", "ten")],
+)
+def test_the_heatmap_api_names_a_page_that_is_not_a_whole_number(
+    api_client, name: str, value: str
+) -> None:
+    manager, _ = _tree_with_an_admin()
+    api_client.force_login(manager)
+
+    response = api_client.get(reverse("api-heatmap"), {name: value})
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [name]
+
+
 def test_the_heatmap_api_filters_to_a_subtree_and_names_a_bad_filter(api_client) -> None:
     manager, teams = _tree_with_an_admin()
     hidden = TeamFactory(organisation=teams["sales"].organisation)
