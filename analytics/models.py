@@ -256,7 +256,11 @@ class TeamSnapshot(models.Model):
 
 class SafetyAlert(models.Model):
     """A fall of a team's psychological-safety index under the rule of
-    `analytics.gaps.safety_drop`; its managers are emailed once (`notified`)."""
+    `analytics.gaps.safety_drop`; its managers are emailed once (`notified`). The alert is
+    its own outbox: one not yet notified is sent again by a beat sweep, at most
+    `NOTIFY_ATTEMPTS` times in all."""
+
+    NOTIFY_ATTEMPTS = 5
 
     run = models.OneToOneField(PulseRun, on_delete=models.CASCADE, related_name="safety_alert")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="safety_alerts")
@@ -264,6 +268,7 @@ class SafetyAlert(models.Model):
     index = models.FloatField(help_text="this period's index, 0–100")
     trailing_mean = models.FloatField(help_text="mean of the three periods before")
     notified = models.BooleanField(default=False)
+    notify_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ("-period_start",)

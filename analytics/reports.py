@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import date
-from functools import partial
 
 import pandas as pd
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils import timezone
 from analytics import gaps, rollups
 from analytics.bulk import rows_insert
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod, TeamSnapshot
+from config.celery import enqueue_on_commit
 from surveys.models import Membership, Role, Team
 from surveys.selectors import subtrees
 
@@ -143,7 +144,7 @@ def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
             created.append(alert)
             from analytics.tasks import safety_alert_notify_task
 
-            transaction.on_commit(partial(safety_alert_notify_task.delay, alert.pk))
+            enqueue_on_commit(safety_alert_notify_task, alert.pk)
     return created
 
 
@@ -154,11 +155,30 @@ def _managers(team: Team) -> list[str]:
     return sorted({m.user.email for m in memberships if m.user.email})
 
 
+def safety_alerts_notify_pending() -> int:
+    """Beat sweep: send again the alerts whose email has not gone out — its task was lost
+    (the broker was away when the alert was raised) or gave up — while attempts remain.
+    Returns how many were sent on their way."""
+    from analytics.tasks import safety_alert_notify_task
+
+    pending = SafetyAlert.objects.filter(
+        notified=False, notify_attempts__lt=SafetyAlert.NOTIFY_ATTEMPTS
+    ).values_list("pk", flat=True)
+    ids = list(pending)
+    for alert_id in ids:
+        enqueue_on_commit(safety_alert_notify_task, alert_id)
+    return len(ids)
+
+
 def safety_alert_notify(*, alert_id: int) -> int:
-    """Email the team's managers about the alert, once: the claim is committed before the
-    email goes out and released if sending fails (the task's retry sends it). Returns how
-    many addresses were written to."""
-    if not SafetyAlert.objects.filter(pk=alert_id, notified=False).update(notified=True):
+    """Email the team's managers about the alert, once: the claim (which counts an
+    attempt) is committed before the email goes out and released if sending fails, so the
+    task's retry or the sweep sends it, `SafetyAlert.NOTIFY_ATTEMPTS` times at most.
+    Returns how many addresses were written to."""
+    claimed = SafetyAlert.objects.filter(
+        pk=alert_id, notified=False, notify_attempts__lt=SafetyAlert.NOTIFY_ATTEMPTS
+    ).update(notified=True, notify_attempts=F("notify_attempts") + 1)
+    if not claimed:
         return 0
     alert = SafetyAlert.objects.select_related("team").get(pk=alert_id)
     recipients = _managers(alert.team)

@@ -17,7 +17,7 @@ from analytics.git.pull_import import github_pulls_sync
 from analytics.git.repository import RepositoryError
 from analytics.models import Repository
 from analytics.periods import periods_fill_pending, periods_mark
-from analytics.reports import reports_refresh, safety_alert_notify
+from analytics.reports import reports_refresh, safety_alert_notify, safety_alerts_notify_pending
 
 logger = logging.getLogger(__name__)
 
@@ -83,3 +83,9 @@ def repositories_sync() -> int:
 )
 def safety_alert_notify_task(alert_id: int) -> int:
     return safety_alert_notify(alert_id=alert_id)
+
+
+@shared_task(name="analytics.tasks.safety_alerts_notify_pending")
+def safety_alerts_notify_pending_task() -> int:
+    """Every ten minutes (beat): the alert emails a lost or failed task left unsent."""
+    return safety_alerts_notify_pending()

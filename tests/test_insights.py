@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import insights, periods, reports
+from analytics import insights, periods, reports, tasks
 from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
 from surveys.models import Invitation, Pulse, PulseRun, Role, RunStatus, Team
 from surveys.selectors import subtrees
@@ -155,6 +155,57 @@ def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
     assert "15 points" in mail.outbox[0].body
     assert reports.safety_alerts_check(team_id=team.pk) == []  # checked again: no second alert
     assert SafetyAlert.objects.count() == 1
+
+
+def test_an_alert_email_a_lost_task_left_unsent_goes_out_once_from_the_sweep(
+    manager_of, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = TeamFactory()
+    manager = manager_of(team)
+    _team_periods(
+        team,
+        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
+    )
+    with django_capture_on_commit_callbacks(execute=False):  # the broker was away: lost
+        reports.safety_alerts_check(team_id=team.pk)
+    monkeypatch.setattr(
+        tasks.safety_alert_notify_task,
+        "delay",
+        lambda alert_id: reports.safety_alert_notify(alert_id=alert_id),
+    )
+
+    for _ in range(2):  # the sweep runs again: nothing more to send
+        with django_capture_on_commit_callbacks(execute=True):
+            reports.safety_alerts_notify_pending()
+
+    assert [m.to for m in mail.outbox] == [[manager.email]]
+
+
+def test_an_alert_email_that_keeps_failing_is_tried_a_bounded_number_of_times(
+    manager_of, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    team = TeamFactory()
+    manager_of(team)
+    _team_periods(
+        team,
+        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
+    )
+    (alert,) = reports.safety_alerts_check(team_id=team.pk)
+
+    def refused(self: object, fail_silently: bool = False) -> int:
+        raise ConnectionRefusedError("the mail server is down")
+
+    monkeypatch.setattr(reports.EmailMultiAlternatives, "send", refused)
+    failures = 0
+    for _ in range(SafetyAlert.NOTIFY_ATTEMPTS + 3):
+        try:
+            reports.safety_alert_notify(alert_id=alert.pk)
+        except ConnectionRefusedError:
+            failures += 1
+
+    assert failures == SafetyAlert.NOTIFY_ATTEMPTS
+    assert reports.safety_alerts_notify_pending() == 0  # the sweep gives up on it too
+    assert not SafetyAlert.objects.get(pk=alert.pk).notified
 
 
 def test_the_json_and_csv_exports_share_one_documented_schema() -> None:

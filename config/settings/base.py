@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "repositories-sync": {"task": "analytics.tasks.repositories_sync", "schedule": 3600.0},
+    "safety-alerts-notify-pending": {
+        "task": "analytics.tasks.safety_alerts_notify_pending",
+        "schedule": 600.0,
+    },
     "nightly-aggregates": {
         "task": "surveys.tasks.aggregates_refresh_all",
         "schedule": crontab(hour=2, minute=15),

@@ -16,7 +16,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from analytics.models import Repository
+from analytics import reports
+from analytics.models import Repository, SafetyAlert
 from analytics.periods import periods_fill_pending, periods_mark
 from analytics.tasks import repositories_sync
 from surveys import services, tasks
@@ -92,6 +93,14 @@ def filling_periods() -> Callable[[], object]:
     return lambda: periods_fill_pending(reports_inline=False)
 
 
+def the_alert_sweep() -> Callable[[], object]:
+    run = make_due_run()
+    SafetyAlert.objects.create(
+        run=run, team=run.team, period_start=run.opens_at.date(), index=50.0, trailing_mean=70.0
+    )  # its email still owed
+    return reports.safety_alerts_notify_pending
+
+
 ENQUEUERS = [
     opening_a_run,
     closing_a_run,
@@ -100,6 +109,7 @@ ENQUEUERS = [
     the_retro_tick,
     the_import_sync,
     filling_periods,
+    the_alert_sweep,
 ]
 
 
