@@ -134,15 +134,19 @@ def test_correlations_appear_at_eight_team_periods_and_not_before(api_client, ma
     assert CorrelationResult.objects.filter(scope_team__isnull=True).exists()
 
 
+def _safety_falls_by_15_points(team: Team) -> None:
+    _team_periods(
+        team,
+        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
+    )
+
+
 def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
     manager_of, django_capture_on_commit_callbacks
 ) -> None:
     team = TeamFactory()
     manager = manager_of(team)
-    _team_periods(
-        team,
-        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
-    )
+    _safety_falls_by_15_points(team)
     with django_capture_on_commit_callbacks() as callbacks:
         created = reports.safety_alerts_check(team_id=team.pk)
     assert len(created) == 1
@@ -162,10 +166,7 @@ def test_an_alert_email_a_lost_task_left_unsent_goes_out_once_from_the_sweep(
 ) -> None:
     team = TeamFactory()
     manager = manager_of(team)
-    _team_periods(
-        team,
-        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
-    )
+    _safety_falls_by_15_points(team)
     with django_capture_on_commit_callbacks(execute=False):  # the broker was away: lost
         reports.safety_alerts_check(team_id=team.pk)
     monkeypatch.setattr(
@@ -186,10 +187,7 @@ def test_an_alert_email_that_keeps_failing_is_tried_a_bounded_number_of_times(
 ) -> None:
     team = TeamFactory()
     manager_of(team)
-    _team_periods(
-        team,
-        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
-    )
+    _safety_falls_by_15_points(team)
     (alert,) = reports.safety_alerts_check(team_id=team.pk)
 
     def refused(self: object, fail_silently: bool = False) -> int:
