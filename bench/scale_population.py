@@ -338,6 +338,7 @@ def _run_rows(
                     _prep(PulseRun, "form", []),
                     True,
                     False,
+                    False,
                 )
             )
             run_id += 1
@@ -359,6 +360,7 @@ RUN_FIELDS = (
     "form",
     "reminders_sent",
     "aggregates_stale",
+    "invitations_pending",
 )
 
 
