@@ -79,7 +79,7 @@ EXPORT_FIELDS = [
 
 
 def team_periods(*, team: Team) -> list[TeamPeriod]:
-    return list(TeamPeriod.objects.filter(team=team).order_by("period_start"))
+    return list(TeamPeriod.objects.filter(team=team).order_by("period_start", "run_id"))
 
 
 def period_row(period: TeamPeriod) -> dict[str, Any]:
@@ -185,7 +185,7 @@ def heatmap_compute(*, teams: Sequence[Team]) -> list[HeatmapRow]:
         )
         .select_related("run")
         .only("run_id", "team_id", "suppressed", "run__period_start")
-        .order_by("-run__period_start")
+        .order_by("-run__period_start", "-run_id")
     ):
         if len(summaries.setdefault(summary.team_id, [])) < HEATMAP_RUNS:
             summaries[summary.team_id].append(summary)
@@ -199,7 +199,7 @@ def heatmap_compute(*, teams: Sequence[Team]) -> list[HeatmapRow]:
     latest_rows = latest_rows.only(
         "team_id", "period_start", "respondents", "gap", "trust_gap", "trust_gap_n"
     )
-    for period in latest_rows.order_by("period_start"):
+    for period in latest_rows.order_by("period_start", "run_id"):
         latest_periods[period.team_id] = Latest(
             period.respondents, period.gap, period.trust_gap, period.trust_gap_n
         )

@@ -182,7 +182,7 @@ class TeamPeriod(models.Model):
     )
 
     class Meta:
-        ordering = ("team", "period_start")
+        ordering = ("team", "period_start", "run_id")
         indexes = [models.Index(fields=["team", "period_start"])]
 
     def __str__(self) -> str:
@@ -271,7 +271,7 @@ class SafetyAlert(models.Model):
     notify_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        ordering = ("-period_start",)
+        ordering = ("-period_start", "team_id", "run_id")
 
     def __str__(self) -> str:
         return f"Safety fell in {self.team} ({self.period_start})"

@@ -196,7 +196,7 @@ class Inputs:
         closed: dict[int, list[tuple[int, date, date, int]]] = defaultdict(list)
         for run in (
             PulseRun.objects.filter(team_id__in=teams, status=RunStatus.CLOSED)
-            .order_by("period_start")
+            .order_by("period_start", "pk")
             .values_list("team_id", "pk", "period_start", "period_end", "k")
         ):
             closed[run[0]].append(run[1:])

@@ -122,7 +122,7 @@ def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
     raises none: the alert would be that change."""
     periods = list(
         TeamPeriod.objects.filter(team_id=team_id)
-        .order_by("period_start")
+        .order_by("period_start", "run_id")
         .values("run_id", "period_start", "k", "safety", "safety_n", "change_shown")
     )
     history = [gaps.SafetyPoint(p["safety"], p["safety_n"]) for p in periods]

@@ -198,7 +198,7 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
         for week in chosen:
             in_weeks |= Q(period_start__gte=week, period_start__lt=week + timedelta(days=7))
         closed = closed.filter(in_weeks) if chosen else closed.none()
-    runs = list(closed.order_by("period_start"))
+    runs = list(closed.order_by("period_start", "id"))
     published = TeamRollup.objects.filter(team__organisation_id=organisation_id, runs__isnull=False)
     if chosen is not None:
         published = published.filter(week_start__in=chosen)

@@ -63,7 +63,7 @@ def run_results(*, run: PulseRun) -> RunResults:
 
 def team_trend(*, team: Team) -> list[RunResults]:
     """Every opened run of a team, oldest first, with its construct scores (3 queries)."""
-    runs = list(team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start"))
+    runs = list(team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start", "id"))
     summaries = {s.run_id: s for s in RunSummary.objects.filter(run__in=runs)}
     constructs: dict[int, list[ConstructAggregate]] = {}
     for aggregate in ConstructAggregate.objects.filter(run__in=runs):
@@ -97,7 +97,7 @@ def teams_latest(*, teams: list[Team]) -> list[tuple[Team, RunResults | None]]:
     closed yet (3 queries in all)."""
     runs = PulseRun.objects.filter(team__in=teams).exclude(status=RunStatus.SCHEDULED)
     latest: dict[int, PulseRun] = {}
-    for run in runs.order_by("period_start").only(*RUN_HEADLINE_FIELDS):
+    for run in runs.order_by("period_start", "id").only(*RUN_HEADLINE_FIELDS):
         current = latest.get(run.team_id)
         if current is None or current.status != RunStatus.CLOSED or run.status == RunStatus.CLOSED:
             latest[run.team_id] = run
@@ -175,13 +175,16 @@ def team_question_trends(*, team: Team) -> list[QuestionTrend]:
     """Every question the team was asked, across runs, oldest first (3 queries)."""
     from surveys.models import RunQuestion
 
-    runs = {r.pk: r for r in team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start")}
+    runs = {
+        r.pk: r
+        for r in team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start", "id")
+    }
     aggregates = {
         (a.run_id, a.question_id): a for a in QuestionAggregate.objects.filter(run_id__in=runs)
     }
     trends: dict[int, QuestionTrend] = {}
     asked = RunQuestion.objects.filter(run_id__in=runs).select_related("question")
-    for run_question in asked.order_by("run__period_start", "position"):
+    for run_question in asked.order_by("run__period_start", "run_id", "position"):
         question = run_question.question
         trend = trends.setdefault(question.pk, QuestionTrend(question.key, question.text, []))
         run = runs[run_question.run_id]

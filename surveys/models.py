@@ -274,7 +274,7 @@ class PulseRun(models.Model):
     aggregates_stale = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ("team", "period_start")
+        ordering = ("team", "period_start", "id")
         constraints = [
             models.UniqueConstraint(fields=["pulse", "sequence"], name="unique_run_per_period"),
             k_floor("pulserun"),

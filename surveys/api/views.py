@@ -64,7 +64,9 @@ class TeamDeliveryApi(APIView):
 class RunListApi(APIView):
     @extend_schema(responses=s.RunOutput(many=True), summary="Opened and closed runs you can see")
     def get(self, request: Request) -> Response:
-        runs = selectors.runs_visible_to(user=request.user).order_by("team__name", "period_start")
+        runs = selectors.runs_visible_to(user=request.user).order_by(
+            "team__name", "period_start", "id"
+        )
         return Response(s.RunOutput(runs, many=True).data)
 
 
