@@ -179,6 +179,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A frozen Redis (connections accepted, nothing answered) must not hang whoever enqueues:
+# every read waits at most BROKER_SOCKET_SECONDS (above kombu's 1 s BRPOP poll, so idle
+# workers never time out) and a publish is tried twice. Work that is enqueued also sits in
+# an outbox that a beat sweep takes up, so a publish that gives up loses nothing. (The
+# SQLite broker passes its options to SQLAlchemy, which takes none of these.)
+BROKER_SOCKET_SECONDS = 3
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_SOCKET_SECONDS,
+    "socket_connect_timeout": BROKER_SOCKET_SECONDS,
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS if REDIS_URL else {}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "pulse-schedule-tick": {"task": "surveys.tasks.pulse_schedule_tick", "schedule": 60.0},

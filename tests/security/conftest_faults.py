@@ -8,6 +8,7 @@ so the tests that start them are transactional. Import the fixtures from a test 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -101,7 +102,11 @@ class Mailbox:
 
 @dataclass
 class Process:
-    """A child process with its log; `kill` is SIGKILL, no goodbye."""
+    """A child process, in a process group of its own, with its log; `kill` is SIGKILL to
+    the whole group (gunicorn's and Celery's children too), no goodbye. An orphaned
+    gunicorn worker would otherwise outlive the test session holding the SQLite test
+    database's shared memory, and the next session's database would fail with "disk I/O
+    error"."""
 
     popen: subprocess.Popen[bytes]
     log: Path
@@ -111,8 +116,9 @@ class Process:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
         if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGKILL)
             self.popen.wait(timeout=30)
 
     def stop(self) -> None:
@@ -148,7 +154,14 @@ class Processes:
     def start(self, name: str, argv: list[str], env: dict[str, str]) -> Process:
         log = self.tmp / f"{name}-{len(self.started)}.log"
         with log.open("wb") as out:
-            popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            popen = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         process = Process(popen=popen, log=log, name=name)
         self.started.append(process)
         return process
