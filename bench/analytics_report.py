@@ -117,6 +117,7 @@ def _size_line(b: ScaleBackendResult) -> str:
         f"{c['teams']} teams ({c['parents']} parents) × {c['runs'] // max(1, c['teams'])} weeks × "
         f"{len(document.get('questions', []))} questions: {c['runs']:,} runs "
         f"({c['runs_under_k']} under k), {c['responses']:,} responses, {c['answers']:,} answers, "
+        f"{c.get('people', 0):,} people with {c.get('invitations', 0):,} invitations, "
         f"{c['delivery_weeks']:,} delivery weeks; generated in {seconds:.1f} s "
         f"({document.get('answers_per_second', 0):,.0f} answers/s, {per_million:.0f} s per "
         f"million answers; loading {document.get('load_seconds', 0):.1f} s, analysing "
@@ -237,7 +238,8 @@ def _written_rows(b: ScaleBackendResult) -> list[str]:
         f"  written: {check['run_summaries']:,} run summaries ({check['suppressed_runs']} "
         f"suppressed), {check['question_aggregates']:,} question and "
         f"{check['construct_aggregates']:,} construct aggregates, {check['team_periods']:,} "
-        f"team-periods, {check['rollups']:,} roll-ups, {check['correlations']:,} correlations, "
+        f"team-periods, {check['rollups']:,} roll-ups ({check.get('rollups_shown', 0):,} "
+        f"shown), {check['correlations']:,} correlations, "
         f"{check['safety_alerts']:,} safety alerts",
         f"  check: {check['stored_question_aggregates']:,} question aggregates stored, "
         f"{check['expected_question_aggregates']:,} expected from the answers; means vs SQL AVG "

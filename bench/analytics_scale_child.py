@@ -251,6 +251,7 @@ def _rows_written() -> dict[str, int]:
         "team_periods": TeamPeriod.objects.count(),
         "period_fills_done": PeriodFill.objects.filter(state=PeriodFill.State.DONE).count(),
         "rollups": TeamRollup.objects.count(),
+        "rollups_shown": TeamRollup.objects.filter(shown=True).count(),
         "correlations": CorrelationResult.objects.count(),
         "safety_alerts": SafetyAlert.objects.count(),
     }

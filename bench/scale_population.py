@@ -7,7 +7,10 @@ perceived speed, AI usage and trust, the seven safety items, the rest, the multi
 task types with choices — topped up with the organisation's own scale items when the bank
 has fewer than 20), about R respondents per run (3 … R + 4, so a few runs are under k = 5),
 one anonymous Response each with one Answer per question, and a TeamWeekDelivery row per
-team-week. One org admin can see every team (the API step logs in as them).
+team-week. Each team has R + 4 engineers of its own, all invited to every run; the
+invitations of the run's respondents (a random subset each week) are used — the
+participation record that roll-ups and the churn check count people from. One org admin
+can see every team (the API step logs in as them).
 
 Rows are written with raw SQL in large transactions, table and column names from the
 models' _meta: PostgreSQL through COPY on the Django connection's psycopg connection,
@@ -42,6 +45,7 @@ from surveys.models import (
     Answer,
     Cadence,
     Construct,
+    Invitation,
     Membership,
     Organisation,
     Pulse,
@@ -99,6 +103,8 @@ class Counts:
     parents: int = 0
     runs: int = 0
     runs_under_k: int = 0
+    people: int = 0
+    invitations: int = 0
     run_questions: int = 0
     responses: int = 0
     answers: int = 0
@@ -255,6 +261,25 @@ def _org_admin(organisation: Organisation, team: Team) -> None:
     Membership.objects.create(user=user, team=team, role=Role.ADMIN, start=date(2000, 1, 1))
 
 
+def _engineers(teams: list[Team], per_team: int) -> dict[int, list[int]]:
+    """`per_team` engineers on each team since long before the first run: user ids by team."""
+    users = get_user_model().objects.bulk_create(
+        get_user_model()(username=f"{team.slug}-{number + 1}", password="!")  # noqa: S106
+        for team in teams
+        for number in range(per_team)
+    )
+    members = {
+        team.pk: [user.pk for user in users[n * per_team : (n + 1) * per_team]]
+        for n, team in enumerate(teams)
+    }
+    Membership.objects.bulk_create(
+        Membership(user_id=user, team_id=team, role=Role.ENGINEER, start=date(2000, 1, 1))
+        for team, people in members.items()
+        for user in people
+    )
+    return members
+
+
 # --- one chunk of teams ------------------------------------------------------------------
 
 
@@ -311,6 +336,7 @@ class Ids:
     run: int
     run_question: int
     delivery: int
+    invitation: int
 
 
 def _run_rows(
@@ -406,8 +432,30 @@ def _delivery_rows(
 
 
 DELIVERY_FIELDS = ("id", "team", "week_start", "k", "suppressed", "active_contributors", "metrics")
+
+
+def _invitation_rows(
+    rng: np.random.Generator,
+    run_ids: np.ndarray,
+    members: np.ndarray,
+    respondents: np.ndarray,
+    first_id: int,
+) -> Iterable[tuple]:
+    """Every member invited to every run of their team (members: one row of user ids per
+    run), the invitations of `respondents` of them, chosen at random, used."""
+    ranks = rng.random(members.shape).argsort(axis=1).argsort(axis=1)
+    used = (ranks < respondents[:, None]).ravel().tolist()
+    runs = np.repeat(run_ids, members.shape[1]).tolist()
+    for offset, (run_id, user_id, was_used) in enumerate(
+        zip(runs, members.ravel().tolist(), used, strict=True)
+    ):
+        yield (first_id + offset, run_id, user_id, True, False, was_used, 1)
+
+
+INVITATION_FIELDS = ("id", "run", "user", "sent", "reminded", "used", "send_attempts")
 LOADED: tuple[type[models.Model], ...] = (
     PulseRun,
+    Invitation,
     RunQuestion,
     Response,
     Answer,
@@ -420,6 +468,7 @@ def _chunk_write(
     shape: Shape,
     teams: list[Team],
     pulses: dict[int, int],
+    members: dict[int, list[int]],
     mondays: list[date],
     ids: Ids,
     counts: Counts,
@@ -435,6 +484,7 @@ def _chunk_write(
         for position, q in enumerate(questions)
     ]
     respondents = shape.respondent_counts(len(runs))
+    invitees = np.repeat(np.asarray([members[t] for t in team_ids]), weeks, axis=0)
     team_index = np.repeat(np.arange(len(teams)), weeks)  # per run
     week_index = np.tile(np.arange(weeks), len(teams))  # per run
     response_ids = _uuid_hex(shape.rng, int(respondents.sum()))
@@ -447,6 +497,11 @@ def _chunk_write(
     with transaction.atomic():
         writer.write(PulseRun, RUN_FIELDS, runs)
         writer.write(RunQuestion, ("id", "run", "question", "position"), run_questions)
+        writer.write(
+            Invitation,
+            INVITATION_FIELDS,
+            _invitation_rows(shape.rng, run_ids, invitees, respondents, ids.invitation),
+        )
         writer.write(
             Response,
             ("id", "run", "team"),
@@ -461,6 +516,8 @@ def _chunk_write(
     ids.run += len(runs)
     ids.run_question += len(run_questions)
     ids.delivery += len(deliveries)
+    ids.invitation += invitees.size
+    counts.invitations += invitees.size
     counts.runs += len(runs)
     counts.runs_under_k += int((respondents < K).sum())
     counts.run_questions += len(run_questions)
@@ -509,6 +566,7 @@ def generate(size: Size) -> dict[str, Any]:
     organisation = Organisation.objects.create(name="Scale Corp", slug="scale")
     teams = _team_tree(organisation, size.teams)
     _org_admin(organisation, teams[0])
+    members = _engineers(teams, size.respondents + 4)
     mondays = _mondays(size.weeks)
     pulses = {
         p.team_id: p.pk
@@ -525,12 +583,25 @@ def generate(size: Size) -> dict[str, Any]:
     }
     questions = _questions(organisation)
     shape = Shape(rng, questions, size.weeks, size.respondents, _choice_sets(rng, questions))
-    ids = Ids(_next_id(PulseRun), _next_id(RunQuestion), _next_id(TeamWeekDelivery))
-    counts = Counts(teams=len(teams), parents=sum(1 for t in teams if t.parent_id is None))
+    ids = Ids(
+        _next_id(PulseRun), _next_id(RunQuestion), _next_id(TeamWeekDelivery), _next_id(Invitation)
+    )
+    counts = Counts(
+        teams=len(teams),
+        parents=sum(1 for t in teams if t.parent_id is None),
+        people=sum(len(people) for people in members.values()),
+    )
     setup_seconds = time.perf_counter() - began
     for start in range(0, len(teams), TEAMS_PER_CHUNK):
         _chunk_write(
-            writer, shape, teams[start : start + TEAMS_PER_CHUNK], pulses, mondays, ids, counts
+            writer,
+            shape,
+            teams[start : start + TEAMS_PER_CHUNK],
+            pulses,
+            members,
+            mondays,
+            ids,
+            counts,
         )
         elapsed = time.perf_counter() - began
         say(
