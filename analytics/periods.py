@@ -24,7 +24,9 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, FloatField, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from analytics import gaps, reports
@@ -263,12 +265,14 @@ def _weeks(
 
 def _throughputs(teams: Sequence[int]) -> dict[int, list[tuple[date, float]]]:
     """Each team's weekly throughput, every week with figures, oldest first: what its
-    baseline is taken from (read out of the JSON by the database, not decoded here)."""
+    baseline is taken from (read out of the JSON as a number by the database, so no row's
+    JSON is decoded here)."""
     found: dict[int, list[tuple[date, float]]] = defaultdict(list)
     rows = (
         TeamWeekDelivery.objects.filter(team_id__in=teams, suppressed=False)
         .order_by("week_start")
-        .values_list("team_id", "week_start", "metrics__throughput")
+        .annotate(throughput=Cast(KeyTextTransform("throughput", "metrics"), FloatField()))
+        .values_list("team_id", "week_start", "throughput")
     )
     for team_id, start, throughput in rows:
         found[team_id].append((start, throughput))
