@@ -2,7 +2,7 @@
 #
 #   make run      install, migrate, seed the demo and start web + worker + beat
 #   make test     the whole pytest suite (pass extra arguments with PYTEST_ARGS="-k foo")
-#   make lint     ruff check, ruff format --check, mypy
+#   make lint     ruff check, ruff format --check, mypy, the import contracts (lint-imports)
 #   make bench    the benchmarks (pass extra arguments with BENCH_ARGS=...)
 #
 # Settings come from the environment (DATABASE_URL, REDIS_URL, CANDOR_DATA_DIR, ...): this
@@ -32,7 +32,7 @@ help:
 	@echo "make run      install, then runserver on 127.0.0.1:\$$PORT (default 8000), celery worker and beat"
 	@echo "make venv     create .venv and pip install -e '.[dev]' (only when pyproject.toml changed)"
 	@echo "make test     pytest (PYTEST_ARGS=... for extra arguments)"
-	@echo "make lint     ruff check, ruff format --check, mypy"
+	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports (import contracts)"
 	@echo "make bench    python -m bench (BENCH_ARGS=... for extra arguments)"
 	@echo "make clean    remove data/ and .venv"
 
@@ -69,12 +69,14 @@ run: install
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# All three run even when one fails, so one pass shows every problem.
+# All four run even when one fails, so one pass shows every problem. The import contracts
+# ([tool.importlinter] in pyproject.toml) keep the direction of imports the README draws.
 lint: venv
 	@status=0; \
 	echo "+ ruff check ."; $(VENV)/bin/ruff check . || status=1; \
 	echo "+ ruff format --check ."; $(VENV)/bin/ruff format --check . || status=1; \
 	echo "+ mypy ."; $(VENV)/bin/mypy . || status=1; \
+	echo "+ lint-imports"; $(VENV)/bin/lint-imports || status=1; \
 	exit $$status
 
 bench: venv

@@ -204,7 +204,7 @@ def _step_rows(b: ScaleBackendResult, cap: float) -> list[str]:
         )
     if period:
         rows.append(
-            f"    one period (week of {period['week']}): runs_aggregates_refresh "
+            f"    one period (week of {period['week']}): runs_aggregate "
             f"{period['aggregates_seconds']:.2f} s, periods_mark {period['mark_seconds']:.2f} s, "
             f"periods_fill_pending {period['fill_seconds']:.2f} s; then the follow-up "
             f"reports task (alerts, correlations, the week's roll-ups) "

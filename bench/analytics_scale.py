@@ -10,8 +10,8 @@ loaded in bulk, plus a TeamWeekDelivery row per team-week. Then, each in a fresh
 - the SQL floor: one GROUP BY team, run (period), question computing COUNT and AVG over
   every answer, every row fetched (median of --scale-rounds);
 - for context, pandas: the same rows already in memory, groupby + count/mean;
-- the full recompute: analytics.services.all_runs_refresh(), then
-  analytics.periods.periods_mark() + periods_fill_pending(), timed apart, with the
+- the full recompute: analytics.insights.aggregates.all_runs_refresh(), then
+  periods_mark() + analytics.pipeline.periods_refresh(), timed apart, with the
   process's peak RSS; afterwards (untimed) the stored question aggregates are checked
   against the database's own GROUP BY;
 - refreshing one closed period (the latest week) for every team;

@@ -13,11 +13,11 @@ Steps:
              answer, every row fetched; median of --rounds
   pandas     (team, run, question, value) of every answer loaded into a DataFrame (not
              timed), then groupby(...)["value"].agg(["count", "mean"]) timed
-  recompute  analytics.services.all_runs_refresh(), then periods_mark() +
-             periods_fill_pending(), timed apart; then, untimed, a check of the stored
-             question aggregates against the database's own GROUP BY
-  period     the latest week's runs of every team: runs_aggregates_refresh(run_ids) +
-             periods_mark(run_ids) + periods_fill_pending(reports_inline=False), as the
+  recompute  analytics.insights.aggregates.all_runs_refresh(), then periods_mark() +
+             pipeline.periods_refresh(reports_inline=True), timed apart; then, untimed,
+             a check of the stored question aggregates against the database's own GROUP BY
+  period     the latest week's runs of every team: runs_aggregate(run_ids) +
+             periods_mark(run_ids) + pipeline.periods_refresh(reports_inline=False), as the
              tasks run it; then, timed apart, the follow-up reports task's work
   api        dashboard routes through django.test.Client as the org admin: warm-up, then
              requests spread over random teams, round-robin across routes (the heatmap's
@@ -125,7 +125,7 @@ def _names() -> dict[str, str]:
     """Quoted table and column names of the answer tables, from the models' _meta."""
     from django.db import connection
 
-    from surveys.models import Answer, Response
+    from surveys.pulses.models import Answer, Response
 
     quote = connection.ops.quote_name
 
@@ -256,7 +256,7 @@ def step_pandas(arguments: argparse.Namespace) -> None:
 
 
 def _rows_written() -> dict[str, int]:
-    from analytics.models import (
+    from analytics.insights.models import (
         ConstructAggregate,
         CorrelationResult,
         PeriodFill,
@@ -286,8 +286,8 @@ def aggregates_check() -> dict[str, Any]:
     are (run, question) groups of runs with at least k respondents, and the same means."""
     from django.db import connection
 
-    from analytics.models import QuestionAggregate
-    from surveys.models import PulseRun
+    from analytics.insights.models import QuestionAggregate
+    from surveys.pulses.models import PulseRun
 
     n = _names()
     quote = connection.ops.quote_name
@@ -331,17 +331,19 @@ def aggregates_check() -> dict[str, Any]:
 
 
 def step_recompute(arguments: argparse.Namespace) -> None:
-    from analytics import periods, services
+    from analytics import pipeline
+    from analytics.insights import aggregates
+    from analytics.insights.team_periods import state as periods
 
     say("    full recompute: all_runs_refresh()")
     warm_database()
-    seconds, runs = _timed(services.all_runs_refresh)
+    seconds, runs = _timed(lambda: aggregates.all_runs_refresh(within=pipeline.periods_due))
     emit("aggregates", seconds=seconds, runs=runs, peak_mb=peak_mb(), rss_mb=rss_mb())
     say(f"    aggregates of {runs} runs in {seconds:.1f} s; periods_mark() + fill")
     began = time.perf_counter()
     marked = periods.periods_mark()
     mark_seconds = time.perf_counter() - began
-    filled = periods.periods_fill_pending()
+    filled = pipeline.periods_refresh(reports_inline=True)
     emit(
         "periods",
         seconds=time.perf_counter() - began,
@@ -358,7 +360,7 @@ def step_recompute(arguments: argparse.Namespace) -> None:
 def latest_week_runs() -> tuple[str, list[int]]:
     from django.db.models import Max
 
-    from surveys.models import PulseRun, RunStatus
+    from surveys.pulses.models import PulseRun, RunStatus
 
     closed = PulseRun.objects.filter(status=RunStatus.CLOSED)
     latest = closed.aggregate(latest=Max("period_start"))["latest"]
@@ -367,18 +369,20 @@ def latest_week_runs() -> tuple[str, list[int]]:
 
 
 def step_period(arguments: argparse.Namespace) -> None:
-    from analytics import periods, services
+    from analytics import pipeline
+    from analytics.insights import aggregates
+    from analytics.insights.team_periods import state as periods
 
     week, run_ids = latest_week_runs()
     say(f"    one-period refresh: week of {week}, {len(run_ids)} runs")
     warm_database()
     began = time.perf_counter()
     aggregates_seconds, refreshed = _timed(
-        lambda: services.runs_aggregates_refresh(run_ids=run_ids)
+        lambda: aggregates.runs_aggregate(run_ids, within=pipeline.periods_due)
     )
     mark_seconds, marked = _timed(lambda: periods.periods_mark(run_ids=run_ids))
     # As the Celery tasks do: the periods now, their reports in a task of their own.
-    fill_seconds, filled = _timed(lambda: periods.periods_fill_pending(reports_inline=False))
+    fill_seconds, filled = _timed(lambda: pipeline.periods_refresh(reports_inline=False))
     seconds = time.perf_counter() - began
     reports_seconds = _reports_after(run_ids)
     emit(
@@ -399,19 +403,19 @@ def step_period(arguments: argparse.Namespace) -> None:
 
 def _reports_after(run_ids: list[int]) -> float:
     """The follow-up task's work for the refreshed runs (alerts, correlations, roll-ups)."""
-    from analytics import reports
-    from surveys.models import PulseRun
-    from surveys.periods import week_of
+    from analytics import pipeline
+    from surveys.pulses.models import PulseRun
+    from surveys.pulses.schedule import week_of
 
     runs = PulseRun.objects.filter(pk__in=run_ids).values_list("team_id", "period_start")
     teams = {team for team, _ in runs}
     weeks = {week_of(start) for _, start in runs}
-    seconds, _ = _timed(lambda: reports.reports_refresh(team_ids=teams, weeks=weeks))
+    seconds, _ = _timed(lambda: pipeline.reports_refresh(team_ids=teams, weeks=weeks))
     return seconds
 
 
 def _api_routes(rng: random.Random) -> dict[str, Callable[[], str]]:
-    from surveys.models import Team
+    from surveys.people.models import Team
 
     slugs = list(Team.objects.order_by("pk").values_list("slug", flat=True))
     parents = list(

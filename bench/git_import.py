@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analytics.git.parser import GitLogFormatError, parse_stream
-from analytics.git.repository import RepositoryError, git, log_blocks
+from analytics.delivery.git.parser import GitLogFormatError, parse_stream
+from analytics.delivery.git.repository import RepositoryError, git, log_blocks
 from bench.databases import Backend, BackendUnavailable, postgres_backend, sqlite_backend
 from bench.paths import PROJECT_DIR
 from bench.runner import SETUP_TIMEOUT_SECONDS, _python, child_env, say

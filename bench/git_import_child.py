@@ -148,8 +148,8 @@ def _generator_timed(probe: Probe, function: Callable[..., Iterator[Any]]):
 def instrumented(probe: Probe) -> Iterator[None]:
     from django.db import connection
 
-    from analytics.git import importer, parser
-    from analytics.git import repository as git_repository
+    from analytics.delivery.git import importer, parser
+    from analytics.delivery.git import repository as git_repository
 
     patches: list[tuple[Any, str, Any]] = [
         (parser, "parse_record", _timed(probe, "parse_seconds", parser.parse_record)),
@@ -184,11 +184,11 @@ def instrumented(probe: Probe) -> Iterator[None]:
 def git_import(path: str, ref: str) -> dict[str, Any]:
     from django.db.models import Count
 
-    from analytics.git.importer import repository_import
-    from analytics.git.parser import GitLogFormatError
-    from analytics.git.repository import RepositoryError
-    from analytics.models import Commit, Contributor, Repository, Tag
-    from surveys.models import Organisation, Team
+    from analytics.delivery.git.importer import repository_import
+    from analytics.delivery.git.parser import GitLogFormatError
+    from analytics.delivery.git.repository import RepositoryError
+    from analytics.delivery.models import Commit, Contributor, Repository, Tag
+    from surveys.people.models import Organisation, Team
 
     organisation = Organisation.objects.create(name="Bench Git", slug="bench-git")
     team = Team.objects.create(organisation=organisation, name="Bench Git", slug="bench-git")

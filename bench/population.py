@@ -14,20 +14,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.urls import BENCH_TABLE
-from surveys import services
-from surveys.models import (
+from surveys.people.models import Membership, Organisation, Role, Team
+from surveys.pulses import services
+from surveys.pulses.models import (
     Answer,
     Cadence,
     Invitation,
-    Membership,
-    Organisation,
     Pulse,
     PulseRun,
     Question,
     QuestionKind,
     Response,
-    Role,
-    Team,
 )
 
 BENCH_TABLE_DDL = (

@@ -39,24 +39,21 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from analytics.models import TeamWeekDelivery
+from analytics.delivery.models import TeamWeekDelivery
 from bench.runner import say
-from surveys.models import (
+from surveys.people.models import Membership, Organisation, Role, Team
+from surveys.pulses.models import (
     Answer,
     Cadence,
     Construct,
     Invitation,
-    Membership,
-    Organisation,
     Pulse,
     PulseRun,
     Question,
     QuestionKind,
     Response,
-    Role,
     RunQuestion,
     RunStatus,
-    Team,
 )
 
 QUESTIONS_PER_RUN = 20

@@ -1,4 +1,5 @@
-"""Celery tasks: thin adapters that take ids and call one service each.
+"""The surveys app's Celery tasks (pulses and retros): thin adapters that take ids and
+call one service each. What comes after a run closes is analytics' (analytics/pipeline.py).
 
 All are idempotent, so acks_late redelivery after a worker dies is safe. Retries are
 bounded; time limits come from CELERY_TASK_(SOFT_)TIME_LIMIT.
@@ -13,7 +14,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from surveys import selectors, services
+from surveys.pulses import selectors, services
 from surveys.retros import selectors as retro_selectors
 from surveys.retros import services as retros
 
@@ -44,7 +45,7 @@ def pulse_run_open_task(run_id: int) -> None:
     services.pulse_run_open(run_id=run_id)
 
 
-@shared_task(name="surveys.tasks.invitations_send", **RETRY)
+@shared_task(name=services.INVITATIONS_SEND, **RETRY)
 def invitations_send_task(run_id: int) -> int:
     return services.invitations_send(run_id=run_id)
 
@@ -59,44 +60,7 @@ def pulse_run_close_task(run_id: int) -> None:
     services.pulse_run_close(run_id=run_id)
 
 
-@shared_task(name="surveys.tasks.aggregates_refresh", **RETRY)
-def aggregates_refresh_task(run_id: int) -> None:
-    from analytics.periods import periods_fill_pending
-    from analytics.services import run_aggregates_refresh
-
-    run_aggregates_refresh(run_id=run_id)
-    periods_fill_pending(reports_inline=False)
-
-
-@shared_task(name="surveys.tasks.aggregates_refresh_stale")
-def aggregates_refresh_stale() -> int:
-    """Every minute (beat): refresh runs that received responses since their last refresh,
-    then fill pending team-periods (including any a crashed fill left behind).
-
-    Submissions only flag their run as stale inside their own transaction, so a broker
-    outage never slows or fails a submission; this sweep picks the work up afterwards.
-    """
-    from analytics.periods import periods_fill_pending
-    from analytics.services import stale_runs_refresh
-
-    refreshed = stale_runs_refresh()
-    periods_fill_pending(reports_inline=False)
-    return refreshed
-
-
-@shared_task(name="surveys.tasks.aggregates_refresh_all")
-def aggregates_refresh_all() -> int:
-    """Nightly: recompute every run's aggregates and every team-period from scratch."""
-    from analytics.periods import periods_fill_pending, periods_mark
-    from analytics.services import all_runs_refresh
-
-    refreshed = all_runs_refresh()
-    periods_mark()
-    periods_fill_pending()
-    return refreshed
-
-
-@shared_task(name="surveys.tasks.retro_invitations_send", **RETRY)
+@shared_task(name=retros.RETRO_INVITATIONS_SEND, **RETRY)
 def retro_invitations_send_task(session_id: int) -> int:
     return retros.retro_invitations_send(session_id=session_id)
 

@@ -12,11 +12,13 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from analytics.models import RunSummary
-from analytics.services import run_aggregates_refresh
-from surveys import services
-from surveys.models import Invitation, PulseRun, Question, QuestionKind, Role, Team
-from surveys.periods import period_sequence_on
+from analytics import pipeline
+from analytics.insights.aggregates import run_aggregates_refresh
+from analytics.insights.models import RunSummary
+from surveys.people.models import Role, Team
+from surveys.pulses import services
+from surveys.pulses.models import Invitation, PulseRun, Question, QuestionKind
+from surveys.pulses.schedule import period_sequence_on
 from surveys.retros import services as retros
 from surveys.retros.models import RetroInvitation, RetroPrompt, RetroSession
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
@@ -92,9 +94,10 @@ def submit_all_from(open_run: OpenRun, start: int, stop: int) -> None:
 
 
 def close_and_refresh(run_id: int) -> RunSummary:
-    """Close a run and compute its results, as the close task does."""
+    """Close a run and compute its results, its team-period due, as the close task does
+    (the task then fills the period: `pipeline.periods_refresh`)."""
     services.pulse_run_close(run_id=run_id)
-    summary = run_aggregates_refresh(run_id=run_id)
+    summary = run_aggregates_refresh(run_id=run_id, within=pipeline.periods_due)
     assert summary is not None
     return summary
 
@@ -203,6 +206,25 @@ def manager_of() -> Any:
         return user
 
     return make
+
+
+@pytest.fixture
+def tasks_inline(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
+    """Run every task sent by name (`config.celery.enqueue_on_commit`) right here instead
+    of through the broker; returns the (name, args) sent, in order."""
+    import analytics.tasks
+    import surveys.tasks
+    from config.celery import app
+
+    del analytics.tasks, surveys.tasks  # imported for their task registrations
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def send_task(name: str, args: tuple[Any, ...] = (), **options: Any) -> None:
+        sent.append((name, tuple(args)))
+        app.tasks[name].run(*args)
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    return sent
 
 
 @pytest.fixture

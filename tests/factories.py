@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from surveys.models import Membership, Organisation, Pulse, Role, Team
+from surveys.people.models import Membership, Organisation, Role, Team
+from surveys.pulses.models import Pulse
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):

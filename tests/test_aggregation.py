@@ -10,9 +10,10 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
-from analytics import aggregation, rollups, stats
-from analytics.models import ConstructAggregate, QuestionAggregate
-from surveys.models import (
+from analytics.insights import aggregates, rollups, stats
+from analytics.insights.aggregation.moments import construct_moments
+from analytics.insights.models import ConstructAggregate, QuestionAggregate
+from surveys.pulses.models import (
     Answer,
     Construct,
     PulseRun,
@@ -164,7 +165,7 @@ def test_a_construct_asked_with_one_item_is_scored_as_its_respondents_are() -> N
     ]
     run = closed_run_with(SINGLE_ITEMS, people)
 
-    assert aggregation.runs_aggregate([run.pk]) == 1
+    assert aggregates.runs_aggregate([run.pk]) == 1
 
     assert_constructs_match_the_pure_statistics(run)
     confidence = ConstructAggregate.objects.get(run=run, construct="review_burden")
@@ -186,10 +187,10 @@ def test_a_construct_with_several_items_in_another_run_of_the_batch_scores_the_s
         ["review_time", "review_confidence"],
         [{"review_time": 1 + i % 5, "review_confidence": 5 - i % 3} for i in range(7)],
     )
-    aggregation.runs_aggregate([single.pk])
+    aggregates.runs_aggregate([single.pk])
     alone = ConstructAggregate.objects.get(run=single, construct="review_burden")
 
-    aggregation.runs_aggregate([single.pk, several.pk])  # review_burden takes the person pass
+    aggregates.runs_aggregate([single.pk, several.pk])  # review_burden takes the person pass
 
     together = ConstructAggregate.objects.get(run=single, construct="review_burden")
     assert (together.n, together.mean) == (alone.n, pytest.approx(alone.mean))
@@ -202,7 +203,7 @@ def test_multiple_choice_counts_each_option_and_who_answered() -> None:
     people = [{"ai_task_types": options[: 1 + i % 3], "ai_usage_frequency": 4} for i in range(7)]
     run = closed_run_with(["ai_task_types", "ai_usage_frequency"], people)
 
-    aggregation.runs_aggregate([run.pk])
+    aggregates.runs_aggregate([run.pk])
 
     stored = QuestionAggregate.objects.get(run=run, question__key="ai_task_types")
     expected = stats.distribution_multi(
@@ -218,9 +219,9 @@ def test_roll_ups_take_a_shown_runs_moments_from_its_stored_aggregates() -> None
     ]
     shown = closed_run_with(["perceived_speed", "psych_safety_1", "psych_safety_2"], people)
     small = closed_run_with(["perceived_speed"], [{"perceived_speed": 5}, {"perceived_speed": 15}])
-    aggregation.runs_aggregate([shown.pk, small.pk])
+    aggregates.runs_aggregate([shown.pk, small.pk])
     constructs = [Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY]
-    from_answers = aggregation.construct_moments([shown.pk, small.pk], constructs)
+    from_answers = construct_moments([shown.pk, small.pk], constructs)
 
     from_rows = rollups.run_moments([shown.pk, small.pk])
 

@@ -11,10 +11,10 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 
-from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
-from surveys.models import Answer, Invitation, Question, Response
+from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
+from surveys.pulses.models import Answer, Invitation, Question, Response
+from surveys.pulses.services import invitation_redeem, pulse_run_close, response_submit
 from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse, RetroTally
-from surveys.services import invitation_redeem, pulse_run_close, response_submit
 from tests.conftest import make_open_run, valid_answers
 
 ANONYMOUS = (Response, Answer, RetroResponse, RetroCard)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from surveys.models import Response
-from surveys.services import pulse_run_close
+from surveys.pulses.models import Response
+from surveys.pulses.services import pulse_run_close
 from tests.conftest import make_open_run, valid_answers
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from surveys.answers import QuestionSpec, answers_clean
+from surveys.pulses.answers import QuestionSpec, answers_clean
 
 SPECS = [
     QuestionSpec(key="speed", kind="percent", scale_min=-50, scale_max=100),

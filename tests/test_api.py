@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from surveys.models import Response
+from surveys.pulses.models import Response
 from tests.conftest import close_and_refresh, make_open_run, submit_all, valid_answers
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +87,7 @@ def test_a_malformed_body_gets_400_naming_answers(api_client, body) -> None:
 
 
 def test_tampered_and_closed_tokens_get_clear_4xx(api_client) -> None:
-    from surveys.services import pulse_run_close
+    from surveys.pulses.services import pulse_run_close
 
     open_run = make_open_run(size=5)
     tampered = _submit(api_client, "not-a-real-token", valid_answers(open_run.run))
@@ -173,7 +173,8 @@ def test_team_results_list_uses_a_constant_number_of_queries(api_client, manager
 
 
 def test_admins_add_questions_to_their_organisation_bank(api_client) -> None:
-    from surveys.models import Question, Role
+    from surveys.people.models import Role
+    from surveys.pulses.models import Question
     from tests.factories import MembershipFactory
 
     admin = MembershipFactory(role=Role.ADMIN).user
@@ -228,7 +229,7 @@ def test_question_trends_give_each_question_across_runs_and_hide_runs_under_k(
     ],
 )
 def test_a_malformed_question_is_refused_with_the_field_named(api_client, change, field) -> None:
-    from surveys.models import Role
+    from surveys.people.models import Role
     from tests.factories import MembershipFactory
 
     api_client.force_authenticate(MembershipFactory(role=Role.ADMIN).user)

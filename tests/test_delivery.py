@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from analytics.delivery import team_week_metrics, week_start
+from analytics.delivery.metrics import team_week_metrics, week_start
 
 MONDAY = pd.Timestamp("2026-03-02T00:00:00Z")  # ISO week 10
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from analytics.git.importer import repository_import
-from analytics.git.metrics import delivery_metrics_refresh
-from analytics.models import Contributor, Repository, TeamWeekDelivery
-from surveys.models import Role
+from analytics.delivery.git.importer import repository_import
+from analytics.delivery.models import Contributor, Repository, TeamWeekDelivery
+from analytics.delivery.refresh import delivery_metrics_refresh
+from surveys.people.models import Role
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.gitrepos import Repo, repo_init
 

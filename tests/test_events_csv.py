@@ -12,9 +12,13 @@ from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.delivery import team_week_metrics
-from analytics.git.events_csv import CsvFormatError, parse_deployments_csv, parse_incidents_csv
-from analytics.models import Deployment, Incident, Repository
+from analytics.delivery.git.events_csv import (
+    CsvFormatError,
+    parse_deployments_csv,
+    parse_incidents_csv,
+)
+from analytics.delivery.metrics import team_week_metrics
+from analytics.delivery.models import Deployment, Incident, Repository
 from tests.factories import TeamFactory
 
 GOOD_DEPLOYMENTS = (

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
 
-from analytics import gaps
-from analytics.gaps import Interval, SafetyPoint
+from analytics.insights import gaps
+from analytics.insights.gaps import Interval, SafetyPoint
 
 
 def test_metr_headline_a_felt_plus_20_and_a_measured_minus_19_is_a_39_point_gap() -> None:
@@ -66,7 +66,7 @@ def test_trust_gap_is_a_paired_difference() -> None:
 
 
 def test_stack_overflow_figures_give_a_51_point_trust_gap() -> None:
-    # 84 % use, 33 % trust (DESIGN.md §6), all who trust also use: 51 points.
+    # 84 % use, 33 % trust (docs/DESIGN.md §6), all who trust also use: 51 points.
     pairs = [(True, True)] * 33 + [(True, False)] * 51 + [(False, False)] * 16
     gap = gaps.trust_gap(pairs)
     assert gap is not None

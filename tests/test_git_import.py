@@ -8,11 +8,18 @@ from pathlib import Path
 import pytest
 from django.db.models import Sum
 
-from analytics.git import importer
-from analytics.git.attribution import Rule, ai_tool
-from analytics.git.parser import parse_stream
-from analytics.git.repository import RepositoryError, log_blocks
-from analytics.models import AiAttributionRule, Commit, Contributor, ImportRun, Repository, Tag
+from analytics.delivery.git import importer
+from analytics.delivery.git.attribution import Rule, ai_tool
+from analytics.delivery.git.parser import parse_stream
+from analytics.delivery.git.repository import RepositoryError, log_blocks
+from analytics.delivery.models import (
+    AiAttributionRule,
+    Commit,
+    Contributor,
+    ImportRun,
+    Repository,
+    Tag,
+)
 from tests.factories import TeamFactory
 from tests.gitrepos import BASE_ENV, awkward_repo, ground_truth, repo_init
 

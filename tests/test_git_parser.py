@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.git import repository
-from analytics.git.parser import GitLogFormatError, parse_stream
-from analytics.git.repository import log_blocks
+from analytics.delivery.git import repository
+from analytics.delivery.git.parser import GitLogFormatError, parse_stream
+from analytics.delivery.git.repository import log_blocks
 from tests.gitrepos import awkward_repo, ground_truth
 
 

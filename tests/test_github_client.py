@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from analytics.git.github import GitHubClient, GitHubError
-from analytics.git.pull_import import github_pulls_sync
-from analytics.models import PullRequest, Repository
+from analytics.delivery.git.github import GitHubClient, GitHubError
+from analytics.delivery.git.pull_import import github_pulls_sync
+from analytics.delivery.models import PullRequest, Repository
 from tests.factories import TeamFactory
 
 REPO = "northwind/shop"

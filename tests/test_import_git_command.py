@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from analytics.models import Commit, Repository
+from analytics.delivery.models import Commit, Repository
 from tests.factories import TeamFactory
 from tests.gitrepos import awkward_repo, ground_truth
 

@@ -12,10 +12,14 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import insights, periods, reports, tasks
-from analytics.models import CorrelationResult, SafetyAlert, TeamPeriod
-from surveys.models import Invitation, Pulse, PulseRun, Role, RunStatus, Team
-from surveys.selectors import subtrees
+from analytics import pipeline
+from analytics.insights import alerts, correlations, heatmap
+from analytics.insights import selectors as insights
+from analytics.insights.models import CorrelationResult, SafetyAlert, TeamPeriod
+from analytics.insights.team_periods.fill import period_fill
+from surveys.people.models import Role, Team
+from surveys.people.selectors import subtrees
+from surveys.pulses.models import Invitation, Pulse, PulseRun, RunStatus
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
 
@@ -37,7 +41,7 @@ def _closed(respondents: int, team: Team | None = None) -> PulseRun:
     open_run = make_open_run(size=max(respondents, 5), team=team)
     submit_all(open_run, respondents)
     close_and_refresh(open_run.run.pk)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     return open_run.run
 
 
@@ -88,7 +92,7 @@ def test_the_heatmap_marks_a_small_team_suppressed_without_a_number(api_client) 
     assert shown
     assert all(c["n"] >= 5 for c in shown)
     page = api_client.get(reverse("insights")).content.decode()
-    assert page.count('data-state="suppressed"') == len(insights.HEATMAP_CONSTRUCTS)
+    assert page.count('data-state="suppressed"') == len(heatmap.HEATMAP_CONSTRUCTS)
 
 
 def _team_periods(team: Team, figures: list[dict[str, Any]], first: int = 0) -> list[TeamPeriod]:
@@ -118,9 +122,9 @@ def test_correlations_appear_at_eight_team_periods_and_not_before(api_client, ma
     pairs = [(float(i), 10.0 + 2 * i + (i % 2)) for i in range(8)]
     figures = [{"perceived": x, "delivery": {"review_median_h": y}} for x, y in pairs]
     _team_periods(team, figures[:7])
-    assert reports.correlations_refresh(organisation_id=team.organisation_id) == 0
+    assert correlations.correlations_refresh(organisation_id=team.organisation_id) == 0
     _team_periods(team, figures[7:], first=7)
-    assert reports.correlations_refresh(organisation_id=team.organisation_id) > 0
+    assert correlations.correlations_refresh(organisation_id=team.organisation_id) > 0
     api_client.force_login(manager_of(team))
     found = api_client.get(reverse("api-team-correlations", args=[team.slug])).json()
     pooled = next(
@@ -148,36 +152,30 @@ def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
     manager = manager_of(team)
     _safety_falls_by_15_points(team)
     with django_capture_on_commit_callbacks() as callbacks:
-        created = reports.safety_alerts_check(team_id=team.pk)
-    assert len(created) == 1
-    assert len(callbacks) == 1
-    alert = created[0]
+        pipeline.reports_refresh(team_ids=[team.pk])
+    (alert,) = SafetyAlert.objects.filter(team=team)
+    assert len(callbacks) == 1  # its email, enqueued once the alert is committed
     assert (alert.index, alert.trailing_mean) == (55.0, 70.0)
-    assert reports.safety_alert_notify(alert_id=alert.pk) == 1
-    assert reports.safety_alert_notify(alert_id=alert.pk) == 0  # a redelivered task
+    assert alerts.safety_alert_notify(alert_id=alert.pk) == 1
+    assert alerts.safety_alert_notify(alert_id=alert.pk) == 0  # a redelivered task
     assert [m.to for m in mail.outbox] == [[manager.email]]
     assert "15 points" in mail.outbox[0].body
-    assert reports.safety_alerts_check(team_id=team.pk) == []  # checked again: no second alert
+    assert alerts.safety_alerts_check(team_id=team.pk) == []  # checked again: no second alert
     assert SafetyAlert.objects.count() == 1
 
 
 def test_an_alert_email_a_lost_task_left_unsent_goes_out_once_from_the_sweep(
-    manager_of, django_capture_on_commit_callbacks, monkeypatch: pytest.MonkeyPatch
+    manager_of, django_capture_on_commit_callbacks, tasks_inline
 ) -> None:
     team = TeamFactory()
     manager = manager_of(team)
     _safety_falls_by_15_points(team)
     with django_capture_on_commit_callbacks(execute=False):  # the broker was away: lost
-        reports.safety_alerts_check(team_id=team.pk)
-    monkeypatch.setattr(
-        tasks.safety_alert_notify_task,
-        "delay",
-        lambda alert_id: reports.safety_alert_notify(alert_id=alert_id),
-    )
+        pipeline.reports_refresh(team_ids=[team.pk])
 
     for _ in range(2):  # the sweep runs again: nothing more to send
         with django_capture_on_commit_callbacks(execute=True):
-            reports.safety_alerts_notify_pending()
+            pipeline.safety_alerts_sweep()
 
     assert [m.to for m in mail.outbox] == [[manager.email]]
 
@@ -188,26 +186,26 @@ def test_an_alert_email_that_keeps_failing_is_tried_a_bounded_number_of_times(
     team = TeamFactory()
     manager_of(team)
     _safety_falls_by_15_points(team)
-    (alert,) = reports.safety_alerts_check(team_id=team.pk)
+    (alert,) = alerts.safety_alerts_check(team_id=team.pk)
 
     def refused(self: object, fail_silently: bool = False) -> int:
         raise ConnectionRefusedError("the mail server is down")
 
-    monkeypatch.setattr(reports.EmailMultiAlternatives, "send", refused)
+    monkeypatch.setattr(alerts.EmailMultiAlternatives, "send", refused)
     failures = 0
     for _ in range(SafetyAlert.NOTIFY_ATTEMPTS + 3):
         try:
-            reports.safety_alert_notify(alert_id=alert.pk)
+            alerts.safety_alert_notify(alert_id=alert.pk)
         except ConnectionRefusedError:
             failures += 1
 
     assert failures == SafetyAlert.NOTIFY_ATTEMPTS
-    assert reports.safety_alerts_notify_pending() == 0  # the sweep gives up on it too
+    assert pipeline.safety_alerts_sweep() == 0  # the sweep gives up on it too
     assert not SafetyAlert.objects.get(pk=alert.pk).notified
 
 
 def test_the_json_and_csv_exports_share_one_documented_schema() -> None:
-    from analytics.api import TeamPeriodOutput
+    from analytics.insights.serializers import TeamPeriodOutput
 
     assert list(TeamPeriodOutput().fields) == insights.EXPORT_FIELDS
 
@@ -226,10 +224,10 @@ def test_one_person_joining_withholds_the_change_and_the_alert(manager_of) -> No
         _invite(period.run, people[:6])
     _invite(made[3].run, people[:7])  # one person joined before the fall
     for period in made:
-        periods.period_fill(run_id=period.run_id)
+        period_fill(run_id=period.run_id)
     shown = dict(TeamPeriod.objects.filter(team=team).values_list("period_start", "change_shown"))
     assert list(shown.values()) == [False, True, True, False]
-    assert reports.safety_alerts_check(team_id=team.pk) == []
+    assert alerts.safety_alerts_check(team_id=team.pk) == []
 
 
 def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden(api_client, manager_of) -> None:
@@ -241,7 +239,7 @@ def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden(api_client, mana
     for open_run, size in zip(open_runs, (6, 3), strict=True):
         submit_all(open_run, size)
         close_and_refresh(open_run.run.pk)
-        periods.periods_fill_pending()
+        pipeline.periods_refresh(reports_inline=True)
     api_client.force_login(manager_of(parent))
     rows = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()
     assert [(r["shown"], r["respondents"], r["perceived"]) for r in rows] == [(False, None, None)]
@@ -263,7 +261,7 @@ def test_a_roll_up_waits_for_every_run_of_its_week_then_pools_them_all(
     for open_run, size in zip(open_runs[:2], (6, 3), strict=True):
         submit_all(open_run, size)
         close_and_refresh(open_run.run.pk)
-        periods.periods_fill_pending()
+        pipeline.periods_refresh(reports_inline=True)
     rows = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()
     assert [(r["waiting"], r["shown"], r["respondents"]) for r in rows] == [(True, False, None)]
     page = api_client.get(reverse("team-insights", args=[parent.slug])).content.decode()
@@ -272,7 +270,7 @@ def test_a_roll_up_waits_for_every_run_of_its_week_then_pools_them_all(
     # The third sub-team closes with two more people: the hidden part is 3 + 2 = 5 = k.
     submit_all(open_runs[2], 2)
     close_and_refresh(open_runs[2].run.pk)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
     assert (row["waiting"], row["shown"], row["respondents"], row["teams"]) == (False, True, 11, 3)
     # Felt speed of all eleven, small teams included: (−10 0 20 30 50 −10) (−10 0 20) (−10 0).
@@ -287,13 +285,13 @@ def test_subtrees_from_parent_links() -> None:
 def test_the_heatmap_document_matches_its_documented_serializer() -> None:
     import json
 
-    from analytics.api import HeatmapRowOutput
+    from analytics.insights.serializers import HeatmapRowOutput
 
     big = _closed(5)
     small = _closed(3, team=TeamFactory(organisation=big.team.organisation))
-    rows = insights.heatmap(teams=[big.team, small.team])
+    rows = heatmap.heatmap(teams=[big.team, small.team])
     documented = json.loads(json.dumps(HeatmapRowOutput(rows, many=True).data))
-    assert insights.heatmap_document(rows) == documented
+    assert heatmap.heatmap_document(rows) == documented
 
 
 def test_the_heatmap_reads_one_snapshot_per_team_in_a_fixed_number_of_queries(
@@ -374,7 +372,7 @@ def test_the_heatmap_api_filters_to_a_subtree_and_names_a_bad_filter(api_client)
 def test_the_heatmap_page_pages_and_filters_and_its_csv_follows_the_filter(
     client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analytics import views
+    from analytics.insights import views
 
     manager, teams = _tree_with_an_admin()
     client.force_login(manager)
@@ -403,7 +401,7 @@ def test_a_filtered_heatmap_shows_each_team_exactly_as_unfiltered(api_client) ->
     platform = _closed(5).team
     small = _closed(3, team=TeamFactory(parent=platform, organisation=platform.organisation))
     _closed(5, team=TeamFactory(organisation=platform.organisation))
-    reports.reports_refresh(team_ids=Team.objects.values_list("pk", flat=True))
+    pipeline.reports_refresh(team_ids=Team.objects.values_list("pk", flat=True))
     manager = UserFactory()
     for team in Team.objects.filter(organisation=platform.organisation):
         MembershipFactory(user=manager, team=team, role=Role.MANAGER)

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from surveys.periods import period_bounds, period_sequence_on
+from surveys.pulses.schedule import period_bounds, period_sequence_on
 
 START = date(2026, 1, 5)  # a Monday
 

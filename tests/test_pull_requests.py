@@ -13,9 +13,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.git.pull_import import pull_requests_store
-from analytics.git.pulls import PullRequestFormatError, parse_gh_json
-from analytics.models import Contributor, PullRequest, Repository
+from analytics.delivery.git.pull_import import pull_requests_store
+from analytics.delivery.git.pulls import PullRequestFormatError, parse_gh_json
+from analytics.delivery.models import Contributor, PullRequest, Repository
 from tests.factories import TeamFactory
 
 SAMPLE = Path(__file__).parent / "data" / "gh_prs.json"

@@ -9,10 +9,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from surveys import services
-from surveys.models import Invitation, Pulse, PulseRun, Role, RunStatus
-from surveys.rotation import MAX_ITEMS
-from surveys.selectors import pulse_runs_due
+from surveys.people.models import Role
+from surveys.pulses import services
+from surveys.pulses.models import Invitation, Pulse, PulseRun, RunStatus
+from surveys.pulses.rotation import MAX_ITEMS
+from surveys.pulses.selectors import pulse_runs_due
 from tests.conftest import make_open_run, valid_answers
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory
 
@@ -157,8 +158,8 @@ def test_a_pulse_with_runs_cannot_change_its_schedule() -> None:
 
 
 def test_one_failing_address_does_not_stop_the_other_invitations(monkeypatch) -> None:
-    from surveys import emails
-    from surveys.errors import InvitationsNotSent
+    from surveys.links.errors import InvitationsNotSent
+    from surveys.pulses import emails
 
     open_run = make_open_run(size=0)
     for _ in range(5):

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from surveys import services
-from surveys.errors import InvitationNotFound, InvitationUsed, RunClosed, RunNotOpen
-from surveys.models import Answer, Invitation, PulseRun, Response, RunStatus
+from surveys.pulses import services
+from surveys.pulses.errors import InvitationNotFound, InvitationUsed, RunClosed, RunNotOpen
+from surveys.pulses.models import Answer, Invitation, PulseRun, Response, RunStatus
 from tests.conftest import make_open_run, valid_answers
 
 pytestmark = pytest.mark.django_db

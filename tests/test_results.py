@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from analytics.models import ConstructAggregate, QuestionAggregate, RunSummary
-from analytics.services import run_aggregates_refresh, stale_runs_refresh
-from surveys.errors import RunClosed
-from surveys.models import Answer, PulseRun, Response
-from surveys.services import pulse_run_close
+from analytics.insights.aggregates import run_aggregates_refresh, stale_runs_refresh
+from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
+from surveys.pulses.errors import RunClosed
+from surveys.pulses.models import Answer, PulseRun, Response
+from surveys.pulses.services import pulse_run_close
 from tests.conftest import close_and_refresh, make_open_run, submit_all, submit_all_from
 
 pytestmark = pytest.mark.django_db

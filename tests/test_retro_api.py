@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import Role
+from surveys.people.models import Role
 from surveys.retros.models import RetroPrompt, RetroResponse, RetroSession
 from surveys.retros.services import retro_session_close
 from tests.conftest import make_open_retro, submit_retro, valid_cards

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import Role
+from surveys.people.models import Role
 from surveys.retros.models import (
     CARD_TEXT_MAX,
     RetroCard,

@@ -1,5 +1,5 @@
 """The board publishes submissions in batches of at least k people: nothing before the
-first k, then a late submission only together with k - 1 others (DESIGN.md §2.2, late
+first k, then a late submission only together with k - 1 others (docs/DESIGN.md §2.2, late
 answers), the same on the page, the printable page, the API, every export and the CLI."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from surveys.retros import services
+from surveys.retros import publication, services
 from surveys.retros.exports import FORMATS
 from surveys.retros.models import RetroResponse, RetroSession, RetroStatus, RetroTally
 from tests.conftest import OpenRetro, make_open_retro, submit_retro
@@ -157,9 +157,9 @@ def test_a_late_submission_waits_for_k_more_then_joins_the_board(first_five_show
 def test_reading_again_under_k_publishes_nothing() -> None:
     open_retro = make_open_retro(size=8)
     submit_retro(open_retro, 5)
-    first = services.retro_board_publish(session_id=open_retro.session.pk)
+    first = publication.retro_board_publish(session_id=open_retro.session.pk)
     submit_retro(open_retro, 3, first=5)
-    again = [services.retro_board_publish(session_id=open_retro.session.pk) for _ in range(3)]
+    again = [publication.retro_board_publish(session_id=open_retro.session.pk) for _ in range(3)]
     assert first.published == 5
     assert [(p.submissions, p.published, p.held_back) for p in again] == [(8, 5, 3)] * 3
     assert sorted(again[0].cards) == sorted(first.cards)
@@ -171,7 +171,7 @@ def test_two_readers_at_once_publish_one_batch(monkeypatch) -> None:
     open_retro = make_open_retro(size=5)
     submit_retro(open_retro, 5)
     steps: list[str] = []
-    publish = services._batch_publish
+    publish = publication.batch_publish
 
     def slow_publish(session: RetroSession) -> None:
         # Hold the window open: without the lock both readers would be in here at once,
@@ -181,7 +181,7 @@ def test_two_readers_at_once_publish_one_batch(monkeypatch) -> None:
         publish(session)
         steps.append("leave")
 
-    monkeypatch.setattr(services, "_batch_publish", slow_publish)
+    monkeypatch.setattr(publication, "batch_publish", slow_publish)
     barrier = threading.Barrier(2)
     published: list[int] = []
 
@@ -189,7 +189,7 @@ def test_two_readers_at_once_publish_one_batch(monkeypatch) -> None:
         barrier.wait()
         try:
             published.append(
-                services.retro_board_publish(session_id=open_retro.session.pk).published
+                publication.retro_board_publish(session_id=open_retro.session.pk).published
             )
         finally:
             connection.close()
@@ -232,7 +232,7 @@ def test_each_submission_keeps_its_batch_through_the_closing_rewrite() -> None:
     open_retro = make_open_retro(size=13)
     for first, count in [(0, 5), (5, 5), (10, 3)]:
         submit_retro(open_retro, count, first=first)
-        services.retro_board_publish(session_id=open_retro.session.pk)
+        publication.retro_board_publish(session_id=open_retro.session.pk)
 
     def batch_by_writer() -> dict[int, int | None]:
         return {

@@ -11,14 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from surveys.errors import (
+from surveys.links.tokens import token_hash
+from surveys.people.models import Role
+from surveys.retros import services
+from surveys.retros.errors import (
     RetroAlreadySubmitted,
     RetroClosed,
     RetroInvitationNotFound,
     RetroNotOpen,
 )
-from surveys.models import Role
-from surveys.retros import services
 from surveys.retros.models import (
     RetroCard,
     RetroInvitation,
@@ -29,7 +30,6 @@ from surveys.retros.models import (
     RetroStatus,
     RetroTally,
 )
-from surveys.tokens import token_hash
 from tests.conftest import make_open_retro, submit_retro, valid_cards
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.models import Construct, Question
-from surveys.rotation import MAX_ITEMS, rotation_for_run, runs_to_cover_bank
+from surveys.pulses.models import Construct, Question
+from surveys.pulses.rotation import MAX_ITEMS, rotation_for_run, runs_to_cover_bank
 
 CORE = ["speed", "trust", "usage"]
 SAFETY = [f"ps{i}" for i in range(1, 8)]

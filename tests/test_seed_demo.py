@@ -8,8 +8,9 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from analytics.models import ConstructAggregate, RunSummary
-from surveys.models import PulseRun, Response, RunStatus, Team
+from analytics.insights.models import ConstructAggregate, RunSummary
+from surveys.people.models import Team
+from surveys.pulses.models import PulseRun, Response, RunStatus
 from surveys.retros.board import retro_board
 from surveys.retros.models import RetroCard, RetroSession, RetroStatus
 from surveys.retros.selectors import retro_heatmap
@@ -106,7 +107,7 @@ def test_payments_psychological_safety_falls(seeded) -> None:
 
 
 def test_each_team_with_engineers_has_an_imported_repository(seeded) -> None:
-    from analytics.models import ImportRun, PullRequest, Repository
+    from analytics.delivery.models import ImportRun, PullRequest, Repository
 
     repositories = Repository.objects.filter(organisation__slug="northwind")
     assert repositories.count() == 6
@@ -115,7 +116,7 @@ def test_each_team_with_engineers_has_an_imported_repository(seeded) -> None:
 
 
 def test_the_demo_shows_delivery_next_to_pulses_and_hides_the_small_team(seeded) -> None:
-    from analytics.models import TeamWeekDelivery
+    from analytics.delivery.models import TeamWeekDelivery
 
     payments = TeamWeekDelivery.objects.filter(team__slug="payments", suppressed=False)
     assert payments.count() >= 10
@@ -126,7 +127,7 @@ def test_the_demo_shows_delivery_next_to_pulses_and_hides_the_small_team(seeded)
 
 
 def test_ai_assisted_share_rises_over_the_demo_weeks(seeded) -> None:
-    from analytics.models import TeamWeekDelivery
+    from analytics.delivery.models import TeamWeekDelivery
 
     shares = [
         week.metrics["ai_pr_share"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import stats
+from analytics.insights import stats
 
 
 def test_mean_ci_matches_a_hand_computed_t_interval() -> None:

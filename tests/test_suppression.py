@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.suppression import Node, change_allowed, churn_isolates, tree_suppress
+from surveys.anonymity import Node, change_allowed, churn_isolates, tree_suppress
 
 K = 5
 

@@ -9,9 +9,13 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from analytics import periods
-from analytics.models import PeriodFill, TeamPeriod, TeamWeekDelivery
-from surveys.models import PulseRun, Team
+from analytics import pipeline
+from analytics.delivery.models import TeamWeekDelivery
+from analytics.insights.models import PeriodFill, TeamPeriod
+from analytics.insights.team_periods import state as periods
+from analytics.insights.team_periods.fill import period_fill
+from surveys.people.models import Team
+from surveys.pulses.models import PulseRun
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +56,7 @@ def _closed_run(respondents: int, period_throughput: float | None = 8.1) -> Puls
 def test_a_closed_run_becomes_a_team_period_with_its_perception_gap() -> None:
     run = _closed_run(5)
     assert PeriodFill.objects.get(run=run).state == PeriodFill.State.PENDING
-    assert periods.periods_fill_pending() == 1
+    assert pipeline.periods_refresh(reports_inline=True) == 1
     period = TeamPeriod.objects.get(run=run)
     assert period.respondents == 5
     assert period.perceived == pytest.approx(18.0)
@@ -69,7 +73,7 @@ def test_a_closed_run_becomes_a_team_period_with_its_perception_gap() -> None:
 
 def test_the_trust_gap_is_weekly_users_minus_trusting_respondents() -> None:
     run = _closed_run(5)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     period = TeamPeriod.objects.get(run=run)
     summary = run.summary
     assert summary.trust_gap_n == 5
@@ -84,7 +88,7 @@ def test_the_trust_gap_is_weekly_users_minus_trusting_respondents() -> None:
 
 def test_a_run_under_k_gives_delivery_but_no_survey_figure() -> None:
     run = _closed_run(4)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     period = TeamPeriod.objects.get(run=run)
     assert period.respondents is None
     assert period.perceived is None
@@ -96,7 +100,7 @@ def test_a_run_under_k_gives_delivery_but_no_survey_figure() -> None:
 
 def test_a_suppressed_week_gives_no_delivery_and_no_gap() -> None:
     run = _closed_run(5, period_throughput=None)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     period = TeamPeriod.objects.get(run=run)
     assert (period.delivery_weeks, period.delivery) == (0, {})
     assert period.measured is None
@@ -111,7 +115,7 @@ def test_the_adoption_date_sets_the_baseline() -> None:
         team=run.team, week_start__in=[week - timedelta(weeks=3), week - timedelta(weeks=2)]
     ).update(metrics={"throughput": 9.0})
     Team.objects.filter(pk=run.team_id).update(ai_adopted_on=week - timedelta(weeks=2))
-    period = periods.period_fill(run_id=run.pk)
+    period = period_fill(run_id=run.pk)
     assert period is not None
     # Weeks ending before adoption: −5, −4, −3 at 10, 10, 9 (the default, the first
     # four weeks, would take in week −2 as well).
@@ -120,10 +124,10 @@ def test_the_adoption_date_sets_the_baseline() -> None:
 
 def test_filling_again_recomputes_the_same_single_row() -> None:
     run = _closed_run(5)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     first = TeamPeriod.objects.get(run=run)
     periods.periods_mark(run_ids=[run.pk])
-    assert periods.periods_fill_pending() == 1
+    assert pipeline.periods_refresh(reports_inline=True) == 1
     again = TeamPeriod.objects.get(run=run)
     assert (again.gap, again.delivery) == (first.gap, first.delivery)
 
@@ -136,7 +140,7 @@ def test_a_failed_fill_is_retried_then_given_up(monkeypatch: pytest.MonkeyPatch)
 
     monkeypatch.setattr(periods, "team_periods_fill", crash)
     for attempt in range(1, periods.MAX_ATTEMPTS + 1):
-        assert periods.periods_fill_pending() == 0
+        assert pipeline.periods_refresh(reports_inline=True) == 0
         fill = PeriodFill.objects.get(run=run)
         assert fill.attempts == attempt
         assert "disk full" in fill.error
@@ -144,23 +148,23 @@ def test_a_failed_fill_is_retried_then_given_up(monkeypatch: pytest.MonkeyPatch)
     assert not TeamPeriod.objects.filter(run=run).exists()
     monkeypatch.undo()
     periods.periods_mark(run_ids=[run.pk])  # an admin or the nightly sweep marks it again
-    assert periods.periods_fill_pending() == 1
+    assert pipeline.periods_refresh(reports_inline=True) == 1
 
 
 def test_a_fill_that_died_midway_is_taken_up_again_after_the_grace_time() -> None:
     run = _closed_run(5)
     PeriodFill.objects.filter(run=run).update(state=PeriodFill.State.FILLING)
-    assert periods.periods_fill_pending() == 0  # maybe still running elsewhere
+    assert pipeline.periods_refresh(reports_inline=True) == 0  # maybe still running elsewhere
     PeriodFill.objects.filter(run=run).update(
         changed_at=timezone.now() - periods.STALE_FILLING - timedelta(seconds=1)
     )
-    assert periods.periods_fill_pending() == 1
+    assert pipeline.periods_refresh(reports_inline=True) == 1
     assert TeamPeriod.objects.filter(run=run).count() == 1
 
 
 def test_an_import_marks_every_closed_period_of_the_organisation() -> None:
     run = _closed_run(5)
-    periods.periods_fill_pending()
+    pipeline.periods_refresh(reports_inline=True)
     assert periods.periods_mark(organisation_id=run.team.organisation_id) == 1
     assert PeriodFill.objects.get(run=run).state == PeriodFill.State.PENDING
 
@@ -168,7 +172,7 @@ def test_an_import_marks_every_closed_period_of_the_organisation() -> None:
 def test_from_a_task_the_reports_follow_in_a_task_of_their_own(
     django_capture_on_commit_callbacks,
 ) -> None:
-    from analytics.models import TeamRollup
+    from analytics.insights.models import TeamRollup
     from analytics.tasks import reports_refresh_task
     from tests.factories import TeamFactory
 
@@ -176,7 +180,7 @@ def test_from_a_task_the_reports_follow_in_a_task_of_their_own(
     parent = TeamFactory(organisation=run.team.organisation)
     Team.objects.filter(pk=run.team_id).update(parent=parent)
     with django_capture_on_commit_callbacks() as callbacks:
-        assert periods.periods_fill_pending(reports_inline=False) == 1
+        assert pipeline.periods_refresh(reports_inline=False) == 1
     assert len(callbacks) == 1
     assert TeamPeriod.objects.filter(run=run).exists()
     assert not TeamRollup.objects.exists()  # not inline
@@ -199,7 +203,7 @@ def test_a_failing_team_does_not_hold_back_the_others_filled_with_it(
 
     monkeypatch.setattr(periods, "team_periods_fill", fill_unless_broken)
 
-    assert periods.periods_fill_pending() == 1
+    assert pipeline.periods_refresh(reports_inline=True) == 1
 
     assert TeamPeriod.objects.filter(run=healthy).exists()
     assert PeriodFill.objects.get(run=healthy).state == PeriodFill.State.DONE

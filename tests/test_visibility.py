@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from surveys.models import Role
-from surveys.selectors import team_ids_visible_to
+from surveys.people.access import team_ids_visible_to
+from surveys.people.models import Role
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

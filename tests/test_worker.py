@@ -12,10 +12,10 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 from django.utils import timezone
 
-from analytics.models import RunSummary
+from analytics.insights.models import RunSummary
 from config.celery import app
 from surveys import tasks
-from surveys.models import Invitation, PulseRun, RunStatus
+from surveys.pulses.models import Invitation, PulseRun, RunStatus
 from tests.conftest import make_due_run
 from tests.factories import MembershipFactory, TeamFactory
 
@@ -57,7 +57,7 @@ def test_the_tick_opens_a_due_run_and_the_worker_emails_each_invitee_once(worker
 
 
 def test_the_worker_imports_a_repository_by_id(worker: None, tmp_path, settings) -> None:
-    from analytics.models import Commit, ImportRun, Repository
+    from analytics.delivery.models import Commit, ImportRun, Repository
     from analytics.tasks import repository_import_task
     from tests.gitrepos import awkward_repo, ground_truth
 

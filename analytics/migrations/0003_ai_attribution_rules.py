@@ -1,4 +1,4 @@
-"""The AI attribution strings of DESIGN.md §5, as data an admin can extend."""
+"""The AI attribution strings of docs/DESIGN.md §5, as data an admin can extend."""
 
 from __future__ import annotations
 

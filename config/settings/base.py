@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "surveys",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -137,15 +138,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "surveys.api.schema.CandorAutoSchema",
-    # Per client address on the link pages and their API twins (surveys/throttling.py).
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.CandorAutoSchema",
+    # Per client address on the link pages and their API twins (surveys/links/throttling.py).
     # Tokens carry 256 bits, so this is about load, not guessing; an office behind one NAT
     # address needs headroom.
     "DEFAULT_THROTTLE_RATES": {"invitation": env_str("CANDOR_INVITATION_RATE", "120/minute")},
     # How many proxies in front add X-Forwarded-For: the client address is the one the
     # nearest of them saw. 0 trusts no header, so a client cannot pick its own address.
     "NUM_PROXIES": env_int("CANDOR_PROXY_COUNT", 0, minimum=0),
-    "EXCEPTION_HANDLER": "surveys.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Candor API",

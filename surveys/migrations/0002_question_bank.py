@@ -1,4 +1,4 @@
-"""Seed the built-in question bank (DESIGN.md §4). Data lives here, frozen with the
+"""Seed the built-in question bank (docs/DESIGN.md §4). Data lives here, frozen with the
 migration, so later code changes never alter what an old database was seeded with."""
 
 from __future__ import annotations

@@ -11,18 +11,18 @@ from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from surveys import selectors as people
-from surveys.api.schema import LINK_ERRORS, error
+from config.api.schema import LINK_ERRORS, error
+from surveys.links.api import LinkApiView, own_invitation
+from surveys.people.access import team_get_runnable, team_get_visible
+from surveys.people.selectors import organisation_ids_of
 from surveys.retros import board, selectors, services
 from surveys.retros import serializers as s
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_data, document_render
 from surveys.retros.models import CardEffect, RetroInvitation, RetroSession, TaskCategory
-from surveys.throttling import InvitationRateThrottle
 
 TAG = ["retros"]
 TEAM_NOT_FOUND = error("team: no team you can see has this slug")
@@ -41,7 +41,7 @@ class TeamRetroListApi(APIView):
         summary="A team's retro sessions with their submission counts (team viewers)",
     )
     def get(self, request: Request, slug: str) -> Response:
-        team = people.team_get_visible(user=request.user, slug=slug)
+        team = team_get_visible(user=request.user, slug=slug)
         sessions = selectors.retro_sessions_with_counts(team_ids=[team.pk]).prefetch_related(
             "prompts"
         )
@@ -54,7 +54,7 @@ class TeamRetroListApi(APIView):
         summary="Open a retro for a team and sprint (facilitators, managers, admins)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        team = selectors.team_get_runnable(user=request.user, slug=slug)
+        team = team_get_runnable(user=request.user, slug=slug)
         payload = s.RetroSessionCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
@@ -146,13 +146,8 @@ def _submit(invitation: RetroInvitation, request: Request) -> Response:
     )
 
 
-@method_decorator(never_cache, name="dispatch")
-class RetroInvitationApi(APIView):
+class RetroInvitationApi(LinkApiView):
     """The single-use retro link's API twin: no login; the token is the credential."""
-
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-    throttle_classes = (InvitationRateThrottle,)
 
     @extend_schema(
         tags=TAG,
@@ -164,12 +159,7 @@ class RetroInvitationApi(APIView):
         return Response(s.RetroFormOutput(_retro_form(invitation)).data)
 
 
-@method_decorator(never_cache, name="dispatch")
-class RetroInvitationSubmissionApi(APIView):
-    permission_classes = (AllowAny,)
-    authentication_classes = ()
-    throttle_classes = (InvitationRateThrottle,)
-
+class RetroInvitationSubmissionApi(LinkApiView):
     @extend_schema(
         tags=TAG,
         request=s.RetroSubmissionSchema,
@@ -196,14 +186,9 @@ class MyRetroListApi(APIView):
 
 
 def _my_invitation(request: Request, session_id: int) -> RetroInvitation:
-    invitation = (
-        selectors.retro_invitations_open_for(user=request.user)
-        .filter(session_id=session_id)
-        .first()
+    return own_invitation(
+        selectors.retro_invitations_open_for(user=request.user), session_id=session_id
     )
-    if invitation is None:
-        raise Http404
-    return invitation
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -232,7 +217,7 @@ class RetroPromptListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         prompts = selectors.retro_prompts_for(
-            organisation_ids=selectors.organisation_ids_of(user=request.user)
+            organisation_ids=organisation_ids_of(user=request.user)
         )
         return Response(s.RetroPromptOutput(prompts, many=True).data)
 
@@ -246,7 +231,7 @@ class RetroPromptListApi(APIView):
         payload = s.RetroPromptCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = dict(payload.validated_data)
-        team = selectors.team_get_runnable(user=request.user, slug=data.pop("team"))
+        team = team_get_runnable(user=request.user, slug=data.pop("team"))
         prompt = services.retro_prompt_create(team=team, created_by=request.user, **data)
         return Response(s.RetroPromptOutput(prompt).data, status=status.HTTP_201_CREATED)
 
@@ -259,7 +244,7 @@ class RetroPromptSetListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         prompt_sets = selectors.retro_prompt_sets_for(
-            organisation_ids=selectors.organisation_ids_of(user=request.user)
+            organisation_ids=organisation_ids_of(user=request.user)
         )
         return Response(s.RetroPromptSetOutput(prompt_sets, many=True).data)
 
@@ -273,7 +258,7 @@ class RetroPromptSetListApi(APIView):
         payload = s.RetroPromptSetCreateInput(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        team = selectors.team_get_runnable(user=request.user, slug=data["team"])
+        team = team_get_runnable(user=request.user, slug=data["team"])
         prompt_set = services.retro_prompt_set_create(
             team=team, created_by=request.user, name=data["name"], prompt_ids=data["prompts"]
         )
@@ -288,7 +273,5 @@ class TeamRetroHeatmapApi(APIView):
         "team's last closed retros (nothing under k; totals add up shown cells only)",
     )
     def get(self, request: Request, slug: str) -> Response:
-        heatmap = selectors.retro_heatmap(
-            team=people.team_get_visible(user=request.user, slug=slug)
-        )
+        heatmap = selectors.retro_heatmap(team=team_get_visible(user=request.user, slug=slug))
         return Response(s.RetroHeatmapOutput(heatmap).data)

@@ -3,7 +3,7 @@
 Reading is publishing. Every reader of cards — the session page, the printable page, the
 API, the exports and the CLI — comes here, and so through `retro_board_publish`, which
 publishes the submissions written since the last batch once there are at least k of them
-(DESIGN.md §2.2, late answers). So every reader shows exactly the published shared cards,
+(docs/DESIGN.md §2.2, late answers). So every reader shows exactly the published shared cards,
 scrubbed and shuffled anew on each reading, with no author, no time and no batch.
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from surveys.errors import RetroBoardHidden
+from surveys.people.selectors import team_member_names
+from surveys.retros.errors import RetroBoardHidden
 from surveys.retros.exports import ExportCard, ExportPrompt, RetroDocument
 from surveys.retros.models import RetroSession
+from surveys.retros.publication import RetroPublication, retro_board_publish
 from surveys.retros.scrub import Scrubber
-from surveys.retros.selectors import team_member_names
-from surveys.retros.services import RetroPublication, retro_board_publish
 
 
 @dataclass(frozen=True)

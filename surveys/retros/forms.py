@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from surveys.models import K_MIN
+from surveys.anonymity import K_MIN
 from surveys.retros.models import (
     CARD_TEXT_MAX,
     PROMPT_TEXT_MAX,

@@ -5,7 +5,7 @@ Input is the stored tallies (`RetroTally`: only categories with at least k peopl
 when a session closes). A cell under k shows nothing, and says the same whether nobody or
 a few people wrote about the category, so not even "someone did" leaks. Inside a shown
 cell, an effect's count is shown only when it and the people who did not report it are
-each 0 or at least k (analytics.suppression.count_shown): "1 helped" among six is one
+each 0 or at least k (surveys.anonymity.count_shown): "1 helped" among six is one
 person's card. The row total is the sum of the cells and counts shown, never a count
 taken over all cards: a total that included hidden ones would give them away by
 subtraction (total minus the visible cells), and so would the change of such a total
@@ -19,7 +19,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from analytics.suppression import count_shown
+from surveys.anonymity import count_shown, group_shown
 from surveys.retros.models import CardEffect, TaskCategory
 
 HEATMAP_SPRINTS = 6
@@ -115,7 +115,7 @@ class Sprint:
 
     @property
     def shown(self) -> bool:
-        return self.submissions >= self.k
+        return group_shown(self.submissions, self.k)
 
 
 @dataclass(frozen=True)
@@ -160,7 +160,7 @@ def heatmap_build(sprints: Sequence[Sprint], tallies: Mapping[tuple[int, str], C
         row = Row(category=category.value, label=str(category.label))
         for index, sprint in enumerate(sprints):
             counts = tallies.get((index, category.value))
-            visible = counts is not None and sprint.shown and counts.people >= sprint.k
+            visible = counts is not None and sprint.shown and group_shown(counts.people, sprint.k)
             row.cells.append(Cell(counts.shown(sprint.k) if counts and visible else None))
         rows.append(row)
     return Heatmap(sprints=list(sprints), rows=rows)

@@ -1,9 +1,9 @@
 """Retro sessions, the prompt library, participation and anonymous cards.
 
-Anonymity is structural, as for pulse responses (DESIGN.md §2.1): a `RetroResponse` and
+Anonymity is structural, as for pulse responses (docs/DESIGN.md §2.1): a `RetroResponse` and
 its `RetroCard`s have random uuid keys, no user and no time; who took part lives only on
 `RetroInvitation`, which has no time either. The models are registered with the surveys
-app by the import at the end of `surveys/models.py`.
+app by `surveys/models.py`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from surveys.models import K_MIN, Organisation, Team, k_floor
+from surveys.anonymity import K_MIN
+from surveys.links.models import k_floor
+from surveys.people.models import Organisation, Team
 
 CARD_TEXT_MAX = 1000
 PROMPT_TEXT_MAX = 300

@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from surveys.models import K_MIN
+from surveys.anonymity import K_MIN
 from surveys.retros.exports import SCHEMA
 from surveys.retros.models import (
     CARD_TEXT_MAX,

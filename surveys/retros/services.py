@@ -5,9 +5,9 @@ Contracts worth knowing:
 - `retro_response_submit` writes the anonymous cards and flips the invitation's `used`
   flag in one transaction; a conditional UPDATE makes concurrent submissions of one link
   (or of a link and the logged-in page) yield exactly one submission.
-- `retro_board_publish` is the one way stored cards reach a reader: under the session's
-  row lock it publishes the unpublished submissions as the next batch when there are at
-  least k of them, so of concurrent readers one publishes, and no batch is under k people.
+- `retro_board_publish` (surveys/retros/publication.py) is the one way stored cards
+  reach a reader: under the session's row lock it publishes the unpublished submissions
+  as the next batch when there are at least k of them, so no batch is under k people.
 - `retro_session_close` is idempotent: it publishes what is left if it is at least k,
   rewrites the cards shuffled with fresh keys and stores the tallies once; running it
   again changes nothing.
@@ -16,28 +16,32 @@ Contracts worth knowing:
 
 from __future__ import annotations
 
-import random
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from config.celery import enqueue_on_commit
-from surveys import emails
-from surveys.errors import (
+from surveys.anonymity import K_MIN, group_shown
+from surveys.links.models import EMAIL_ATTEMPTS_MAX
+from surveys.links.rewrite import submissions_rewrite
+from surveys.links.selectors import link_find
+from surveys.links.sending import link_claim, links_email
+from surveys.links.submission import submission_write, window_shared_lock
+from surveys.people.models import Team
+from surveys.people.selectors import invitee_ids
+from surveys.retros import emails
+from surveys.retros.cards import CardInput, cards_clean
+from surveys.retros.errors import (
     RetroAlreadySubmitted,
     RetroClosed,
     RetroInvitationNotFound,
     RetroNotOpen,
 )
-from surveys.models import EMAIL_ATTEMPTS_MAX, K_MIN, Team
-from surveys.retros.cards import CardInput, cards_clean
 from surveys.retros.learning import tallies_count
 from surveys.retros.models import (
     PROMPT_TEXT_MAX,
@@ -53,9 +57,11 @@ from surveys.retros.models import (
     RetroStatus,
     RetroTally,
 )
-from surveys.selectors import invitee_ids
-from surveys.services import links_email, submission_write, window_shared_lock
-from surveys.tokens import token_hash, token_new
+from surveys.retros.publication import batch_publish
+
+# The Celery task (surveys/tasks.py) that emails a session's links, enqueued by name so
+# this module need not import the adapters that call it.
+RETRO_INVITATIONS_SEND = "surveys.tasks.retro_invitations_send"
 
 
 def _prompts_usable(*, team: Team, prompt_ids: Sequence[int], field: str) -> list[RetroPrompt]:
@@ -192,11 +198,9 @@ def retro_session_create(
             )
         _invitations_create(session)
         if send:
-            from surveys.tasks import retro_invitations_send_task
-
             session.invitations_pending = True
             session.save(update_fields=["invitations_pending"])
-            enqueue_on_commit(retro_invitations_send_task, session.pk)
+            enqueue_on_commit(RETRO_INVITATIONS_SEND, session.pk)
     return session
 
 
@@ -210,12 +214,14 @@ def _invitations_create(session: RetroSession) -> None:
 
 def retro_invitation_token_issue(*, invitation_id: int) -> str | None:
     """Claim an invitation for sending and give it its token; None if already claimed or
-    tried EMAIL_ATTEMPTS_MAX times. Counts an attempt."""
-    raw, hashed = token_new()
-    claimed = RetroInvitation.objects.filter(
-        pk=invitation_id, sent=False, send_attempts__lt=EMAIL_ATTEMPTS_MAX
-    ).update(sent=True, token_hash=hashed, send_attempts=F("send_attempts") + 1)
-    return raw if claimed else None
+    tried EMAIL_ATTEMPTS_MAX times (`link_claim`)."""
+    return link_claim(
+        RetroInvitation.objects.all(),
+        pk=invitation_id,
+        pending={"sent": False},
+        claimed={"sent": True},
+        hash_field="token_hash",
+    )
 
 
 def retro_invitations_send(*, session_id: int) -> int:
@@ -252,15 +258,15 @@ def _session_accepting(session: RetroSession, now: datetime) -> None:
 
 def retro_invitation_redeem(*, raw_token: str, now: datetime | None = None) -> RetroInvitation:
     """The invitation a link stands for, if cards can still be written with it."""
-    invitation = (
-        RetroInvitation.objects.select_related("session__team")
-        .filter(token_hash=token_hash(raw_token))
-        .first()
+    invitation = link_find(
+        RetroInvitation.objects.select_related("session__team"),
+        raw_token=raw_token,
+        hash_fields=("token_hash",),
+        not_found=RetroInvitationNotFound(
+            "This link is not valid. Check that it was copied whole."
+        ),
+        used=RetroAlreadySubmitted("Your cards for this retro are already in. Thank you!"),
     )
-    if invitation is None:
-        raise RetroInvitationNotFound("This link is not valid. Check that it was copied whole.")
-    if invitation.used:
-        raise RetroAlreadySubmitted("Your cards for this retro are already in. Thank you!")
     _session_accepting(invitation.session, now or timezone.now())
     return invitation
 
@@ -302,70 +308,6 @@ def retro_response_submit(
     return response
 
 
-class PublishedCard(NamedTuple):
-    prompt_id: int  # the RetroSessionPrompt's
-    category: str
-    effect: str
-    text: str
-
-
-@dataclass(frozen=True)
-class RetroPublication:
-    """What a session's board may show, read under the publishing lock."""
-
-    closed: bool
-    submissions: int  # people who have written cards
-    published: int  # people whose cards may be shown
-    cards: list[PublishedCard]  # the shared cards of the published submissions
-
-    @property
-    def held_back(self) -> int:
-        """People who wrote after the last batch: shown once k of them have (never once
-        the session has closed)."""
-        return self.submissions - self.published
-
-
-def retro_board_publish(*, session_id: int) -> RetroPublication:
-    """Publish the session's unpublished submissions as its next batch if there are at
-    least k of them, and return the shared cards of every published submission with the
-    counts of people who wrote and who were published.
-
-    Every reader of cards (board, print page, API, exports, CLI) comes through here. The
-    exclusive lock on the session row waits for submissions in flight, for another
-    publisher and for a close, so concurrent readers publish one batch and every batch
-    holds at least k people: a late answer appears only with k - 1 others (DESIGN.md §2.2,
-    late answers). A closed session publishes nothing more; its close decided. Idempotent
-    while fewer than k wait.
-    """
-    with transaction.atomic():
-        session = RetroSession.objects.select_for_update().only("status", "k").get(pk=session_id)
-        if session.status == RetroStatus.OPEN:
-            _batch_publish(session)
-        counts = RetroResponse.objects.filter(session_id=session_id).aggregate(
-            submissions=Count("pk"), published=Count("pk", filter=Q(batch__isnull=False))
-        )
-        cards = RetroCard.objects.filter(
-            response__session_id=session_id, response__batch__isnull=False, shared=True
-        ).values_list("prompt_id", "category", "effect", "text")
-        return RetroPublication(
-            closed=session.status == RetroStatus.CLOSED,
-            submissions=counts["submissions"],
-            published=counts["published"],
-            cards=[PublishedCard(*card) for card in cards],
-        )
-
-
-def _batch_publish(session: RetroSession) -> None:
-    """Give the unpublished submissions the next batch number if there are at least k of
-    them. The caller holds the session's row lock."""
-    responses = RetroResponse.objects.filter(session_id=session.pk)
-    state = responses.aggregate(
-        waiting=Count("pk", filter=Q(batch__isnull=True)), last=Max("batch")
-    )
-    if state["waiting"] >= session.k:
-        responses.filter(batch__isnull=True).update(batch=(state["last"] or 0) + 1)
-
-
 def retro_session_close(*, session_id: int) -> RetroSession:
     """Close a session: its links stop working, the submissions written since the last
     batch are published if there are at least k of them (else they are never shown), its
@@ -381,8 +323,16 @@ def retro_session_close(*, session_id: int) -> RetroSession:
             return session
         session.status = RetroStatus.CLOSED
         session.save(update_fields=["status"])
-        _batch_publish(session)
-        cards = _cards_rewrite(session_id=session.pk)
+        batch_publish(session)
+        rewritten = submissions_rewrite(
+            RetroResponse.objects.filter(session_id=session.pk),
+            keep=("session_id", "team_id", "batch"),
+            rows=RetroCard,
+            row_fields=("prompt_id", "text", "category", "effect", "shared"),
+        )
+        cards = [
+            (response, category, effect) for response, (_, _, category, effect, _) in rewritten
+        ]
         RetroTally.objects.bulk_create(
             RetroTally(
                 session=session,
@@ -393,53 +343,9 @@ def retro_session_close(*, session_id: int) -> RetroSession:
                 chose_not=counts.chose_not or 0,
             )
             for category, counts in tallies_count(cards).items()
-            if counts.people >= session.k
+            if group_shown(counts.people, session.k)
         )
     return session
-
-
-def _cards_rewrite(*, session_id: int) -> list[tuple[uuid.UUID, str, str]]:
-    """Delete and re-insert a session's submissions and cards, shuffled, with fresh keys
-    (each submission keeps its batch, which is not an order); returns (submission,
-    category, effect) of every card for the tallies.
-
-    Why, as for pulse responses: while a session is open each submission sits next to its
-    invitation's update in storage (SQLite's rowid, PostgreSQL's xmin); after this
-    transaction neither trace exists.
-    """
-    shuffle = random.SystemRandom().shuffle
-    responses = list(
-        RetroResponse.objects.filter(session_id=session_id).values_list("id", "team_id", "batch")
-    )
-    old_ids = [response_id for response_id, _, _ in responses]
-    cards = list(
-        RetroCard.objects.filter(response_id__in=old_ids).values_list(
-            "response_id", "prompt_id", "text", "category", "effect", "shared"
-        )
-    )
-    RetroCard.objects.filter(response_id__in=old_ids).delete()
-    RetroResponse.objects.filter(id__in=old_ids).delete()
-    shuffle(responses)
-    shuffle(cards)
-    fresh = {old_id: uuid.uuid4() for old_id in old_ids}
-    RetroResponse.objects.bulk_create(
-        RetroResponse(id=fresh[old_id], session_id=session_id, team_id=team_id, batch=batch)
-        for old_id, team_id, batch in responses
-    )
-    RetroCard.objects.bulk_create(
-        RetroCard(
-            response_id=fresh[response_id],
-            prompt_id=prompt_id,
-            text=text,
-            category=category,
-            effect=effect,
-            shared=shared,
-        )
-        for response_id, prompt_id, text, category, effect, shared in cards
-    )
-    return [
-        (fresh[response_id], category, effect) for response_id, _, _, category, effect, _ in cards
-    ]
 
 
 def retro_sessions_close_due(*, now: datetime) -> list[int]:

@@ -20,26 +20,26 @@ from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from surveys import selectors as people
-from surveys.errors import PulseError, RetroBoardHidden
+from surveys.links.views import link_page, link_problem
+from surveys.people.access import (
+    team_get_runnable,
+    team_get_visible,
+    team_ids_runnable_by,
+    teams_visible_to,
+)
 from surveys.retros import board, selectors, services
+from surveys.retros.errors import RetroBoardHidden
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_render
 from surveys.retros.forms import CardsForm, RetroSessionForm
 from surveys.retros.models import RetroInvitation, RetroSession
-from surveys.throttling import link_throttled
 
-
-def _link_problem(request: HttpRequest, error: PulseError) -> HttpResponse:
-    context = {
-        "title": error.title,
-        "message": error.message,
-        "elsewhere": ("My retros", reverse("my-retros")),
-    }
-    return render(request, "surveys/link_problem.html", context, status=error.status_code)
+# Where a link that cannot be used sends people who have an account.
+ELSEWHERE = ("My retros", "my-retros")
 
 
 def _write_flow(request: HttpRequest, invitation: RetroInvitation) -> HttpResponse:
-    """Show the card form, or submit it through `retro_response_submit`."""
+    """Show the card form, or submit it through `retro_response_submit`. A link that cannot
+    be used (any more) is the caller's `link_page`'s to show."""
     session = invitation.session
     prompts = list(session.prompts.all())
     data = request.POST if request.method == "POST" else None
@@ -49,29 +49,19 @@ def _write_flow(request: HttpRequest, invitation: RetroInvitation) -> HttpRespon
             services.retro_response_submit(invitation=invitation, cards=form.cards())
         except ValidationError as error:
             form.add_service_errors(error)
-        except PulseError as error:
-            return _link_problem(request, error)
         else:
             return render(request, "retros/thanks.html", {"session": session})
     context = {"session": session, "form": form}
     return render(request, "retros/write.html", context, status=400 if form.has_errors else 200)
 
 
-@never_cache
-@require_http_methods(["GET", "HEAD", "POST"])
-@link_throttled
+@link_page(elsewhere=ELSEWHERE)
 def retro_write(request: HttpRequest, token: str) -> HttpResponse:
     """The single-use link from the retro email; no login needed."""
-    try:
-        invitation = services.retro_invitation_redeem(raw_token=token)
-    except PulseError as error:
-        return _link_problem(request, error)
-    return _write_flow(request, invitation)
+    return _write_flow(request, services.retro_invitation_redeem(raw_token=token))
 
 
-@never_cache
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
+@link_page(logged_in=True, elsewhere=ELSEWHERE)
 def my_retro_write(request: HttpRequest, session_id: int) -> HttpResponse:
     invitation = (
         selectors.retro_invitations_open_for(user=request.user)
@@ -90,9 +80,9 @@ def my_retros(request: HttpRequest) -> HttpResponse:
     invitations = selectors.retro_invitations_open_for(user=request.user).order_by(
         "session__closes_at"
     )
-    runnable = selectors.team_ids_runnable_by(user=request.user)
+    runnable = team_ids_runnable_by(user=request.user)
     sessions = selectors.retro_sessions_with_counts(team_ids=runnable)[:20]
-    teams = people.teams_visible_to(user=request.user).filter(pk__in=runnable).order_by("name")
+    teams = teams_visible_to(user=request.user).filter(pk__in=runnable).order_by("name")
     context = {"invitations": invitations, "sessions": sessions, "teams": teams}
     return render(request, "retros/my_retros.html", context)
 
@@ -101,11 +91,11 @@ def my_retros(request: HttpRequest) -> HttpResponse:
 @require_safe
 def team_retros(request: HttpRequest, slug: str) -> HttpResponse:
     """A team's sessions with their submission counts (for everyone who sees the team)."""
-    team = people.team_get_visible(user=request.user, slug=slug)
+    team = team_get_visible(user=request.user, slug=slug)
     context = {
         "team": team,
         "sessions": selectors.retro_sessions_with_counts(team_ids=[team.pk]),
-        "runs_retros": team.pk in selectors.team_ids_runnable_by(user=request.user),
+        "runs_retros": team.pk in team_ids_runnable_by(user=request.user),
     }
     return render(request, "retros/team.html", context)
 
@@ -119,7 +109,7 @@ def _default_closing() -> datetime:
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def retro_session_new(request: HttpRequest, slug: str) -> HttpResponse:
-    team = selectors.team_get_runnable(user=request.user, slug=slug)
+    team = team_get_runnable(user=request.user, slug=slug)
     organisation_ids = [team.organisation_id]
     library = selectors.retro_prompts_for(organisation_ids=organisation_ids)
     prompt_sets = list(selectors.retro_prompt_sets_for(organisation_ids=organisation_ids))
@@ -200,12 +190,8 @@ def retro_session_export(request: HttpRequest, session_id: int, export_format: s
     try:
         document = board.retro_document(session=session, with_cards=not prompts_only)
     except RetroBoardHidden as error:
-        context = {
-            "title": error.title,
-            "message": error.message,
-            "back": (session.label, reverse("retro-session", args=[session.pk])),
-        }
-        return render(request, "surveys/link_problem.html", context, status=error.status_code)
+        back = (session.label, reverse("retro-session", args=[session.pk]))
+        return link_problem(request, error, back=back)
     response = HttpResponse(
         document_render(document, export_format), content_type=CONTENT_TYPES[export_format]
     )

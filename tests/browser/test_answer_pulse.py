@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from surveys.models import Response
+from surveys.pulses.models import Response
 from tests.browser.conftest import screenshot
 from tests.conftest import make_open_run
 

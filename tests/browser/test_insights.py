@@ -12,9 +12,9 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from analytics.insights import EXPORT_FIELDS
-from analytics.models import TeamPeriod
-from surveys.demo import DEMO_PASSWORD
+from analytics.insights.models import TeamPeriod
+from analytics.insights.selectors import EXPORT_FIELDS
+from demo.organisation import DEMO_PASSWORD
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

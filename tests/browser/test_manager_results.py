@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from surveys.models import Role
+from surveys.people.models import Role
 from tests.browser.conftest import screenshot
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, TeamFactory, UserFactory

@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from PIL import Image
 
-from surveys.models import Role
+from surveys.people.models import Role
 from surveys.retros.models import RetroSession
 from surveys.retros.services import retro_invitations_send
 from tests.browser.conftest import screenshot

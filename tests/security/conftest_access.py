@@ -18,12 +18,14 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from analytics.models import SafetyAlert
-from surveys import services
-from surveys.models import Construct, PulseRun, Question, QuestionKind, Role, Team
-from surveys.periods import period_sequence_on
+from analytics.insights.models import SafetyAlert
+from surveys.people.models import Role, Team
+from surveys.pulses import services
+from surveys.pulses.models import Construct, PulseRun, Question, QuestionKind
+from surveys.pulses.schedule import period_sequence_on
 from surveys.retros import services as retros
 from surveys.retros.models import RetroPromptSet, RetroSession
+from surveys.retros.publication import retro_board_publish
 from tests.conftest import close_and_refresh, make_open_retro, valid_answers, valid_cards
 from tests.factories import (
     MembershipFactory,
@@ -116,7 +118,7 @@ def _team_b_retro(team_b: Team) -> RetroSession:
         retros.retro_response_submit(
             invitation=retros.retro_invitation_redeem(raw_token=raw), cards=cards
         )
-    retros.retro_board_publish(session_id=session.pk)
+    retro_board_publish(session_id=session.pk)
     return session
 
 

@@ -23,22 +23,19 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.utils import timezone
 
-from analytics.periods import periods_fill_pending, periods_mark
-from analytics.services import all_runs_refresh
-from surveys import services
-from surveys.models import (
+from analytics import pipeline
+from surveys.people.models import Organisation, Role, Team
+from surveys.pulses import services
+from surveys.pulses.models import (
     Answer,
     Invitation,
-    Organisation,
     Pulse,
     PulseRun,
     QuestionKind,
     Response,
-    Role,
     RunStatus,
-    Team,
 )
-from surveys.periods import period_sequence_on
+from surveys.pulses.schedule import period_sequence_on
 from surveys.retros import services as retros
 from surveys.retros.models import RetroCard, RetroPrompt, RetroSession
 from tests.conftest import valid_answers
@@ -253,9 +250,7 @@ class World:
 def refresh_everything() -> None:
     """What the nightly task does: every closed run's aggregates, every team-period, and
     the reports after them (alerts, heatmap rows, correlations, roll-ups)."""
-    all_runs_refresh()
-    periods_mark()
-    periods_fill_pending()
+    pipeline.everything_refresh()
 
 
 # --- rewriting what people said -------------------------------------------------------------

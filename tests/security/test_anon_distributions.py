@@ -2,7 +2,7 @@
 
 A question answered by n ≥ k people has a distribution; a cell of it counting 1 to
 k − 1 people ("one person strongly disagrees") is a count for fewer than k, and so is a
-share or an effect count that, times n, gives one. The rule (analytics/suppression.py):
+share or an effect count that, times n, gives one. The rule (surveys/anonymity.py):
 an ordered distribution (scale steps, percentage buckets) is shown in bins of adjacent
 steps merged from the lowest up until each holds 0 or at least k people; an unordered
 count (an option of a multiple-choice question, a retro effect, the share of weekly AI
@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from surveys.models import Question, QuestionKind, Role
+from surveys.people.models import Role
+from surveys.pulses.models import Question, QuestionKind
 from tests.security.conftest_anon import (
     K,
     World,

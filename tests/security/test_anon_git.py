@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from analytics.git.metrics import delivery_metrics_refresh
-from analytics.models import Commit, Contributor, CorrelationResult, PullRequest, Repository
-from surveys.models import Role
+from analytics.delivery.models import Commit, Contributor, PullRequest, Repository
+from analytics.delivery.refresh import delivery_metrics_refresh
+from analytics.insights.models import CorrelationResult
+from surveys.people.models import Role
 from tests.factories import this_monday
 from tests.security.anon_surfaces import assert_unchanged, every_surface
 from tests.security.conftest_anon import (

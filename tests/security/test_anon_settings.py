@@ -14,8 +14,10 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
-from surveys import services
-from surveys.models import K_MIN, Pulse, PulseRun, Role
+from surveys.anonymity import K_MIN
+from surveys.people.models import Role
+from surveys.pulses import services
+from surveys.pulses.models import Pulse, PulseRun
 from surveys.retros import services as retros
 from surveys.retros.models import RetroPrompt, RetroSession
 from tests.security.conftest_anon import (

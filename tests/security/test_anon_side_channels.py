@@ -26,11 +26,15 @@ from django.core import mail
 from django.core.cache import caches
 from django.test import Client
 
-from surveys import services
-from surveys.models import Answer, Invitation, Response, Role
+from analytics import tasks as analytics_tasks  # noqa: F401 -- registers what runs by name
+from config.celery import app
+from surveys import tasks as surveys_tasks  # noqa: F401 -- the same
+from surveys.links.tokens import token_hash
+from surveys.people.models import Role
+from surveys.pulses import services
+from surveys.pulses.models import Answer, Invitation, Response
 from surveys.retros import services as retros
 from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse
-from surveys.tokens import token_hash
 from tests.conftest import valid_answers
 from tests.security.anon_surfaces import admin_urls, read
 from tests.security.conftest_anon import (
@@ -95,7 +99,11 @@ def side_doors(monkeypatch: pytest.MonkeyPatch) -> Iterator[Captured]:
         captured.tasks.append(f"{task.name} {args!r} {kwargs!r} {options!r}")
         captured.tasks.append(f"result of {task.name}: {task.run(*args, **(kwargs or {}))!r}")
 
+    def send_task(name: str, args: Any = (), kwargs: Any = None, **options: Any) -> None:
+        apply_async(app.tasks[name], args, kwargs, **options)
+
     monkeypatch.setattr(Task, "apply_async", apply_async)
+    monkeypatch.setattr(app, "send_task", send_task)  # what enqueue_on_commit calls
     cache = caches["default"]
     for method in ("get", "set", "add", "get_many", "set_many", "incr", "delete", "touch"):
         original = getattr(cache, method)

@@ -23,9 +23,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 from scipy import stats
 
-from surveys.models import Answer, Invitation, Response
+from surveys.pulses.models import Answer, Invitation, Response
 from surveys.retros import services as retros
 from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse
+from surveys.retros.publication import retro_board_publish
 from tests.security.anon_surfaces import cli_exports, read, urls
 from tests.security.conftest_anon import (
     K,
@@ -132,10 +133,10 @@ def test_a_retro_batch_is_a_group_of_at_least_k_not_a_time() -> None:
     world = World()
     world.team("Batches", 12)
     session = world.retro("Sprint 3", "Batches", writers=range(5), close=False)
-    retros.retro_board_publish(session_id=session.pk)
+    retro_board_publish(session_id=session.pk)
     for index in range(5, 12):  # the board is read after each late writer
         world.write_cards("Sprint 3", session, index)
-        retros.retro_board_publish(session_id=session.pk)
+        retro_board_publish(session_id=session.pk)
     retros.retro_session_close(session_id=session.pk)
     sizes = RetroResponse.objects.filter(session=session).values_list("batch", flat=True)
     by_batch = {batch: list(sizes).count(batch) for batch in set(sizes)}

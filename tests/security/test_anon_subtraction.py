@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 from django.test import Client
 
-from surveys.models import Invitation, PulseRun
-from surveys.periods import week_of
+from surveys.pulses.models import Invitation, PulseRun
+from surveys.pulses.schedule import week_of
 from tests.security.conftest_anon import (
     K,
     World,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from surveys.models import Role
+from surveys.people.models import Role
 from tests.security.anon_surfaces import (
     assert_unchanged,
     every_surface,

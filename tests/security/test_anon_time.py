@@ -16,10 +16,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from analytics.models import SafetyAlert, TeamPeriod
-from surveys import services
-from surveys.errors import RunClosed
-from surveys.models import Membership, Response, Role, Team
+from analytics.insights.models import SafetyAlert, TeamPeriod
+from surveys.people.models import Membership, Role, Team
+from surveys.pulses import services
+from surveys.pulses.errors import RunClosed
+from surveys.pulses.models import Response
 from surveys.retros.models import RetroSession
 from tests.conftest import valid_answers
 from tests.security.anon_surfaces import (

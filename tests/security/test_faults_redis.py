@@ -20,13 +20,13 @@ import pytest
 import requests
 from django.conf import settings
 
-from analytics.models import RunSummary
+from analytics.insights.models import RunSummary
+from analytics.tasks import aggregates_refresh_stale
 from config.cache import RETRY_SECONDS
 from config.celery import app
-from surveys import services
-from surveys.models import Invitation, PulseRun, Response, RunStatus
+from surveys.pulses import services
+from surveys.pulses.models import Invitation, PulseRun, Response, RunStatus
 from surveys.retros.models import RetroResponse
-from surveys.tasks import aggregates_refresh_stale
 from tests.conftest import (
     make_open_retro,
     make_open_run,

@@ -16,11 +16,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from analytics import reports
-from analytics.models import Repository, SafetyAlert
-from analytics.periods import periods_fill_pending, periods_mark
+from analytics import pipeline
+from analytics.delivery.models import Repository
+from analytics.insights.models import SafetyAlert
+from analytics.insights.team_periods.state import periods_mark
 from analytics.tasks import repositories_sync
-from surveys import services, tasks
+from surveys import tasks
+from surveys.pulses import services
 from surveys.retros import services as retro_services
 from surveys.retros.models import RetroPrompt, RetroSession
 from tests.conftest import close_and_refresh, make_due_run, make_open_run, submit_all
@@ -90,7 +92,7 @@ def filling_periods() -> Callable[[], object]:
     submit_all(pulse, 5)
     close_and_refresh(pulse.run.pk)
     periods_mark(run_ids=[pulse.run.pk])
-    return lambda: periods_fill_pending(reports_inline=False)
+    return lambda: pipeline.periods_refresh(reports_inline=False)
 
 
 def the_alert_sweep() -> Callable[[], object]:
@@ -98,7 +100,7 @@ def the_alert_sweep() -> Callable[[], object]:
     SafetyAlert.objects.create(
         run=run, team=run.team, period_start=run.opens_at.date(), index=50.0, trailing_mean=70.0
     )  # its email still owed
-    return reports.safety_alerts_notify_pending
+    return pipeline.safety_alerts_sweep
 
 
 ENQUEUERS = [

@@ -21,12 +21,14 @@ from django.core import mail
 from django.db.models import Count
 from django.utils import timezone
 
-from analytics.git.importer import repository_import
-from analytics.models import Commit, ImportRun, Repository
+from analytics.delivery.git.importer import repository_import
+from analytics.delivery.models import Commit, ImportRun, Repository
 from analytics.tasks import repositories_sync, repository_import_task
-from surveys import emails, selectors, services, tasks
-from surveys.errors import InvitationsNotSent
-from surveys.models import EMAIL_ATTEMPTS_MAX, Invitation, PulseRun, RunStatus
+from surveys import tasks
+from surveys.links.errors import InvitationsNotSent
+from surveys.links.models import EMAIL_ATTEMPTS_MAX
+from surveys.pulses import emails, selectors, services
+from surveys.pulses.models import Invitation, PulseRun, RunStatus
 from surveys.retros import selectors as retro_selectors
 from surveys.retros import services as retro_services
 from surveys.retros.models import RetroInvitation, RetroSession

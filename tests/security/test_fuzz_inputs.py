@@ -34,9 +34,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from analytics.git.importer import repository_import
-from analytics.models import Commit, Deployment, Incident, PullRequest, Repository
-from surveys.models import Invitation, Question, Response, Role
+from analytics.delivery.git.importer import repository_import
+from analytics.delivery.models import Commit, Deployment, Incident, PullRequest, Repository
+from surveys.people.models import Role
+from surveys.pulses.models import Invitation, Question, Response
 from surveys.retros.models import RetroInvitation, RetroResponse
 from tests.conftest import make_open_retro, make_open_run, valid_answers, valid_cards
 from tests.factories import MembershipFactory, TeamFactory, UserFactory

@@ -20,11 +20,11 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from surveys import services
-from surveys.models import Invitation
+from surveys.links.tokens import token_hash, token_new
+from surveys.pulses import services
+from surveys.pulses.models import Invitation
 from surveys.retros import services as retros
 from surveys.retros.models import RetroInvitation
-from surveys.tokens import token_hash, token_new
 from tests.conftest import make_open_retro, make_open_run
 from tests.security.conftest_access import World, figures_record, world_build
 from tests.security.test_access_matrix import ADMIN_PUBLIC, ROUTES, Who, resolver_routes
@@ -180,7 +180,7 @@ def test_a_brute_force_attempt_is_logged_without_any_token(
             client.post(_link(name, token) + ("response/" if name == "api-invitation" else ""))
         client.get(_link("pulse-answer", world.pulse_token))
         client.get(_link("api-retro-invitation", world.retro_token))
-    throttled = [r for r in caplog.records if r.name == "surveys.throttling"]
+    throttled = [r for r in caplog.records if r.name == "surveys.links.throttling"]
     assert throttled, "the throttle logged nothing"
     assert all("over the limit" in r.getMessage() for r in throttled)
     leaks = [

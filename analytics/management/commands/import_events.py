@@ -7,10 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics.git.events_csv import CsvFormatError, parse_deployments_csv, parse_incidents_csv
-from analytics.git.events_import import deployments_store, incidents_store
-from analytics.git.metrics import delivery_metrics_refresh
-from surveys.models import Organisation
+from analytics import pipeline
+from analytics.delivery.git.events_csv import (
+    CsvFormatError,
+    parse_deployments_csv,
+    parse_incidents_csv,
+)
+from analytics.delivery.git.events_import import deployments_store, incidents_store
+from surveys.people.models import Organisation
 
 
 class Command(BaseCommand):
@@ -39,7 +43,7 @@ class Command(BaseCommand):
                 )
         except CsvFormatError as error:
             raise CommandError(f"{path}: {error}. Nothing was imported.") from None
-        weeks = delivery_metrics_refresh(organisation_id=organisation.pk)
+        weeks = pipeline.delivery_refresh(organisation_id=organisation.pk)
         self.stdout.write(
             f"{options['kind']}: {stored.created} new, {stored.updated} updated; "
             f"delivery metrics for {weeks} team-weeks"

@@ -9,12 +9,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from analytics.git.importer import repository_import
-from analytics.git.metrics import delivery_metrics_refresh
-from analytics.git.parser import GitLogFormatError
-from analytics.git.repository import RepositoryError
-from analytics.models import Repository
-from surveys.models import Team
+from analytics import pipeline
+from analytics.delivery.git.importer import repository_import
+from analytics.delivery.git.parser import GitLogFormatError
+from analytics.delivery.git.repository import RepositoryError
+from analytics.delivery.models import Repository
+from surveys.people.models import Team
 
 
 class _Bar:
@@ -70,7 +70,7 @@ class Command(BaseCommand):
             bar.close()
         seconds = max(time.monotonic() - started, 1e-9)
         releases = repository.tags.filter(is_release=True).count()
-        weeks = delivery_metrics_refresh(organisation_id=repository.organisation_id)
+        weeks = pipeline.delivery_refresh(organisation_id=repository.organisation_id)
         self.stdout.write(
             f"{repository.name}: {run.commits_added} new of {run.commits_read} commits read in "
             f"{seconds:.1f} s ({run.commits_read / seconds:,.0f} commits/s); "

@@ -9,10 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from analytics.git.metrics import delivery_metrics_refresh
-from analytics.git.pull_import import pull_requests_store
-from analytics.git.pulls import PullRequestFormatError, parse_gh_json
-from analytics.models import Repository
+from analytics import pipeline
+from analytics.delivery.git.pull_import import pull_requests_store
+from analytics.delivery.git.pulls import PullRequestFormatError, parse_gh_json
+from analytics.delivery.models import Repository
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: {error}. Nothing was imported.") from None
         repository = repositories.get()
         stored = pull_requests_store(repository_id=repository.pk, pulls=pulls)
-        delivery_metrics_refresh(organisation_id=repository.organisation_id)
+        pipeline.delivery_refresh(organisation_id=repository.organisation_id)
         seconds = max(time.monotonic() - started, 1e-9)
         self.stdout.write(
             f"{options['repository']}: {len(pulls)} pull requests ({stored.created} new, "

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from analytics.git.github import GitHubError
-from analytics.git.metrics import delivery_metrics_refresh
-from analytics.git.pull_import import github_pulls_sync
-from analytics.models import Repository
+from analytics import pipeline
+from analytics.delivery.git.github import GitHubError
+from analytics.delivery.git.pull_import import github_pulls_sync
+from analytics.delivery.models import Repository
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             stored = github_pulls_sync(repository_id=repository.pk)
         except GitHubError as error:
             raise CommandError(str(error)) from None
-        delivery_metrics_refresh(organisation_id=repository.organisation_id)
+        pipeline.delivery_refresh(organisation_id=repository.organisation_id)
         total = stored.created + stored.updated
         seconds = max(time.monotonic() - started, 1e-9)
         self.stdout.write(

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from surveys.errors import RetroBoardHidden
 from surveys.retros.board import retro_document
+from surveys.retros.errors import RetroBoardHidden
 from surveys.retros.exports import FORMATS, document_render
 from surveys.retros.models import RetroSession
 

@@ -1,0 +1,268 @@
+"""Team-week delivery metrics as pure functions over DataFrames (no ORM).
+
+Definitions follow docs/DESIGN.md §5 (Apache DevLake / Four Keys):
+- throughput: merged PRs per active contributor, or non-merge commits per active
+  contributor when the team has no PR data that week (`throughput_basis` says which);
+- PR cycle time created → merged, pickup created → first review by someone else, review
+  first review → merged: median and p75, in hours; PR size: additions + deletions, median;
+- deployment days: days with at least one release; lead time: commit → first release that
+  contains it (counted in the release's week), median hours;
+- change failure rate: releases followed within REVERT_WINDOW by a revert of one of their
+  commits ÷ releases (the proxy used until incidents are imported); time to restore needs
+  incidents and stays empty without them;
+- AI-assisted share of commits and of merged PRs, and PR figures split AI-assisted vs not.
+A team-week with fewer than k active contributors is suppressed: a row with no numbers.
+Inside a shown week, a figure read from individual PRs or commits (a median, a p75, a
+size) needs them to come from at least k authors: five people committed, but if one of
+them merged every PR, the week's PR cycle time is that person's. Such a figure is left
+out (counts stay: they are the team's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from surveys.anonymity import group_shown
+
+REVERT_WINDOW = timedelta(days=14)
+
+
+def week_start(times: pd.Series) -> pd.Series:
+    """The Monday (a date) of the ISO week of each UTC timestamp."""
+    days = times.dt.tz_convert("UTC").dt.normalize()
+    return (days - pd.to_timedelta(days.dt.day_of_week, unit="D")).dt.date
+
+
+@dataclass
+class WeekMetrics:
+    team_id: int
+    week_start: date
+    suppressed: bool
+    active_contributors: int | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def _hours(durations: pd.Series) -> pd.Series:
+    return durations.dt.total_seconds() / 3600
+
+
+def _quantiles(hours: pd.Series) -> tuple[float | None, float | None]:
+    hours = hours.dropna()
+    if hours.empty:
+        return None, None
+    return float(hours.median()), float(hours.quantile(0.75))
+
+
+def _enough_authors(events: pd.DataFrame, k: int) -> bool:
+    """Whether figures read from these PRs or commits come from at least k people."""
+    return len(events) > 0 and group_shown(events["author_id"].nunique(), k)
+
+
+def _pr_figures(prs: pd.DataFrame, k: int) -> dict[str, Any]:
+    merged = prs[prs["merged_at"].notna()]
+    if not _enough_authors(merged, k):
+        return {"merged_prs": len(merged)}
+    cycle = _hours(merged["merged_at"] - merged["created_at"])
+    pickup = _hours(merged["first_review_at"] - merged["created_at"])
+    review = _hours(merged["merged_at"] - merged["first_review_at"])
+    figures: dict[str, Any] = {"merged_prs": len(merged)}
+    for name, series in (("cycle", cycle), ("pickup", pickup), ("review", review)):
+        figures[f"{name}_median_h"], figures[f"{name}_p75_h"] = _quantiles(series)
+    size = merged["additions"] + merged["deletions"]
+    figures["pr_size_median"] = float(size.median()) if len(size) else None
+    return figures
+
+
+def failed_release_times(commits: pd.DataFrame) -> set[tuple[Any, Any]]:
+    """Release times (per repository) whose changes were reverted within REVERT_WINDOW."""
+    deployed: dict[tuple[Any, Any], Any] = {
+        (row.repository_id, row.sha): row.deployed_at
+        for row in commits.dropna(subset=["deployed_at"]).itertuples()
+    }
+    failed: set[tuple[Any, Any]] = set()
+    for revert in commits[commits["reverted_sha"] != ""].itertuples():
+        released = deployed.get((revert.repository_id, revert.reverted_sha))
+        if released is None:  # abbreviated sha in the message: find by prefix
+            candidates = [
+                when
+                for (repository, sha), when in deployed.items()
+                if repository == revert.repository_id
+                and str(sha).startswith(str(revert.reverted_sha))
+            ]
+            released = candidates[0] if len(candidates) == 1 else None
+        if released is not None and timedelta(0) <= revert.committed_at - released <= REVERT_WINDOW:
+            failed.add((revert.repository_id, released))
+    return failed
+
+
+def failed_by_incidents(releases: pd.DataFrame, incidents: pd.DataFrame) -> set[tuple[Any, Any]]:
+    """Each incident fails the latest deployment of its repository before it opened."""
+    failed: set[tuple[Any, Any]] = set()
+    if releases.empty or incidents.empty:
+        return failed
+    for incident in incidents.itertuples():
+        earlier = releases[
+            (releases["repository_id"] == incident.repository_id)
+            & (releases["tagged_at"] <= incident.opened_at)
+        ]
+        if len(earlier):
+            failed.add((incident.repository_id, earlier["tagged_at"].max()))
+    return failed
+
+
+def _failure_basis(repositories: set[Any], with_incidents: set[Any]) -> str:
+    if repositories <= with_incidents:
+        return "incidents"
+    if not repositories & with_incidents:
+        return "releases reverted within 14 days (no incidents imported)"
+    return "incidents where imported, else releases reverted within 14 days"
+
+
+def team_week_metrics(
+    *,
+    commits: pd.DataFrame,
+    prs: pd.DataFrame,
+    releases: pd.DataFrame,
+    k_by_team: dict[int, int],
+    incidents: pd.DataFrame | None = None,
+) -> list[WeekMetrics]:
+    """Metrics per (team, ISO week).
+
+    commits: team_id, repository_id, sha, author_id, committed_at, deployed_at, is_merge,
+      reverted_sha, ai (bool) — one row per team the commit counts for;
+    prs: team_id, author_id, created_at, merged_at, first_review_at, additions, deletions, ai;
+    releases: team_id, repository_id, tagged_at (release tags, or imported deployments);
+    incidents: team_id, repository_id, opened_at, resolved_at. A repository with incidents
+    gets its change failure rate from them; the others from the revert proxy.
+    """
+    if incidents is None or incidents.empty:
+        incidents = pd.DataFrame(columns=["team_id", "repository_id", "opened_at", "resolved_at"])
+    with_incidents = set(incidents["repository_id"])
+    commits = commits.assign(week=week_start(commits["committed_at"])) if len(commits) else commits
+    prs = (
+        prs.assign(week=week_start(prs["merged_at"].fillna(prs["created_at"]))) if len(prs) else prs
+    )
+    releases = (
+        releases.assign(week=week_start(releases["tagged_at"])) if len(releases) else releases
+    )
+    failed = {
+        f
+        for f in (failed_release_times(commits) if len(commits) else set())
+        if f[0] not in with_incidents
+    }
+    failed |= failed_by_incidents(releases, incidents)
+    if len(incidents):
+        incidents = incidents.assign(week=week_start(incidents["opened_at"]))
+    deployed = commits.dropna(subset=["deployed_at"]) if len(commits) else commits
+    if len(deployed):
+        deployed = deployed.assign(deploy_week=week_start(deployed["deployed_at"]))
+    keys = set()
+    for frame in (commits, prs, releases):
+        if len(frame):
+            keys |= set(zip(frame["team_id"], frame["week"], strict=True))
+    results = []
+    for team_id, week in sorted(keys):
+        week_commits = (
+            commits[(commits["team_id"] == team_id) & (commits["week"] == week)]
+            if len(commits)
+            else commits
+        )
+        week_prs = prs[(prs["team_id"] == team_id) & (prs["week"] == week)] if len(prs) else prs
+        authors = set(week_commits["author_id"]) if len(week_commits) else set()
+        authors |= set(week_prs["author_id"]) if len(week_prs) else set()
+        k = k_by_team.get(team_id, 5)
+        if not group_shown(len(authors), k):
+            results.append(WeekMetrics(team_id=team_id, week_start=week, suppressed=True))
+            continue
+        values = _week_values(
+            team_id=team_id,
+            week=week,
+            commits=week_commits,
+            prs=week_prs,
+            releases=releases[(releases["team_id"] == team_id) & (releases["week"] == week)]
+            if len(releases)
+            else releases,
+            deployed=deployed[(deployed["team_id"] == team_id) & (deployed["deploy_week"] == week)]
+            if len(deployed)
+            else deployed,
+            failed=failed,
+            active=len(authors),
+            k=k,
+            incidents=incidents[(incidents["team_id"] == team_id) & (incidents["week"] == week)]
+            if len(incidents)
+            else incidents,
+            with_incidents=with_incidents,
+        )
+        results.append(
+            WeekMetrics(
+                team_id=team_id,
+                week_start=week,
+                suppressed=False,
+                active_contributors=len(authors),
+                figures=values,
+            )
+        )
+    return results
+
+
+def _week_values(
+    *,
+    team_id: int,
+    week: date,
+    commits: pd.DataFrame,
+    prs: pd.DataFrame,
+    releases: pd.DataFrame,
+    deployed: pd.DataFrame,
+    failed: set[Any],
+    active: int,
+    k: int,
+    incidents: pd.DataFrame,
+    with_incidents: set[Any],
+) -> dict[str, Any]:
+    work = commits[~commits["is_merge"]] if len(commits) else commits
+    values: dict[str, Any] = {"commits": len(work)}
+    pr_figures = _pr_figures(prs, k) if len(prs) else {"merged_prs": 0}
+    values |= pr_figures
+    if pr_figures["merged_prs"]:
+        values["throughput"], values["throughput_basis"] = (
+            pr_figures["merged_prs"] / active,
+            "merged PRs",
+        )
+    else:
+        values["throughput"], values["throughput_basis"] = len(work) / active, "commits"
+    values["deployments"] = len(releases)
+    values["deployment_days"] = (
+        int(releases["tagged_at"].dt.tz_convert("UTC").dt.date.nunique()) if len(releases) else 0
+    )
+    lead = (
+        _hours(deployed["deployed_at"] - deployed["committed_at"])
+        if _enough_authors(deployed, k)
+        else pd.Series(dtype=float)
+    )
+    values["lead_time_median_h"] = _quantiles(lead)[0]
+    if len(releases):
+        failures = sum((r.repository_id, r.tagged_at) in failed for r in releases.itertuples())
+        values["change_failure_rate"] = failures / len(releases)
+        values["change_failure_basis"] = _failure_basis(
+            set(releases["repository_id"]), with_incidents
+        )
+    resolved = incidents.dropna(subset=["resolved_at"]) if len(incidents) else incidents
+    restore = (
+        _hours(resolved["resolved_at"] - resolved["opened_at"])
+        if len(resolved)
+        else pd.Series(dtype=float)
+    )
+    values["time_to_restore_median_h"] = _quantiles(restore)[0]
+    values["ai_commit_share"] = float(work["ai"].mean() * 100) if len(work) else None
+    merged = prs[prs["merged_at"].notna()] if len(prs) else prs
+    values["ai_pr_share"] = float(merged["ai"].mean() * 100) if len(merged) else None
+    if len(merged):
+        values["ai_split"] = {
+            "ai": _pr_figures(merged[merged["ai"]], k),
+            "other": _pr_figures(merged[~merged["ai"]], k),
+        }
+    return values

@@ -1,0 +1,372 @@
+"""A batch of runs from the database's sums to the summary rows: the question counts
+folded per (run, question) with numpy, construct scores from the question pass (one
+item) or the person pass (several items), Student-t estimates over arrays, and the rows
+in the order the summary tables' fields are listed. Nothing with fewer than k behind it
+becomes a row."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from analytics.insights import gaps, stats
+from analytics.insights.aggregation.queries import (
+    AI_TRUST_KEY,
+    AI_USAGE_KEY,
+    PersonColumn,
+    fetch,
+    person_sums,
+)
+from surveys.anonymity import count_shown, group_shown
+from surveys.pulses.models import (
+    MAX_SCALE_STEPS,
+    PERCENT_LIMITS,
+    Question,
+    QuestionKind,
+    RunQuestion,
+)
+
+NUMERIC = (QuestionKind.SCALE, QuestionKind.PERCENT)
+BUCKET_LOWS = np.array([low for _, low, _ in stats.PERCENT_BUCKETS], dtype=np.int64)
+BUCKET_HIGHS = np.array([high for _, _, high in stats.PERCENT_BUCKETS], dtype=np.int64)
+
+Sums = tuple[int, float, float]  # n, Σ x, Σ x²
+TrustSums = tuple[float, ...]  # as queries.person_sums lists them
+
+
+def column_of(question: Question) -> PersonColumn:
+    unit = "index" if question.kind == QuestionKind.SCALE else "percent"
+    return PersonColumn(question.construct, unit)
+
+
+def score_map(question: Question) -> tuple[float, float]:
+    """(a, b) with a construct score = a × value + b: reverse-scored where marked and
+    mapped to 0–100 for scales (as stats.construct_scores defines it); as is for %."""
+    if question.kind != QuestionKind.SCALE:
+        return 1.0, 0.0
+    low, high = question.scale_min, question.scale_max
+    step = 100.0 / (high - low)
+    return (-step, high * step) if question.reverse_scored else (step, -low * step)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a batch of runs asked: each (run, question)'s position, the bank, and the
+    constructs that need the person pass (two or more numeric items in some run)."""
+
+    position: dict[tuple[int, int], int]
+    bank: dict[int, Question]
+    person_columns: list[PersonColumn]
+
+    @classmethod
+    def of(cls, run_ids: Sequence[int]) -> Plan:
+        bank = Question.objects.in_bulk()  # the whole bank: a few hundred rows at most
+        table = RunQuestion._meta.db_table
+        # A raw read: at a full recompute's scale the ORM's per-row work shows.
+        asked = (
+            fetch(
+                f"SELECT run_id, question_id, position FROM {table} "  # noqa: S608
+                f"WHERE run_id IN ({', '.join(['%s'] * len(run_ids))})",
+                run_ids,
+            )
+            if run_ids
+            else []
+        )
+        items: dict[tuple[int, PersonColumn], int] = defaultdict(int)
+        columns = {q.pk: column_of(q) for q in bank.values() if q.kind in NUMERIC}
+        for run_id, question_id, _ in asked:
+            if question_id in columns:
+                items[(run_id, columns[question_id])] += 1
+        several = {column for (_, column), count in items.items() if count > 1}
+        return cls(
+            position={(run, question): position for run, question, position in asked},
+            bank=bank,
+            person_columns=sorted(several),
+        )
+
+    def questions(self, keep: Iterable[PersonColumn] | None = None) -> list[int]:
+        """Numeric questions of the person pass's columns (or of `keep`)."""
+        wanted = set(self.person_columns if keep is None else keep)
+        return sorted(
+            q.pk for q in self.bank.values() if q.kind in NUMERIC and column_of(q) in wanted
+        )
+
+    @property
+    def trust_questions(self) -> list[int]:
+        return sorted(q.pk for q in self.bank.values() if q.key in (AI_USAGE_KEY, AI_TRUST_KEY))
+
+    @property
+    def multi_questions(self) -> list[int]:
+        return sorted(q.pk for q in self.bank.values() if q.kind == QuestionKind.MULTI)
+
+    def lookup(self, value: Mapping[int, float] | None = None, *, attribute: str = "") -> Any:
+        """An array indexed by question id: `value[id]` (0 where missing), or the
+        question's attribute."""
+        table = np.zeros(max(self.bank, default=0) + 1, dtype=np.float64)
+        for pk, question in self.bank.items():
+            table[pk] = value.get(pk, 0.0) if value is not None else getattr(question, attribute)
+        return table
+
+
+@dataclass(frozen=True)
+class QuestionSums:
+    """Per (run, question): n, Σ value, Σ value², the count at each scale step above
+    the question's minimum and in each percentage bucket; arrays of one length."""
+
+    run: np.ndarray
+    question: np.ndarray
+    n: np.ndarray
+    total: np.ndarray
+    squares: np.ndarray
+    steps: np.ndarray  # (groups, MAX_SCALE_STEPS)
+    buckets: np.ndarray  # (groups, len(stats.PERCENT_BUCKETS))
+
+    def __len__(self) -> int:
+        return len(self.run)
+
+
+def fold_counts(rows: Sequence[tuple[int, int, int | None, int]], plan: Plan) -> QuestionSums:
+    """queries.value_counts' (run, question, value, count) rows with a value, folded per
+    (run, question)."""
+    numeric = [row for row in rows if row[2] is not None]
+    data = np.array(numeric, dtype=np.int64).reshape(-1, 4)
+    run, question, value, count = data.T
+    width = max(plan.bank, default=0) + 1
+    groups, inverse = np.unique(run * width + question, return_inverse=True)
+    size = len(groups)
+
+    def per_group(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(inverse, weights=weights, minlength=size)
+
+    def histogram(index: np.ndarray, inside: np.ndarray, bins: int) -> np.ndarray:
+        cells = inverse[inside] * bins + index[inside]
+        counted = np.bincount(cells, weights=count[inside], minlength=size * bins)
+        return counted.astype(np.int64).reshape(size, bins)
+
+    offset = value - plan.lookup(attribute="scale_min")[question].astype(np.int64)
+    bucket = np.searchsorted(BUCKET_LOWS, value, side="right") - 1
+    in_bucket = (bucket >= 0) & (value <= BUCKET_HIGHS[bucket.clip(0)])
+    return QuestionSums(
+        run=groups // width,
+        question=groups % width,
+        n=per_group(count).astype(np.int64),
+        total=per_group(count * value),
+        squares=per_group(count * value * value),
+        steps=histogram(offset, (offset >= 0) & (offset < MAX_SCALE_STEPS), MAX_SCALE_STEPS),
+        buckets=histogram(bucket, in_bucket, len(BUCKET_LOWS)),
+    )
+
+
+def construct_sums(
+    run_ids: Sequence[int],
+    plan: Plan,
+    sums: QuestionSums,
+    *,
+    trust: bool,
+    keep: Iterable[PersonColumn] | None = None,
+) -> tuple[dict[tuple[int, PersonColumn], Sums], dict[int, TrustSums]]:
+    """Each run's construct-score sums (those of `keep`, or all) and, when `trust`, its
+    trust sums. A construct that no run of the batch asks with several items is a linear
+    map of its one item, so its sums follow from the question sums: Σ (a x + b) and
+    Σ (a x + b)² from n, Σ x and Σ x². The others come from the person pass."""
+    several = set(plan.person_columns)
+    wanted = None if keep is None else set(keep)
+    mapped = {
+        q.pk: (column, *score_map(q))
+        for q in plan.bank.values()
+        if q.kind in NUMERIC
+        and (column := column_of(q)) not in several
+        and (wanted is None or column in wanted)
+    }
+    found: dict[tuple[int, PersonColumn], Sums] = {}
+    if mapped and len(sums):
+        a = plan.lookup({pk: m[1] for pk, m in mapped.items()})[sums.question]
+        b = plan.lookup({pk: m[2] for pk, m in mapped.items()})[sums.question]
+        totals = a * sums.total + b * sums.n
+        squares = a * a * sums.squares + 2 * a * b * sums.total + b * b * sums.n
+        for run_id, question_id, n, total, square in zip(
+            sums.run.tolist(),
+            sums.question.tolist(),
+            sums.n.tolist(),
+            totals.tolist(),
+            squares.tolist(),
+            strict=True,
+        ):
+            if question_id in mapped:
+                found[(run_id, mapped[question_id][0])] = (n, total, square)
+    columns = [c for c in plan.person_columns if wanted is None or c in wanted]
+    trust = trust and bool(plan.trust_questions)
+    trusts: dict[int, TrustSums] = {}
+    if not (columns or trust) or not run_ids:
+        return found, trusts
+    read = plan.questions(columns) + (plan.trust_questions if trust else [])
+    for row in person_sums(run_ids, read, columns, trust):
+        for position, column in enumerate(columns):
+            n, total, square = row[1 + 3 * position : 4 + 3 * position]
+            if n:  # PostgreSQL sums integers as Decimal
+                found[(row[0], column)] = (int(n), float(total), float(square))
+        if trust:
+            trusts[row[0]] = tuple(float(v or 0) for v in row[1 + 3 * len(columns) :])
+    return found, trusts
+
+
+def summary_figures(k: int, trust: TrustSums | None) -> dict[str, Any]:
+    """A shown run's AI-usage and trust shares and its trust gap, each only at n ≥ k.
+
+    A share of n people is a count: it is shown only when neither the people it counts
+    nor the others are 1 to k − 1 (suppression.count_shown). The gap is the difference of
+    the two shares, so with one share shown and the other hidden it would give the hidden
+    one back: then it is withheld too."""
+    if trust is None:
+        return {}
+    usage_n, usage_yes, trust_n, trust_yes, pairs, d_sum, d_squares = trust
+    fields: dict[str, Any] = {}
+    weekly = group_shown(usage_n, k) and count_shown(round(usage_yes), round(usage_n), k)
+    trusting = group_shown(trust_n, k) and count_shown(round(trust_yes), round(trust_n), k)
+    if weekly:
+        fields["ai_weekly_share"] = 100 * usage_yes / usage_n
+    if trusting:
+        fields["ai_trust_share"] = 100 * trust_yes / trust_n
+    gap = None
+    if group_shown(pairs, k) and weekly == trusting:
+        gap = gaps.trust_gap_from_sums(int(pairs), d_sum, d_squares)
+    if gap is not None:
+        fields |= {
+            "trust_gap": gap.value,
+            "trust_gap_low": gap.low,
+            "trust_gap_high": gap.high,
+            "trust_gap_n": int(pairs),
+        }
+    return fields
+
+
+def _nullable(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in values.tolist()]
+
+
+def _json_counts(counts: Sequence[int]) -> str:
+    return "[" + ", ".join(map(str, counts)) + "]"
+
+
+def _json_rows(matrix: np.ndarray, widths: np.ndarray) -> list[str]:
+    """Each row's first `width` counts as JSON text, one format string per width."""
+    texts = [""] * len(matrix)
+    for width in np.unique(widths).tolist():
+        rows = np.flatnonzero(widths == width)
+        template = "[" + ", ".join(["%d"] * width) + "]"
+        for i, counts in zip(rows.tolist(), matrix[rows, :width].tolist(), strict=True):
+            texts[i] = template % tuple(counts)
+    return texts
+
+
+def _counts_matrix(plan: Plan, sums: QuestionSums, kept: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The kept rows' counts (buckets for percentages, else steps) and their widths."""
+    widths = {
+        q.pk: len(BUCKET_LOWS) if q.kind == QuestionKind.PERCENT else q.scale_max - q.scale_min + 1
+        for q in plan.bank.values()
+        if q.kind in NUMERIC
+    }
+    is_percent = {q.pk: 1.0 for q in plan.bank.values() if q.kind == QuestionKind.PERCENT}
+    question = sums.question[kept]
+    buckets = np.zeros((len(kept), MAX_SCALE_STEPS), dtype=np.int64)
+    buckets[:, : len(BUCKET_LOWS)] = sums.buckets[kept]
+    percent = plan.lookup(is_percent)[question] > 0
+    matrix = np.where(percent[:, None], buckets, sums.steps[kept])
+    return matrix, plan.lookup(widths)[question].astype(np.int64)
+
+
+def question_rows(
+    k: Mapping[int, int],
+    plan: Plan,
+    sums: QuestionSums,
+    answered: Mapping[tuple[int, int], int],
+    chosen: Mapping[tuple[int, int], dict[str, int]],
+) -> list[tuple[Any, ...]]:
+    """QuestionAggregate rows (run, question, position, n, mean, sd, ci_low, ci_high,
+    counts as JSON text); none with fewer than k answers. Multiple-choice questions come
+    from `answered` (how many) and `chosen` (per option)."""
+    rows: list[tuple[Any, ...]] = []
+    kept = np.flatnonzero(sums.n >= np.array([k[run] for run in sums.run.tolist()]))
+    if len(kept):
+        question = sums.question[kept]
+        mean, sd, low, high = stats.estimates(
+            sums.n[kept],
+            sums.total[kept],
+            sums.squares[kept],
+            plan.lookup(attribute="scale_min")[question],
+            plan.lookup(attribute="scale_max")[question],
+        )
+        at = plan.position
+        rows = [
+            (run_id, question_id, at.get((run_id, question_id), 0), *figures)
+            for run_id, question_id, *figures in zip(
+                sums.run[kept].tolist(),
+                question.tolist(),
+                sums.n[kept].tolist(),
+                mean.tolist(),
+                _nullable(sd),
+                _nullable(low),
+                _nullable(high),
+                _json_rows(*_counts_matrix(plan, sums, kept)),
+                strict=True,
+            )
+        ]
+    for (run_id, question_id), n in answered.items():
+        if not group_shown(n, k[run_id]):
+            continue
+        counted = chosen.get((run_id, question_id), {})
+        options = [counted.get(o["key"], 0) for o in plan.bank[question_id].options]
+        position = plan.position.get((run_id, question_id), 0)
+        rows.append(
+            (run_id, question_id, position, n, None, None, None, None, _json_counts(options))
+        )
+    return rows
+
+
+def percent_ranges(plan: Plan) -> dict[tuple[int, str], tuple[float, float]]:
+    """Per (run, construct): the widest range of its percentage items, for clipping."""
+    ranges: dict[tuple[int, str], tuple[float, float]] = {}
+    for run_id, question_id in plan.position:
+        q = plan.bank[question_id]
+        if q.kind == QuestionKind.PERCENT:
+            low, high = ranges.get((run_id, q.construct), (math.inf, -math.inf))
+            ranges[(run_id, q.construct)] = (min(low, q.scale_min), max(high, q.scale_max))
+    return ranges
+
+
+def construct_rows(
+    k: Mapping[int, int],
+    team: Mapping[int, int],
+    plan: Plan,
+    sums: Mapping[tuple[int, PersonColumn], Sums],
+) -> list[tuple[Any, ...]]:
+    """ConstructAggregate rows (run, team, construct, unit, n, mean, sd, ci_low, ci_high);
+    none with fewer than k scores."""
+    kept = [(key, value) for key, value in sums.items() if group_shown(value[0], k[key[0]])]
+    if not kept:
+        return []
+    ranges = percent_ranges(plan)
+    limits = np.array(
+        [
+            (0.0, 100.0)
+            if column.unit == "index"
+            else ranges.get((run_id, column.construct), PERCENT_LIMITS)
+            for (run_id, column), _ in kept
+        ],
+        dtype=np.float64,
+    )
+    data = np.array([value for _, value in kept], dtype=np.float64)
+    mean, sd, low, high = stats.estimates(
+        data[:, 0], data[:, 1], data[:, 2], limits[:, 0], limits[:, 1]
+    )
+    return [
+        (run_id, team[run_id], column.construct, column.unit, n, m, s, lo, hi)
+        for ((run_id, column), (n, _, _)), m, s, lo, hi in zip(
+            kept, mean.tolist(), _nullable(sd), _nullable(low), _nullable(high), strict=True
+        )
+    ]

@@ -1,0 +1,252 @@
+"""The report maths of docs/DESIGN.md §5: measured speed change, the perception and trust gaps,
+the psychological-safety drop rule and correlations. Pure functions: numbers in, numbers
+out, no ORM, so each can be checked against hand-computed and published figures.
+
+Intervals are analytic 95 % intervals (normal approximations; each function says which).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy import special
+from scipy import stats as scipy_stats
+
+from analytics.insights.stats import t_quantile
+from surveys.anonymity import group_shown
+
+Z = float(scipy_stats.norm.ppf(0.975))
+
+# Published reference figures (docs/DESIGN.md §6), drawn as labelled context lines.
+METR_PERCEIVED = 20.0
+METR_MEASURED = -19.0
+METR_CITATION = "METR 2025 RCT (arXiv:2507.09089): +20 % felt, −19 % measured"
+SO_USE = 84.0
+SO_TRUST = 33.0
+SO_CITATION = "Stack Overflow Developer Survey 2025: 84 % use, about 33 % trust accuracy"
+
+MIN_CORRELATION_PERIODS = 8
+DROP_POINTS = 10.0
+DROP_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A figure with its 95 % interval and standard error, all in the figure's unit."""
+
+    value: float
+    low: float
+    high: float
+    se: float
+
+
+def measured_change(
+    period: Sequence[float], baseline: Sequence[float], *, lower_is_faster: bool = False
+) -> Interval | None:
+    """Percent change of the period's mean weekly value against the baseline's mean.
+
+    For throughput higher is faster; for cycle time pass lower_is_faster, so that a
+    positive change always means faster (baseline ÷ period). The interval is the delta
+    method on the log of the ratio; a period is usually one or two weeks, too few to
+    estimate its own spread, so the week-to-week spread of the baseline stands for both.
+    None without at least one period week, two baseline weeks and positive means.
+    """
+    if not period or len(baseline) < 2:
+        return None
+    # Plain floats: statistics.stdev's exact fractions cost ~0.3 ms, and a recompute
+    # asks for this once per team-period.
+    now, before = math.fsum(period) / len(period), math.fsum(baseline) / len(baseline)
+    if now <= 0 or before <= 0:
+        return None
+    spread = math.sqrt(math.fsum((v - before) ** 2 for v in baseline) / (len(baseline) - 1))
+    ratio = before / now if lower_is_faster else now / before
+    se_log = math.sqrt(spread**2 / (len(period) * now**2) + spread**2 / (len(baseline) * before**2))
+    return Interval(
+        value=(ratio - 1) * 100,
+        low=(ratio * math.exp(-Z * se_log) - 1) * 100,
+        high=(ratio * math.exp(Z * se_log) - 1) * 100,
+        se=ratio * se_log * 100,
+    )
+
+
+def perception_gap(perceived_mean: float, perceived_se: float, measured: Interval) -> Interval:
+    """Mean perceived speed change minus measured speed change, in percentage points.
+
+    The two are independent samples (survey answers, Git history): the standard errors
+    add in quadrature and the interval is normal.
+    """
+    value = perceived_mean - measured.value
+    se = math.hypot(perceived_se, measured.se)
+    return Interval(value=value, low=value - Z * se, high=value + Z * se, se=se)
+
+
+def trust_gap(pairs: Sequence[tuple[bool, bool]]) -> Interval | None:
+    """Share using AI at least weekly minus share trusting its output, in points.
+
+    `pairs` holds (uses weekly, trusts) for each respondent who answered both, so the gap
+    is the mean of a per-person difference in {−1, 0, 1} and its interval a t interval on
+    that mean (paired: the same people answer both). None for fewer than two pairs.
+    """
+    differences = [float(uses) - float(trusts) for uses, trusts in pairs]
+    return trust_gap_from_sums(len(differences), sum(differences), sum(d * d for d in differences))
+
+
+def trust_gap_from_sums(n: int, total: float, squares: float) -> Interval | None:
+    """trust_gap from the count, sum and sum of squares of the per-person differences."""
+    if n < 2:
+        return None
+    mean = total / n
+    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
+    value = mean * 100
+    se = math.sqrt(variance / n) * 100
+    half = t_quantile(0.975, n - 1) * se
+    return Interval(
+        value=value, low=max(-100.0, value - half), high=min(100.0, value + half), se=se
+    )
+
+
+@dataclass(frozen=True)
+class SafetyPoint:
+    index: float | None  # None: suppressed (n < k) or not asked
+    n: int | None
+
+
+@dataclass(frozen=True)
+class Drop:
+    latest: float
+    trailing_mean: float
+
+    @property
+    def points(self) -> float:
+        return self.trailing_mean - self.latest
+
+
+def safety_drop(
+    history: Sequence[SafetyPoint],
+    k: int,
+    *,
+    points: float = DROP_POINTS,
+    window: int = DROP_WINDOW,
+) -> Drop | None:
+    """The drop alert rule: the latest index is at least `points` below the mean of the
+    `window` runs before it, and every one of those runs and the latest has n ≥ k.
+
+    History is oldest first. A suppressed or missing run in the window means no alert:
+    the rule never compares against figures nobody may see.
+    """
+    if len(history) < window + 1:
+        return None
+    latest, trailing = history[-1], history[-window - 1 : -1]
+    shown = [p for p in (*trailing, latest) if p.index is not None and group_shown(p.n or 0, k)]
+    if len(shown) != window + 1 or latest.index is None:
+        return None
+    mean = statistics.fmean(p.index for p in trailing if p.index is not None)
+    if mean - latest.index >= points:
+        return Drop(latest=latest.index, trailing_mean=mean)
+    return None
+
+
+@dataclass(frozen=True)
+class Correlation:
+    method: str  # "spearman" or "pearson"
+    variant: str  # "pooled" or "within-team"
+    n: int  # team-periods
+    teams: int
+    r: float
+    low: float
+    high: float
+    p: float
+
+
+def _fisher_interval(r: float, n_effective: float, method: str) -> tuple[float, float]:
+    """Fisher z interval; Spearman's with the Fieller–Hartley–Pearson variance 1.06/(n−3)."""
+    if n_effective <= 3 or abs(r) >= 1:
+        return (r, r) if abs(r) >= 1 else (-1.0, 1.0)
+    variance = (1.06 if method == "spearman" else 1.0) / (n_effective - 3)
+    centre = math.atanh(r)
+    half = Z * math.sqrt(variance)
+    return math.tanh(centre - half), math.tanh(centre + half)
+
+
+def _coefficient(
+    x: np.ndarray, y: np.ndarray, method: str, n_effective: float
+) -> tuple[float, float]:
+    """r and its two-sided p-value with `n_effective` observations' degrees of freedom."""
+    if method == "spearman":
+        x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
+    dx, dy = x - x.mean(), y - y.mean()
+    sxx, syy = float(dx @ dx), float(dy @ dy)
+    if sxx <= 0 or syy <= 0:
+        return math.nan, math.nan
+    r = max(-1.0, min(1.0, float(dx @ dy) / math.sqrt(sxx * syy)))
+    df = n_effective - 2
+    if df <= 0:
+        return r, math.nan
+    if abs(r) >= 1:
+        return r, 0.0
+    t = r * math.sqrt(df / (1 - r * r))
+    # special.stdtr is the t CDF itself: t.sf's distribution machinery costs ~50× more,
+    # and a refresh asks for tens of thousands of these.
+    return r, float(2 * special.stdtr(df, -abs(t)))
+
+
+def _centred(teams: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Each value minus its team's mean."""
+    _, index, counts = np.unique(teams, return_inverse=True, return_counts=True)
+    means = np.bincount(index, weights=values) / counts
+    return values - means[index]
+
+
+def correlations(
+    frame: pd.DataFrame, x: str, y: str, *, minimum: int = MIN_CORRELATION_PERIODS
+) -> list[Correlation]:
+    """Spearman and Pearson between columns x and y of team-period rows (column `team`),
+    pooled and within-team, or [] below `minimum` complete team-periods.
+
+    Within-team: each team's values are centred on its own means, so differences between
+    teams' levels cannot masquerade as a relation; teams with one period drop out, and
+    each team's mean costs a degree of freedom (n − teams + 1 effective observations).
+    """
+    xs, ys = frame[x].to_numpy(float), frame[y].to_numpy(float)
+    complete = ~(np.isnan(xs) | np.isnan(ys))
+    if complete.sum() < minimum:
+        return []
+    teams = frame["team"].to_numpy()[complete]
+    xs, ys = xs[complete], ys[complete]
+    labels, index, sizes = np.unique(teams, return_inverse=True, return_counts=True)
+    several = sizes[index] > 1
+    within_teams = int((sizes > 1).sum())
+    within_n = int(several.sum())
+    variants = [
+        ("pooled", xs, ys, len(xs), len(labels), len(xs)),
+        (
+            "within-team",
+            _centred(teams[several], xs[several]),
+            _centred(teams[several], ys[several]),
+            within_n,
+            within_teams,
+            within_n - within_teams + 1,
+        ),
+    ]
+    if len(labels) == 1:
+        # One team: centring on its own means moves neither ranks nor Pearson's r, and
+        # costs no degree of freedom beyond the one the mean always costs.
+        variants = variants[:1]
+    found: list[Correlation] = []
+    for variant, vx, vy, n, team_count, effective in variants:
+        if n < minimum:
+            continue
+        for method in ("spearman", "pearson"):
+            r, p = _coefficient(vx, vy, method, effective)
+            if math.isnan(r):
+                continue
+            low, high = _fisher_interval(r, effective, method)
+            found.append(Correlation(method, variant, n, team_count, r, low, high, p))
+    if len(labels) == 1:
+        found += [replace(c, variant="within-team") for c in found]
+    return found

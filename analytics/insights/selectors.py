@@ -1,0 +1,281 @@
+"""Reads for the insight pages, the API and the exports: summary tables only (RunSummary,
+ConstructAggregate, QuestionAggregate, TeamPeriod, CorrelationResult, TeamRollup,
+SafetyAlert, TeamWeekDelivery) — no aggregation of answers or commits in a request. Every
+row here is already free of anything under k. Also the one declaration of a team-period's
+exported columns (`EXPORT_COLUMNS`), which the CSV, the JSON API and its schema share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from analytics.insights import gaps
+from analytics.insights.correlations import DELIVERY_FIGURES, SURVEY_FIGURES
+from analytics.insights.models import (
+    ConstructAggregate,
+    CorrelationResult,
+    QuestionAggregate,
+    RunSummary,
+    SafetyAlert,
+    TeamPeriod,
+    TeamRollup,
+)
+from analytics.insights.team_periods.figures import DELIVERY_KEYS, SPLIT_KEYS
+from surveys.anonymity import response_rate_shown
+from surveys.people.models import Team
+from surveys.people.selectors import team_subtree_ids
+from surveys.pulses.models import Construct, PulseRun, RunQuestion, RunStatus
+
+
+class Column(NamedTuple):
+    """An exported column of a team-period: its name, its kind (date, count — never null —
+    int or float, both null when hidden or not measured) and what it holds."""
+
+    name: str
+    kind: str = "float"
+    help: str = ""
+
+
+# A team-period's columns in the CSV and JSON exports, in order: a stable schema.
+PERIOD_COLUMNS = (
+    Column("period_start", "date"),
+    Column("period_end", "date"),
+    Column("respondents", "int", "null: fewer than k"),
+    Column("perceived", help="mean felt speed change with AI, %"),
+    Column("perceived_low"),
+    Column("perceived_high"),
+    Column("measured", help="throughput change against the baseline, %"),
+    Column("measured_low"),
+    Column("measured_high"),
+    Column("gap", help="perception gap = perceived − measured, points (analytic 95 % CI)"),
+    Column("gap_low"),
+    Column("gap_high"),
+    Column("ai_weekly_share", help="% using AI at least weekly"),
+    Column("ai_trust_share", help="% trusting AI output a lot or more"),
+    Column("trust_gap", help="weekly users − trusting, points (paired t 95 % CI)"),
+    Column("trust_gap_low"),
+    Column("trust_gap_high"),
+    Column("trust_gap_n", "int", "answered both items"),
+    Column("safety", help="psychological-safety index 0–100"),
+    Column("safety_low"),
+    Column("safety_high"),
+    Column("safety_n", "int"),
+    Column("delivery_weeks", "count", "weeks with ≥ k active contributors"),
+)
+DELIVERY_HELP = {
+    "throughput": "merged PRs (or commits) per active contributor-week",
+    "commits": "non-merge commits per week",
+    "merged_prs": "per week",
+}
+SPLIT_SIDES = {"ai": "AI-assisted PRs", "other": "other PRs"}
+EXPORT_COLUMNS = (
+    *PERIOD_COLUMNS,
+    *(Column(key, help=DELIVERY_HELP.get(key, "")) for key in DELIVERY_KEYS),
+    *(
+        Column(f"{side}_{key}", help=label)
+        for side, label in SPLIT_SIDES.items()
+        for key in SPLIT_KEYS
+    ),
+)
+PERIOD_FIELDS = [column.name for column in PERIOD_COLUMNS]
+EXPORT_FIELDS = [column.name for column in EXPORT_COLUMNS]
+RUN_HEADLINE_FIELDS = ("id", "team_id", "period_start", "status", "closes_at", "k")
+
+
+@dataclass
+class RunResults:
+    run: PulseRun
+    computed: bool
+    suppressed: bool
+    is_open: bool = False
+    respondents: int | None = None
+    response_rate: float | None = None
+    ai_weekly_share: float | None = None
+    ai_trust_share: float | None = None
+    trust_gap: float | None = None  # weekly users − trusting, paired (RunSummary.trust_gap)
+    questions: list[QuestionAggregate] = field(default_factory=list)
+    constructs: list[ConstructAggregate] = field(default_factory=list)
+
+    @property
+    def by_construct(self) -> dict[str, ConstructAggregate]:
+        return {aggregate.construct: aggregate for aggregate in self.constructs}
+
+
+def _results_from(
+    run: PulseRun, summary: RunSummary | None, questions: list, constructs: list
+) -> RunResults:
+    if summary is None:
+        return RunResults(run=run, computed=False, suppressed=True, is_open=run.status == "open")
+    if summary.suppressed or summary.respondents is None:
+        return RunResults(run=run, computed=True, suppressed=True)
+    rate = None
+    if response_rate_shown(summary.invited):
+        rate = 100 * summary.respondents / summary.invited
+    return RunResults(
+        run=run,
+        computed=True,
+        suppressed=False,
+        respondents=summary.respondents,
+        response_rate=rate,
+        ai_weekly_share=summary.ai_weekly_share,
+        ai_trust_share=summary.ai_trust_share,
+        trust_gap=summary.trust_gap,
+        questions=questions,
+        constructs=constructs,
+    )
+
+
+def run_results(*, run: PulseRun) -> RunResults:
+    summary = RunSummary.objects.filter(run=run).first()
+    questions = list(QuestionAggregate.objects.filter(run=run).select_related("question", "run"))
+    constructs = list(ConstructAggregate.objects.filter(run=run))
+    return _results_from(run, summary, questions, constructs)
+
+
+def team_trend(*, team: Team) -> list[RunResults]:
+    """Every opened run of a team, oldest first, with its construct scores (3 queries)."""
+    runs = list(team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start", "id"))
+    summaries = {s.run_id: s for s in RunSummary.objects.filter(run__in=runs)}
+    constructs: dict[int, list[ConstructAggregate]] = {}
+    for aggregate in ConstructAggregate.objects.filter(run__in=runs):
+        constructs.setdefault(aggregate.run_id, []).append(aggregate)
+    return [
+        _results_from(run, summaries.get(run.pk), [], constructs.get(run.pk, [])) for run in runs
+    ]
+
+
+def construct_series(
+    trend: list[RunResults], construct: str
+) -> list[tuple[PulseRun, ConstructAggregate | None]]:
+    """One (run, aggregate or None when hidden) pair per run for a construct."""
+    series = []
+    for results in trend:
+        match = next((c for c in results.constructs if c.construct == construct), None)
+        series.append((results.run, match))
+    return series
+
+
+HEADLINE_CONSTRUCTS = (
+    Construct.PERCEIVED_SPEED,
+    Construct.AI_TRUST,
+    Construct.AI_USAGE,
+    Construct.PSYCHOLOGICAL_SAFETY,
+)
+
+
+def teams_latest(*, teams: list[Team]) -> list[tuple[Team, RunResults | None]]:
+    """Each team with its latest closed run's results, or its open run while none has
+    closed yet (3 queries in all)."""
+    runs = PulseRun.objects.filter(team__in=teams).exclude(status=RunStatus.SCHEDULED)
+    latest: dict[int, PulseRun] = {}
+    for run in runs.order_by("period_start", "id").only(*RUN_HEADLINE_FIELDS):
+        current = latest.get(run.team_id)
+        if current is None or current.status != RunStatus.CLOSED or run.status == RunStatus.CLOSED:
+            latest[run.team_id] = run
+    summaries = {s.run_id: s for s in RunSummary.objects.filter(run__in=latest.values())}
+    constructs: dict[int, list[ConstructAggregate]] = {}
+    for aggregate in ConstructAggregate.objects.filter(run__in=latest.values()):
+        constructs.setdefault(aggregate.run_id, []).append(aggregate)
+    overview: list[tuple[Team, RunResults | None]] = []
+    for team in teams:
+        found = latest.get(team.pk)
+        results = None
+        if found is not None:
+            results = _results_from(
+                found, summaries.get(found.pk), [], constructs.get(found.pk, [])
+            )
+        overview.append((team, results))
+    return overview
+
+
+@dataclass
+class QuestionTrend:
+    """One question's aggregate per run it was asked in; None where the run was hidden."""
+
+    key: str
+    text: str
+    points: list[tuple[PulseRun, QuestionAggregate | None]]
+
+
+def team_question_trends(*, team: Team) -> list[QuestionTrend]:
+    """Every question the team was asked, across runs, oldest first (3 queries)."""
+    runs = {
+        r.pk: r
+        for r in team.runs.exclude(status=RunStatus.SCHEDULED).order_by("period_start", "id")
+    }
+    aggregates = {
+        (a.run_id, a.question_id): a for a in QuestionAggregate.objects.filter(run_id__in=runs)
+    }
+    trends: dict[int, QuestionTrend] = {}
+    asked = RunQuestion.objects.filter(run_id__in=runs).select_related("question")
+    for run_question in asked.order_by("run__period_start", "run_id", "position"):
+        question = run_question.question
+        trend = trends.setdefault(question.pk, QuestionTrend(question.key, question.text, []))
+        run = runs[run_question.run_id]
+        trend.points.append((run, aggregates.get((run.pk, question.pk))))
+    return sorted(trends.values(), key=lambda t: t.key)
+
+
+def team_periods(*, team: Team) -> list[TeamPeriod]:
+    return list(TeamPeriod.objects.filter(team=team).order_by("period_start", "run_id"))
+
+
+def subtree_periods(*, team: Team) -> list[TeamPeriod]:
+    """The periods of the team and every team below it (the scatter of a correlation)."""
+    return list(TeamPeriod.objects.filter(team_id__in=team_subtree_ids(roots=[team.pk])))
+
+
+def period_row(period: TeamPeriod) -> dict[str, Any]:
+    """A team-period flattened to EXPORT_FIELDS (None where under k or not measured)."""
+    row: dict[str, Any] = {name: getattr(period, name) for name in PERIOD_FIELDS}
+    row["period_start"] = period.period_start.isoformat()
+    row["period_end"] = period.period_end.isoformat()
+    for name in DELIVERY_KEYS:
+        row[name] = period.delivery.get(name)
+    split = period.delivery.get("ai_split", {})
+    for side in ("ai", "other"):
+        for name in SPLIT_KEYS:
+            row[f"{side}_{name}"] = split.get(side, {}).get(name)
+    return row
+
+
+def correlations(*, team: Team | None, organisation_id: int) -> list[CorrelationResult]:
+    return list(CorrelationResult.objects.filter(organisation_id=organisation_id, scope_team=team))
+
+
+def correlation_table(rows: Sequence[CorrelationResult]) -> list[dict[str, Any]]:
+    """Per (x, y) pair: the pooled and within-team Spearman and Pearson side by side."""
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        pair = pairs.setdefault(
+            (row.x, row.y),
+            {
+                "x": row.x,
+                "y": row.y,
+                "x_label": SURVEY_FIGURES[row.x],
+                "y_label": DELIVERY_FIGURES[row.y],
+            },
+        )
+        pair[f"{row.variant.replace('-', '_')}_{row.method}"] = row
+    return list(pairs.values())
+
+
+def rollups(*, team: Team) -> list[TeamRollup]:
+    """The team's subtree roll-ups, newest first (none for a team without sub-teams)."""
+    return list(TeamRollup.objects.filter(team=team).order_by("-week_start"))
+
+
+def alerts(*, teams: Sequence[Team]) -> list[SafetyAlert]:
+    return list(SafetyAlert.objects.filter(team__in=teams).select_related("team"))
+
+
+REFERENCES = {
+    "metr_perceived": gaps.METR_PERCEIVED,
+    "metr_measured": gaps.METR_MEASURED,
+    "metr_citation": gaps.METR_CITATION,
+    "so_use": gaps.SO_USE,
+    "so_trust": gaps.SO_TRUST,
+    "so_citation": gaps.SO_CITATION,
+}

@@ -1,0 +1,199 @@
+"""Filling team-periods: each closed pulse run's survey figures joined with the Git
+metrics of the same weeks, into `TeamPeriod`, which every report reads (no aggregation in
+a request). Whole teams at a time, their inputs read in a few queries for all of them;
+which periods to fill, and when, is `state.py`'s."""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import FloatField, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from analytics.bulk import rows_insert
+from analytics.delivery.models import TeamWeekDelivery
+from analytics.insights.models import SUMMARY_FIGURES, ConstructAggregate, RunSummary, TeamPeriod
+from analytics.insights.team_periods.figures import (
+    WEEK,
+    Score,
+    baseline_throughputs,
+    period_figures,
+)
+from surveys.anonymity import churn_isolates
+from surveys.people.models import Team
+from surveys.pulses.models import Construct, Invitation, PulseRun, RunStatus
+
+
+def period_fill(*, run_id: int) -> TeamPeriod | None:
+    """Recompute one team-period whole; None (and nothing stored) for a run not closed."""
+    team_id = PulseRun.objects.values_list("team_id", flat=True).get(pk=run_id)
+    team_periods_fill(runs_by_team={team_id: [run_id]})
+    return TeamPeriod.objects.filter(run_id=run_id).first()
+
+
+SUMMARY_COLUMNS = ("respondents", *SUMMARY_FIGURES)  # what a period copies from its run
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the periods of some teams are computed from, read in a few queries."""
+
+    adopted_on: dict[int, date | None]
+    closed: dict[int, list[tuple[int, date, date, int]]]  # team → (run, start, end, k)
+    summaries: dict[int, dict[str, Any]]  # shown runs only
+    scores: dict[tuple[int, str], Score]
+    invited: dict[int, set[int]]
+    weeks: dict[int, list[tuple[date, dict[str, Any]]]]  # team → weeks with figures
+    throughputs: dict[int, list[tuple[date, float]]]  # team → every week's throughput
+
+    @classmethod
+    def read(cls, runs_by_team: Mapping[int, Sequence[int]]) -> Inputs:
+        teams = list(runs_by_team)
+        closed: dict[int, list[tuple[int, date, date, int]]] = defaultdict(list)
+        for run in (
+            PulseRun.objects.filter(team_id__in=teams, status=RunStatus.CLOSED)
+            .order_by("period_start", "pk")
+            .values_list("team_id", "pk", "period_start", "period_end", "k")
+        ):
+            closed[run[0]].append(run[1:])
+        wanted = {run for runs in runs_by_team.values() for run in runs}
+        previous = {
+            later[0]: earlier[0]
+            for runs in closed.values()
+            for earlier, later in pairwise(runs)
+            if later[0] in wanted
+        }
+        return cls(
+            adopted_on=dict(Team.objects.filter(pk__in=teams).values_list("pk", "ai_adopted_on")),
+            closed=closed,
+            summaries={
+                row["run_id"]: {name: row[name] for name in SUMMARY_COLUMNS}
+                for row in RunSummary.objects.filter(run_id__in=wanted, suppressed=False).values(
+                    "run_id", *SUMMARY_COLUMNS
+                )
+            },
+            scores={
+                (run, construct): Score(n, mean, sd, low, high)
+                for run, construct, n, mean, sd, low, high in ConstructAggregate.objects.filter(
+                    run_id__in=wanted, construct__in=PERIOD_CONSTRUCTS
+                ).values_list("run_id", "construct", "n", "mean", "sd", "ci_low", "ci_high")
+            },
+            invited=_invited([*wanted, *previous.values()]),
+            weeks=_weeks(closed, wanted),
+            throughputs=_throughputs(teams),
+        )
+
+
+PERIOD_CONSTRUCTS = (Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY)
+
+
+def _invited(run_ids: Iterable[int]) -> dict[int, set[int]]:
+    people: dict[int, set[int]] = defaultdict(set)
+    for run_id, user_id in Invitation.objects.filter(run_id__in=list(run_ids)).values_list(
+        "run_id", "user_id"
+    ):
+        people[run_id].add(user_id)
+    return people
+
+
+def _weeks(
+    closed: Mapping[int, list[tuple[int, date, date, int]]], wanted: set[int]
+) -> dict[int, list[tuple[date, dict[str, Any]]]]:
+    """Each team's weeks with figures that overlap the wanted periods (read as one range
+    per team, from the first wanted period to the last), oldest first."""
+    spans = Q()
+    for team_id, runs in closed.items():
+        mine = [(start, end) for run, start, end, _ in runs if run in wanted]
+        if mine:
+            first = min(start for start, _ in mine) - WEEK
+            last = max(end for _, end in mine)
+            spans |= Q(team_id=team_id, week_start__gte=first, week_start__lt=last)
+    found: dict[int, list[tuple[date, dict[str, Any]]]] = defaultdict(list)
+    if not spans:
+        return found
+    rows = TeamWeekDelivery.objects.filter(spans, suppressed=False).order_by("week_start")
+    for team_id, start, metrics in rows.values_list("team_id", "week_start", "metrics"):
+        found[team_id].append((start, metrics))
+    return found
+
+
+def _throughputs(teams: Sequence[int]) -> dict[int, list[tuple[date, float]]]:
+    """Each team's weekly throughput, every week with figures, oldest first: what its
+    baseline is taken from (read out of the JSON as a number by the database, so no row's
+    JSON is decoded here)."""
+    found: dict[int, list[tuple[date, float]]] = defaultdict(list)
+    rows = (
+        TeamWeekDelivery.objects.filter(team_id__in=teams, suppressed=False)
+        .order_by("week_start")
+        .annotate(throughput=Cast(KeyTextTransform("throughput", "metrics"), FloatField()))
+        .values_list("team_id", "week_start", "throughput")
+    )
+    for team_id, start, throughput in rows:
+        found[team_id].append((start, throughput))
+    return found
+
+
+TEAM_PERIOD_FIELDS = tuple(f.name for f in TeamPeriod._meta.concrete_fields if not f.primary_key)
+
+
+def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tuple[int, date]]:
+    """Recompute these periods of these teams whole, in one transaction, from inputs read
+    a few queries for all of them; runs not closed are skipped. Returns (team, period
+    start) of each period stored."""
+    inputs = Inputs.read(runs_by_team)
+    adapt = connection.ops.adapt_datefield_value
+    rows: list[tuple[Any, ...]] = []
+    made: list[tuple[int, date]] = []
+    for team_id, run_ids in runs_by_team.items():
+        wanted = set(run_ids)
+        closed = inputs.closed.get(team_id, [])
+        baseline = baseline_throughputs(
+            inputs.throughputs.get(team_id, []), inputs.adopted_on.get(team_id)
+        )
+        weeks = inputs.weeks.get(team_id, [])
+        starts = [start for start, _ in weeks]
+        before = None
+        for run_id, period_start, period_end, k in closed:
+            if run_id in wanted:
+                # The weeks overlapping [period_start, period_end): period_end is exclusive.
+                first = bisect_left(starts, period_start - WEEK)
+                last = bisect_left(starts, period_end)
+                fields = period_figures(
+                    perceived=inputs.scores.get((run_id, Construct.PERCEIVED_SPEED)),
+                    safety=inputs.scores.get((run_id, Construct.PSYCHOLOGICAL_SAFETY)),
+                    summary=inputs.summaries.get(run_id),
+                    period=[metrics for _, metrics in weeks[first:last]],
+                    baseline=baseline,
+                )
+                fields["change_shown"] = before is not None and not churn_isolates(
+                    inputs.invited[before], inputs.invited[run_id], k
+                )
+                fields |= {
+                    "run": run_id,
+                    "team": team_id,
+                    "period_start": adapt(period_start),
+                    "period_end": adapt(period_end),
+                    "k": k,
+                }
+                fields["delivery"] = json.dumps(fields["delivery"])
+                rows.append(tuple(fields.get(name, EMPTY.get(name)) for name in TEAM_PERIOD_FIELDS))
+                made.append((team_id, period_start))
+            before = run_id
+    stored = [row[0] for row in rows]
+    with transaction.atomic():
+        TeamPeriod.objects.filter(run_id__in=stored).delete()
+        rows_insert(TeamPeriod, TEAM_PERIOD_FIELDS, rows)
+    return made
+
+
+# What a TeamPeriod column holds when its figure is missing.
+EMPTY: dict[str, Any] = {"delivery_weeks": 0, "change_shown": False}

@@ -1,0 +1,89 @@
+"""Who is who: organisations, the team tree and dated memberships with roles.
+
+Teams change over time, so every figure uses who was on a team *then* (`Membership.start`
+and `end`); who may see what is decided from these rows in `surveys.people.access`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Organisation(models.Model):
+    """A company running Candor; the root of everything an admin configures."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Team(models.Model):
+    """A team; teams form a tree so managers see their whole subtree."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="teams")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    ai_adopted_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the team adopted AI tools: delivery before it is the baseline of "
+        "measured speed. Blank: the team's first four weeks with delivery figures.",
+    )
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        ancestor = self.parent
+        while ancestor is not None:
+            if ancestor.pk == self.pk:
+                raise ValidationError({"parent": "A team cannot be its own ancestor."})
+            if ancestor.organisation_id != self.organisation_id:
+                raise ValidationError(
+                    {"parent": "The parent team belongs to another organisation."}
+                )
+            ancestor = ancestor.parent
+
+
+class Role(models.TextChoices):
+    ENGINEER = "engineer", "Engineer"
+    MANAGER = "manager", "Manager"
+    FACILITATOR = "facilitator", "Facilitator"
+    ADMIN = "admin", "Admin"
+
+
+class Membership(models.Model):
+    """A person on a team in a role over a date range; `end` is exclusive, null while current."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ENGINEER)
+    start = models.DateField()
+    end = models.DateField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.team} ({self.role})"
+
+    def clean(self) -> None:
+        if self.end is not None and self.end <= self.start:
+            raise ValidationError({"end": "The end date must come after the start date."})
+
+    def is_active_on(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day < self.end)
