@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from analytics.insights import gaps, stats
@@ -192,31 +192,11 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
         children[team.parent_id].append(team)
     parents = [t for t in teams if children[t.pk]]
     subtree = subtrees({t.pk: t.parent_id for t in teams})
-    closed = PulseRun.objects.filter(team__organisation_id=organisation_id, status=RunStatus.CLOSED)
     chosen = sorted(set(weeks)) if weeks is not None else None
-    if chosen is not None:
-        in_weeks = Q()
-        for week in chosen:
-            in_weeks |= Q(period_start__gte=week, period_start__lt=week + timedelta(days=7))
-        closed = closed.filter(in_weeks) if chosen else closed.none()
+    closed = _closed_in(organisation_id, chosen)
     runs = list(closed.order_by("period_start", "id"))
-    published = TeamRollup.objects.filter(team__organisation_id=organisation_id, runs__isnull=False)
-    if chosen is not None:
-        published = published.filter(week_start__in=chosen)
-    frozen: dict[date, list[TeamRollup]] = defaultdict(list)
-    for row in published:
-        frozen[row.week_start].append(row)
-    inputs = _Inputs(
-        periods={p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)},
-        counts=dict(
-            Response.objects.filter(run__in=closed)
-            .values("run")
-            .annotate(n=Count("pk"))
-            .values_list("run", "n")
-        ),
-        moments=run_moments([run.pk for run in runs]) if parents or frozen else {},
-        people=respondents_of(run.pk for run in runs) if parents else {},
-    )
+    frozen = _published(organisation_id, chosen)
+    inputs = _inputs(closed, runs, moments=bool(parents or frozen), people=bool(parents))
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
         by_week[week_of(run.period_start)].append(run)
@@ -227,15 +207,7 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
             by_id = {run.pk: run for run in week_runs}
             rows += [_refigured(row, by_id, inputs) for row in frozen[week]]
             continue
-        own: dict[int, list[frozenset[int]]] = defaultdict(list)
-        for run in week_runs:
-            own[run.team_id].append(inputs.people.get(run.pk, frozenset()))
-        k = max(run.k for run in week_runs)
-        decision = TreeDecision()
-        for root in children[None]:
-            part = tree_suppress(_tree(root, children, own), k)
-            for name in ("total", "own_shown", "rollup_shown", "residue"):
-                getattr(decision, name).update(getattr(part, name))
+        k, decision = _week_decision(week_runs, children, inputs)
         for parent in parents:
             members = [run for run in week_runs if run.team_id in subtree[parent.pk]]
             rows.append(
@@ -248,6 +220,63 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
         stale.delete()
         TeamRollup.objects.bulk_create(rows)
     return len(rows)
+
+
+def _closed_in(organisation_id: int, weeks: list[date] | None) -> QuerySet[PulseRun]:
+    """The organisation's closed runs starting in these ISO weeks (all when None)."""
+    closed = PulseRun.objects.filter(team__organisation_id=organisation_id, status=RunStatus.CLOSED)
+    if weeks is None:
+        return closed
+    in_weeks = Q()
+    for week in weeks:
+        in_weeks |= Q(period_start__gte=week, period_start__lt=week + timedelta(days=7))
+    return closed.filter(in_weeks) if weeks else closed.none()
+
+
+def _published(organisation_id: int, weeks: list[date] | None) -> dict[date, list[TeamRollup]]:
+    """The roll-ups already published in these weeks (all when None), by week."""
+    published = TeamRollup.objects.filter(team__organisation_id=organisation_id, runs__isnull=False)
+    if weeks is not None:
+        published = published.filter(week_start__in=weeks)
+    frozen: dict[date, list[TeamRollup]] = defaultdict(list)
+    for row in published:
+        frozen[row.week_start].append(row)
+    return frozen
+
+
+def _inputs(
+    closed: QuerySet[PulseRun], runs: list[PulseRun], *, moments: bool, people: bool
+) -> _Inputs:
+    """The runs' team-periods and response counts, and — when some roll-up needs them —
+    their construct moments and respondents."""
+    return _Inputs(
+        periods={p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)},
+        counts=dict(
+            Response.objects.filter(run__in=closed)
+            .values("run")
+            .annotate(n=Count("pk"))
+            .values_list("run", "n")
+        ),
+        moments=run_moments([run.pk for run in runs]) if moments else {},
+        people=respondents_of(run.pk for run in runs) if people else {},
+    )
+
+
+def _week_decision(
+    week_runs: list[PulseRun], children: dict[int | None, list[Team]], inputs: _Inputs
+) -> tuple[int, TreeDecision]:
+    """The week's k (the largest of its runs') and, over every tree of the organisation,
+    what may be shown (`surveys.anonymity.tree_suppress`)."""
+    own: dict[int, list[frozenset[int]]] = defaultdict(list)
+    for run in week_runs:
+        own[run.team_id].append(inputs.people.get(run.pk, frozenset()))
+    k = max(run.k for run in week_runs)
+    decision = TreeDecision()
+    for root in children[None]:
+        part = tree_suppress(_tree(root, children, own), k)
+        for name in ("total", "own_shown", "rollup_shown", "residue"):
+            getattr(decision, name).update(getattr(part, name))
+    return k, decision
 
 
 def _rollup(

@@ -161,34 +161,13 @@ def retro_session_create(
         k=k,
         created_by=created_by,
     )
-    if RetroSession.objects.filter(team=team, label=session.label).exists():
-        raise ValidationError({"label": "This team already has a retro with this name."})
-    session.full_clean()
-    if closes_at <= now:
-        raise ValidationError({"closes_at": "The session must close in the future."})
-    chosen = _prompts_usable(team=team, prompt_ids=prompt_ids, field="prompts")
-    texts = _new_prompts_clean(new_prompts)
-    if not chosen and not texts:
-        raise ValidationError({"prompts": "Choose at least one prompt."})
-    if len(chosen) + len(texts) > SESSION_PROMPTS_MAX:
-        raise ValidationError({"prompts": f"A retro asks at most {SESSION_PROMPTS_MAX} prompts."})
-    if save_as_set.strip():
-        _set_name_free(team=team, name=save_as_set.strip(), field="save_as_set")
+    chosen, texts = _session_clean(session, now, prompt_ids, new_prompts, save_as_set)
     with transaction.atomic():
         prompts = chosen + [
             retro_prompt_create(team=team, created_by=created_by, text=text) for text in texts
         ]
         session.save()
-        RetroSessionPrompt.objects.bulk_create(
-            RetroSessionPrompt(
-                session=session,
-                prompt=prompt,
-                position=position,
-                text=prompt.text,
-                suggested_effect=prompt.suggested_effect,
-            )
-            for position, prompt in enumerate(prompts, start=1)
-        )
+        _session_prompts_create(session, prompts)
         if save_as_set.strip():
             retro_prompt_set_create(
                 team=team,
@@ -202,6 +181,46 @@ def retro_session_create(
             session.save(update_fields=["invitations_pending"])
             enqueue_on_commit(RETRO_INVITATIONS_SEND, session.pk)
     return session
+
+
+def _session_clean(
+    session: RetroSession,
+    now: datetime,
+    prompt_ids: Sequence[int],
+    new_prompts: Sequence[str],
+    save_as_set: str,
+) -> tuple[list[RetroPrompt], list[str]]:
+    """Check a new session before anything is written: (the library prompts chosen, the
+    texts of the new ones). Raises ValidationError naming the field."""
+    team = session.team
+    if RetroSession.objects.filter(team=team, label=session.label).exists():
+        raise ValidationError({"label": "This team already has a retro with this name."})
+    session.full_clean()
+    if session.closes_at <= now:
+        raise ValidationError({"closes_at": "The session must close in the future."})
+    chosen = _prompts_usable(team=team, prompt_ids=prompt_ids, field="prompts")
+    texts = _new_prompts_clean(new_prompts)
+    if not chosen and not texts:
+        raise ValidationError({"prompts": "Choose at least one prompt."})
+    if len(chosen) + len(texts) > SESSION_PROMPTS_MAX:
+        raise ValidationError({"prompts": f"A retro asks at most {SESSION_PROMPTS_MAX} prompts."})
+    if save_as_set.strip():
+        _set_name_free(team=team, name=save_as_set.strip(), field="save_as_set")
+    return chosen, texts
+
+
+def _session_prompts_create(session: RetroSession, prompts: Sequence[RetroPrompt]) -> None:
+    """The prompts as asked in the session, in order, their text frozen."""
+    RetroSessionPrompt.objects.bulk_create(
+        RetroSessionPrompt(
+            session=session,
+            prompt=prompt,
+            position=position,
+            text=prompt.text,
+            suggested_effect=prompt.suggested_effect,
+        )
+        for position, prompt in enumerate(prompts, start=1)
+    )
 
 
 def _invitations_create(session: RetroSession) -> None:
