@@ -13,8 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from analytics import pipeline
+from analytics import tasks as analytics_tasks  # noqa: F401 -- registers what runs by name
 from analytics.insights.aggregates import run_aggregates_refresh
 from analytics.insights.models import RunSummary
+from surveys import tasks as surveys_tasks  # noqa: F401 -- the same
 from surveys.people.models import Role, Team
 from surveys.pulses import services
 from surveys.pulses.models import Invitation, PulseRun, Question, QuestionKind
@@ -212,11 +214,8 @@ def manager_of() -> Any:
 def tasks_inline(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
     """Run every task sent by name (`config.celery.enqueue_on_commit`) right here instead
     of through the broker; returns the (name, args) sent, in order."""
-    import analytics.tasks
-    import surveys.tasks
     from config.celery import app
 
-    del analytics.tasks, surveys.tasks  # imported for their task registrations
     sent: list[tuple[str, tuple[Any, ...]]] = []
 
     def send_task(name: str, args: tuple[Any, ...] = (), **options: Any) -> None:
