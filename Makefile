@@ -2,6 +2,7 @@
 #
 #   make run      install, migrate, seed the demo and start web + worker + beat
 #   make test     the whole pytest suite (pass extra arguments with PYTEST_ARGS="-k foo")
+#   make test-dates  the tests that read the clock, under libfaketime at 16 dates, hours and zones
 #   make lint     ruff check, ruff format --check, mypy, the import contracts (lint-imports)
 #   make bench    the benchmarks (pass extra arguments with BENCH_ARGS=...)
 #
@@ -25,13 +26,14 @@ BENCH_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install run venv test lint bench vendor clean
+.PHONY: help install run venv test test-dates lint bench vendor clean
 
 help:
 	@echo "make install  venv + migrate + seed_demo + collectstatic"
 	@echo "make run      install, then runserver on 127.0.0.1:\$$PORT (default 8000), celery worker and beat"
 	@echo "make venv     create .venv and pip install -e '.[dev]' (only when pyproject.toml changed)"
 	@echo "make test     pytest (PYTEST_ARGS=... for extra arguments)"
+	@echo "make test-dates  pytest -m dates under faketime: 7 days x 2 times, UTC-12 to UTC+14, DST"
 	@echo "make lint     ruff check, ruff format --check, mypy, lint-imports (import contracts)"
 	@echo "make bench    python -m bench (BENCH_ARGS=... for extra arguments)"
 	@echo "make clean    remove data/ and .venv"
@@ -68,6 +70,11 @@ run: install
 
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The tests marked `dates`, once per clock setting (libfaketime; see the script's header).
+# PYTEST_ARGS replaces the `-m dates` selection, TEST_DATES the settings.
+test-dates: venv
+	bash scripts/test-dates.sh $(PYTEST_ARGS)
 
 # All four run even when one fails, so one pass shows every problem. The import contracts
 # ([tool.importlinter] in pyproject.toml) keep the direction of imports the README draws.

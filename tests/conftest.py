@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,13 @@ from surveys.pulses.models import Invitation, PulseRun, Question, QuestionKind
 from surveys.pulses.schedule import period_sequence_on
 from surveys.retros import services as retros
 from surveys.retros.models import RetroInvitation, RetroPrompt, RetroSession
-from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    PulseFactory,
+    TeamFactory,
+    UserFactory,
+    opened_ago,
+)
 
 
 @dataclass
@@ -49,6 +55,19 @@ def valid_answers(run: PulseRun, offset: int = 0) -> dict[str, Any]:
     return answers
 
 
+def window_from_now(opens_at: datetime) -> dict[str, datetime]:
+    """A run window around now, the same on any day at any hour: open since `opens_at`
+    (see `opened_ago`), reminders due in a day, closing in two. The run's own window hangs
+    on its period's Monday: late on a Sunday its reminder would already be due and its close
+    hours away, so a tick would send reminders on Sundays only."""
+    now = timezone.now()
+    return {
+        "opens_at": opens_at,
+        "remind_at": now + timedelta(days=1),
+        "closes_at": now + timedelta(days=2),
+    }
+
+
 def make_open_run(*, size: int, team: Team | None = None, k: int = 5) -> OpenRun:
     """A team of `size` engineers with this week's run open and a link issued to each."""
     team = team or TeamFactory()
@@ -60,8 +79,7 @@ def make_open_run(*, size: int, team: Team | None = None, k: int = 5) -> OpenRun
     )
     assert sequence is not None
     run = services.pulse_run_ensure(pulse=pulse, sequence=sequence)
-    # Open from the start of today so the run is open whatever the hour the tests run.
-    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(hours=1))
+    PulseRun.objects.filter(pk=run.pk).update(**window_from_now(opened_ago(timedelta(hours=1))))
     run = services.pulse_run_open(run_id=run.pk, send=False)
     invitations = list(run.invitations.order_by("pk"))
     tokens = [services.invitation_token_issue(invitation_id=i.pk) for i in invitations]
@@ -80,7 +98,7 @@ def make_due_run(*, size: int = 5) -> PulseRun:
     )
     assert sequence is not None
     run = services.pulse_run_ensure(pulse=pulse, sequence=sequence)
-    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=1))
+    PulseRun.objects.filter(pk=run.pk).update(**window_from_now(opened_ago(timedelta(minutes=1))))
     return run
 
 
@@ -135,7 +153,7 @@ def make_open_retro(
         prompt_ids=list(
             RetroPrompt.objects.filter(organisation__isnull=True).values_list("pk", flat=True)
         ),
-        opens_at=now - timedelta(minutes=5),
+        opens_at=opened_ago(timedelta(minutes=5)),
         k=k,
         send=False,
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
@@ -58,5 +58,16 @@ class PulseFactory(factory.django.DjangoModelFactory[Pulse]):
 
 
 def this_monday() -> date:
+    """The Monday of this ISO week (local time): the anchor the tests' weekly runs hang on."""
     today = timezone.localdate()
     return today - timedelta(days=today.weekday())
+
+
+def opened_ago(ago: timedelta) -> datetime:
+    """When a run or retro that a test opens "now" opens: `ago` before now, but never before
+    today's local midnight. Who is invited is decided by the local date of the opening, so
+    this keeps that date today at any hour (at 00:30, an hour ago is yesterday, and a
+    membership starting or ending today would fall on the other side of it)."""
+    now = timezone.now()
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - ago, midnight)

@@ -26,7 +26,7 @@ from surveys.pulses.models import (
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import PulseFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def answers_frame(run: PulseRun) -> pd.DataFrame:

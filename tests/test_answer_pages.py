@@ -9,7 +9,7 @@ from surveys.pulses.models import Response
 from surveys.pulses.services import pulse_run_close
 from tests.conftest import make_open_run, valid_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _link(token: str) -> str:

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from surveys.pulses.models import Response
 from tests.conftest import close_and_refresh, make_open_run, submit_all, valid_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _submit(api_client, token: str, answers: dict):

@@ -23,7 +23,7 @@ from surveys.pulses.models import Invitation, Pulse, PulseRun, RunStatus
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _period(team: Team, run: PulseRun, start: date, **fields: Any) -> TeamPeriod:
@@ -162,6 +162,23 @@ def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
     assert "15 points" in mail.outbox[0].body
     assert alerts.safety_alerts_check(team_id=team.pk) == []  # checked again: no second alert
     assert SafetyAlert.objects.count() == 1
+
+
+def test_an_alert_email_goes_to_the_managers_of_today_only(manager_of) -> None:
+    team = TeamFactory()
+    manager = manager_of(team)
+    today = timezone.localdate()
+    # `end` is exclusive: ending today, the first has left; the second starts tomorrow.
+    for username, dates in (
+        ("left-today", {"start": today - timedelta(days=30), "end": today}),
+        ("starts-tomorrow", {"start": today + timedelta(days=1)}),
+    ):
+        user = UserFactory(username=username)
+        MembershipFactory(user=user, team=team, role=Role.MANAGER, **dates)
+    _safety_falls_by_15_points(team)
+    (alert,) = alerts.safety_alerts_check(team_id=team.pk)
+    assert alerts.safety_alert_notify(alert_id=alert.pk) == 1
+    assert [m.to for m in mail.outbox] == [[manager.email]]
 
 
 def test_an_alert_email_a_lost_task_left_unsent_goes_out_once_from_the_sweep(

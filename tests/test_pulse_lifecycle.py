@@ -15,9 +15,9 @@ from surveys.pulses.models import Invitation, Pulse, PulseRun, RunStatus
 from surveys.pulses.rotation import MAX_ITEMS
 from surveys.pulses.selectors import pulse_runs_due
 from tests.conftest import make_open_run, valid_answers
-from tests.factories import MembershipFactory, PulseFactory, TeamFactory
+from tests.factories import MembershipFactory, PulseFactory, TeamFactory, opened_ago
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _scheduled_run(pulse: Pulse) -> PulseRun:
@@ -59,7 +59,7 @@ def test_invitations_are_emailed_once_even_when_sending_is_repeated() -> None:
         MembershipFactory(team=team)
     pulse = PulseFactory(team=team)
     run = _scheduled_run(pulse)
-    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=5))
+    PulseRun.objects.filter(pk=run.pk).update(opens_at=opened_ago(timedelta(minutes=5)))
     services.pulse_run_open(run_id=run.pk, send=False)
     assert services.invitations_send(run_id=run.pk) == 5
     assert services.invitations_send(run_id=run.pk) == 0
@@ -165,7 +165,7 @@ def test_one_failing_address_does_not_stop_the_other_invitations(monkeypatch) ->
     for _ in range(5):
         MembershipFactory(team=open_run.team)
     run = _scheduled_run(PulseFactory(team=open_run.team))
-    PulseRun.objects.filter(pk=run.pk).update(opens_at=timezone.now() - timedelta(minutes=5))
+    PulseRun.objects.filter(pk=run.pk).update(opens_at=opened_ago(timedelta(minutes=5)))
     services.pulse_run_open(run_id=run.pk, send=False)
     broken = Invitation.objects.filter(run=run).order_by("pk").first()
     real_send = emails.invitation_email_send

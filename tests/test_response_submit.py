@@ -15,7 +15,7 @@ from surveys.pulses.errors import InvitationNotFound, InvitationUsed, RunClosed,
 from surveys.pulses.models import Answer, Invitation, PulseRun, Response, RunStatus
 from tests.conftest import make_open_run, valid_answers
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def test_it_stores_an_anonymous_response_and_marks_the_invitation_used() -> None:

@@ -12,7 +12,7 @@ from surveys.pulses.models import Answer, PulseRun, Response
 from surveys.pulses.services import pulse_run_close
 from tests.conftest import close_and_refresh, make_open_run, submit_all, submit_all_from
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def test_a_run_under_k_stores_no_number_at_all() -> None:

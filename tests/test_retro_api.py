@@ -17,7 +17,7 @@ from surveys.retros.services import retro_session_close
 from tests.conftest import make_open_retro, submit_retro, valid_cards
 from tests.factories import MembershipFactory, TeamFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _submit(api_client, token: str, body):

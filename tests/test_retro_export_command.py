@@ -18,7 +18,7 @@ from surveys.retros.services import (
 )
 from tests.conftest import make_open_retro, submit_retro
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _run(*args: str) -> str:

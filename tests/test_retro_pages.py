@@ -24,7 +24,7 @@ from surveys.retros.services import retro_session_close
 from tests.conftest import make_open_retro, submit_retro
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _link(token: str) -> str:

@@ -23,7 +23,7 @@ from surveys.retros.exports import FORMATS
 from surveys.retros.models import RetroResponse, RetroSession, RetroStatus, RetroTally
 from tests.conftest import OpenRetro, make_open_retro, submit_retro
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 CARD = re.compile(r"Card (\d+)[ab]:")
 

@@ -33,7 +33,7 @@ from surveys.retros.models import (
 from tests.conftest import make_open_retro, submit_retro, valid_cards
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 def _create(team, **change):

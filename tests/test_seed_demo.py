@@ -15,7 +15,7 @@ from surveys.retros.board import retro_board
 from surveys.retros.models import RetroCard, RetroSession, RetroStatus
 from surveys.retros.selectors import retro_heatmap
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from surveys.people.models import Team
 from surveys.pulses.models import PulseRun
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 PERCEIVED = [-10, 0, 20, 30, 50]  # what valid_answers gives respondents 0..4: mean 18
 

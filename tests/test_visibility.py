@@ -9,7 +9,7 @@ from surveys.people.access import team_ids_visible_to
 from surveys.people.models import Role
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 
 @pytest.fixture

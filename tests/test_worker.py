@@ -19,7 +19,7 @@ from surveys.pulses.models import Invitation, PulseRun, RunStatus
 from tests.conftest import make_due_run
 from tests.factories import MembershipFactory, TeamFactory
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.dates, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

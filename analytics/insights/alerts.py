@@ -54,7 +54,8 @@ def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
 def _managers(team: Team) -> list[str]:
     today = timezone.localdate()
     memberships = Membership.objects.filter(team=team, role=Role.MANAGER, start__lte=today)
-    memberships = memberships.exclude(end__lt=today).select_related("user")
+    # `end` is exclusive (Membership): a manager whose membership ends today has left.
+    memberships = memberships.exclude(end__lte=today).select_related("user")
     return sorted({m.user.email for m in memberships if m.user.email})
 
 

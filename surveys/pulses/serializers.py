@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.api.inputs import StrictInput
 from surveys.pulses.models import Construct, QuestionKind
 
 
@@ -21,12 +22,12 @@ class QuestionOutput(serializers.Serializer):
     citation = serializers.CharField()
 
 
-class OptionInput(serializers.Serializer):
+class OptionInput(StrictInput):
     key = serializers.SlugField(max_length=40)
     label = serializers.CharField(max_length=80)  # type: ignore[assignment]
 
 
-class QuestionCreateInput(serializers.Serializer):
+class QuestionCreateInput(StrictInput):
     key = serializers.SlugField(max_length=64)
     construct = serializers.ChoiceField(choices=Construct.choices, default=Construct.CUSTOM)
     kind = serializers.ChoiceField(choices=QuestionKind.choices, default=QuestionKind.SCALE)
@@ -51,7 +52,7 @@ class PulseFormOutput(serializers.Serializer):
     questions = QuestionOutput(many=True)
 
 
-class ResponseInput(serializers.Serializer):
+class ResponseInput(StrictInput):
     answers = serializers.DictField(
         child=serializers.JSONField(),
         help_text="Question key → an integer in the question's range, or a list of option keys.",

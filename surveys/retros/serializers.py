@@ -10,6 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.api.inputs import StrictInput
 from surveys.anonymity import K_MIN
 from surveys.retros.exports import SCHEMA
 from surveys.retros.models import (
@@ -40,7 +41,7 @@ class RetroPromptOutput(serializers.Serializer):
         return prompt.organisation_id is None
 
 
-class RetroPromptCreateInput(serializers.Serializer):
+class RetroPromptCreateInput(StrictInput):
     team = serializers.SlugField(
         help_text="A team whose retros you run; the prompt joins its organisation's library."
     )
@@ -62,7 +63,7 @@ class RetroPromptSetOutput(serializers.Serializer):
         return [item.prompt_id for item in prompt_set.items.all()]
 
 
-class RetroPromptSetCreateInput(serializers.Serializer):
+class RetroPromptSetCreateInput(StrictInput):
     team = serializers.SlugField()
     name = serializers.CharField(max_length=100)
     prompts = serializers.ListField(child=serializers.IntegerField(), max_length=20)
@@ -89,7 +90,7 @@ class RetroSessionOutput(serializers.Serializer):
     prompts = SessionPromptOutput(many=True, source="prompts.all")
 
 
-class RetroSessionCreateInput(serializers.Serializer):
+class RetroSessionCreateInput(StrictInput):
     label = serializers.CharField(max_length=100)  # type: ignore[assignment]
     sprint_start = serializers.DateField()
     sprint_end = serializers.DateField()
@@ -140,7 +141,7 @@ class RetroSubmissionSchema(serializers.Serializer):
     cards = RetroCardSchema(many=True, help_text="One to 30 cards.")
 
 
-class RetroSubmissionInput(serializers.Serializer):
+class RetroSubmissionInput(StrictInput):
     cards = serializers.JSONField()
 
 
@@ -149,7 +150,7 @@ class RetroSubmissionOutput(serializers.Serializer):
     cards = serializers.IntegerField()
 
 
-class RetroExportQuery(serializers.Serializer):
+class RetroExportQuery(StrictInput):
     prompts = serializers.ChoiceField(
         choices=["only"],
         required=False,

@@ -33,6 +33,7 @@ from tests.factories import (
     PulseFactory,
     TeamFactory,
     UserFactory,
+    opened_ago,
 )
 
 ANONYMOUS = "anonymous"
@@ -104,7 +105,7 @@ def _team_b_runs(team_b: Team) -> tuple[PulseRun, PulseRun]:
         trailing_mean=60.0,
     )
     opened = services.pulse_run_ensure(pulse=pulse, sequence=current)
-    PulseRun.objects.filter(pk=opened.pk).update(opens_at=now - timedelta(hours=1))
+    PulseRun.objects.filter(pk=opened.pk).update(opens_at=opened_ago(timedelta(hours=1)))
     return PulseRun.objects.get(pk=closed.pk), services.pulse_run_open(run_id=opened.pk, send=False)
 
 

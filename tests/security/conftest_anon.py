@@ -39,7 +39,13 @@ from surveys.pulses.schedule import period_sequence_on
 from surveys.retros import services as retros
 from surveys.retros.models import RetroCard, RetroPrompt, RetroSession
 from tests.conftest import valid_answers
-from tests.factories import MembershipFactory, TeamFactory, UserFactory, this_monday
+from tests.factories import (
+    MembershipFactory,
+    TeamFactory,
+    UserFactory,
+    opened_ago,
+    this_monday,
+)
 
 K = 5
 PULSE_WEEKS = 12  # a weekly pulse starts this many weeks before this Monday
@@ -156,10 +162,10 @@ class World:
         )
         assert sequence is not None
         run = services.pulse_run_ensure(pulse=pulse_row, sequence=sequence)
-        if weeks_ago == 0:  # open now, whatever the hour
+        if weeks_ago == 0:  # open now, whatever the hour, on today's date
             now = timezone.now()
             PulseRun.objects.filter(pk=run.pk).update(
-                opens_at=now - timedelta(hours=1),
+                opens_at=opened_ago(timedelta(hours=1)),
                 remind_at=now + timedelta(days=1),
                 closes_at=now + timedelta(days=2),
             )
@@ -209,7 +215,7 @@ class World:
             sprint_start=timezone.localdate() - timedelta(days=13 + 14 * len(self.sessions)),
             sprint_end=timezone.localdate() - timedelta(days=14 * len(self.sessions)),
             closes_at=now + timedelta(days=2),
-            opens_at=now - timedelta(minutes=5),
+            opens_at=opened_ago(timedelta(minutes=5)),
             prompt_ids=list(
                 RetroPrompt.objects.filter(organisation__isnull=True).values_list("pk", flat=True)
             ),

@@ -144,7 +144,9 @@ class Processes:
             "DJANGO_SETTINGS_MODULE": "tests.security.faults_settings",
             "DATABASE_URL": test_database_url(),
             "CANDOR_FAULTS_MAIL_DIR": str(self.mailbox.path),
-            "PYTHONPATH": str(ROOT),
+            # After ROOT, what was set: under `make test-dates`, the time.sleep fix for
+            # libfaketime (scripts/faketime/sitecustomize.py) must reach the children too.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "PYTHONUNBUFFERED": "1",
             "CANDOR_FAULTS_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
         }
@@ -293,7 +295,12 @@ class RedisServer:
     def start(self) -> None:
         argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         argv += ["--save", "", "--appendonly", "no", "--dir", str(self.tmp)]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # On the real clock, like any server: redis-server does not start under libfaketime
+        # (`make test-dates` shifts this process's clock with LD_PRELOAD).
+        env = {name: value for name, value in os.environ.items() if name != "LD_PRELOAD"}
+        self.process = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        )
         wait_for(self.answers, seconds=30, what="redis-server")
 
     def answers(self) -> bool:

@@ -27,7 +27,7 @@ from tests.security.conftest_anon import (
     tally,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
+pytestmark = [pytest.mark.dates, pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
 
 
 def _opened(k: int = 7) -> World:

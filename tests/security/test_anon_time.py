@@ -23,6 +23,7 @@ from surveys.pulses.errors import RunClosed
 from surveys.pulses.models import Response
 from surveys.retros.models import RetroSession
 from tests.conftest import valid_answers
+from tests.factories import this_monday
 from tests.security.anon_surfaces import (
     assert_unchanged,
     cli_exports,
@@ -38,7 +39,7 @@ from tests.security.conftest_anon import (
     tally,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
+pytestmark = [pytest.mark.dates, pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
 DATA_ROUTES = (
     "api-team-results",
     "api-team-questions",
@@ -195,11 +196,13 @@ def test_it_withholds_the_change_when_one_person_joins_or_leaves() -> None:
     leaver, newcomer = world.members["Churn"][6], world.viewer("newcomer", None, Role.ENGINEER)
     for weeks_ago in (5, 4, 3, 2):
         world.run(f"w{weeks_ago}", "Churn", weeks_ago=weeks_ago, answering=range(6))
-    end = timezone.localdate() - timedelta(weeks=1, days=3)
+    # The runs open on their weeks' Mondays (w0 today), so both dates hang on this week's
+    # Monday: a date counted back from today would fall in another run's week on some days.
+    end = this_monday() - timedelta(weeks=1, days=3)  # the Friday of w2's week
     Membership.objects.filter(user=leaver).update(end=end)  # left before last week's run
     world.run("w1", "Churn", weeks_ago=1, answering=range(6))
     world.join("Churn", [newcomer])  # and someone joins for this week's
-    Membership.objects.filter(user=newcomer).update(start=timezone.localdate())
+    Membership.objects.filter(user=newcomer).update(start=this_monday())
     world.run("w0", "Churn", weeks_ago=0, answering=range(7))
     services.pulse_run_close(run_id=world.runs["w0"].pk)
     refresh_everything()

@@ -30,7 +30,7 @@ from tests.factories import MembershipFactory, TeamFactory
 from tests.security.conftest_faults import *  # noqa: F403
 from tests.security.conftest_faults import TALLY, broker_backlog, broker_forget
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.dates, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("analytics", "config", "surveys", "scripts")
