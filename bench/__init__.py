@@ -1,5 +1,7 @@
-"""Benchmark of response submission under concurrent load (`python -m bench`).
+"""The benchmarks (`python -m bench`, `make bench`): response submission under load, a Git
+import, analytics at scale — each measured next to baselines in the same run.
 
-The real endpoint, served by gunicorn with sync workers, is measured beside two baselines
-served the same way in the same run: a bare JSON view and a view inserting one row.
+bench.harness runs their steps (child processes, fresh databases, interleaved rounds,
+same-run ratios) and bench.report writes their tables, goals, README snippets and JSON;
+bench.submission, bench.git_import and bench.analytics_scale hold what is their own.
 """

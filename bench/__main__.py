@@ -19,31 +19,24 @@ and a pandas group-by (context), peak memory, refreshing one period, dashboard A
 `--scale-teams 20 --scale-weeks 8` is a quick smoke size.
 
 `--only submission` or `--only git-import` runs one of them. Prints tables and README
-snippets; writes bench/results/latest.json.
+snippets (bench.report, the same for all three); writes bench/results/latest.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from bench import analytics_report, git_report, report
+from bench import analytics_scale, git_import, report, submission
 from bench.analytics_scale import ScaleOptions
-from bench.analytics_scale import run as analytics_scale_run
-from bench.databases import Backend, BackendUnavailable, postgres_backend, sqlite_backend
-from bench.git_import import GitImportResult, GitOptions
-from bench.git_import import run as git_import_run
-from bench.paths import PROJECT_DIR, RESULTS_DIR
-from bench.runner import BackendResult, Options, run_backend, say
-from bench.server import ServerFailed
+from bench.databases import BACKENDS
+from bench.git_import import GitOptions
+from bench.harness import PROJECT_DIR, RESULTS_DIR, say
+from bench.submission import SubmissionOptions
 
-BACKENDS = ("sqlite", "postgres")
-BACKEND_LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 BENCHMARKS = ("submission", "git-import", "analytics-scale")
 DEFAULT_BENCHMARKS = BENCHMARKS
 
@@ -51,9 +44,18 @@ DEFAULT_BENCHMARKS = BENCHMARKS
 @dataclass(frozen=True)
 class Plan:
     only: tuple[str, ...]
-    options: Options
+    options: SubmissionOptions
     git: GitOptions
     scale: ScaleOptions
+
+    def runs(self) -> dict[str, Callable[[], report.Report]]:
+        """Each benchmark chosen, as a call that measures it and describes the results."""
+        every = {
+            "submission": lambda: submission.describe(submission.run(self.options)),
+            "git-import": lambda: git_import.describe(git_import.run(self.git)),
+            "analytics-scale": lambda: analytics_scale.describe(analytics_scale.run(self.scale)),
+        }
+        return {name: every[name] for name in BENCHMARKS if name in self.only}
 
 
 def _benchmarks(text: str) -> tuple[str, ...]:
@@ -148,7 +150,7 @@ def plan_parse(argv: list[str] | None) -> Plan:
     )
     scale.add_argument("--scale-seed", type=int, default=1, help="random seed of the generator")
     arguments = parser.parse_args(argv)
-    options = Options(
+    options = SubmissionOptions(
         requests=arguments.requests,
         connections=arguments.connections,
         backends=arguments.backends,
@@ -179,87 +181,16 @@ def plan_parse(argv: list[str] | None) -> Plan:
     return Plan(only=arguments.only, options=options, git=git_options, scale=scale_options)
 
 
-def options_parse(argv: list[str] | None) -> Options:
-    return plan_parse(argv).options
-
-
-def _backend(name: str, data_dir: Path) -> Backend:
-    return sqlite_backend(data_dir) if name == "sqlite" else postgres_backend()
-
-
-def _run_one(name: str, options: Options, data_dir: Path) -> BackendResult | str:
-    """The backend's result, or why it was skipped."""
-    try:
-        backend = _backend(name, data_dir)
-    except BackendUnavailable as reason:
-        return str(reason)
-    try:
-        return run_backend(backend, options, data_dir, RESULTS_DIR / f"gunicorn-{name}.log")
-    except (RuntimeError, ServerFailed, subprocess.TimeoutExpired) as error:
-        return f"failed: {error}"
-
-
-def _submission(options: Options) -> tuple[dict[str, Any], bool]:
-    """Response submission on each backend: its JSON part, and whether it ran clean."""
-    results: list[BackendResult] = []
-    skipped: dict[str, str] = {}
-    with tempfile.TemporaryDirectory(prefix="candor-bench-") as temp:
-        for name in options.backends:
-            data_dir = Path(temp) / name
-            data_dir.mkdir()
-            outcome = _run_one(name, options, data_dir)
-            if isinstance(outcome, str):
-                skipped[name] = outcome
-                print(f"{BACKEND_LABELS[name]}: skipped ({outcome})\n", flush=True)
-                continue
-            results.append(outcome)
-            print(report.backend_text(outcome) + "\n", flush=True)
-    if results:
-        print("Markdown for the README:\n")
-        print(report.markdown(results, options) + "\n", flush=True)
-    ok = bool(results) and all(result.integrity.ok for result in results)
-    return report.submission_document(results, options, skipped), ok
-
-
-def _git_import(options: GitOptions) -> tuple[dict[str, Any], bool]:
-    """The Git import benchmark: its JSON part, and whether every import was complete."""
-    outcome: GitImportResult | str = git_import_run(options)
-    if isinstance(outcome, str):
-        print(f"Git import: skipped ({outcome})\n", flush=True)
-        return {"skipped": outcome}, False
-    print(git_report.text(outcome) + "\n", flush=True)
-    print("Markdown for the README (Git import):\n")
-    print(git_report.markdown(outcome) + "\n", flush=True)
-    return git_report.document(outcome), outcome.ok
-
-
-def _analytics_scale(options: ScaleOptions) -> tuple[dict[str, Any], bool]:
-    """Analytics at scale on each backend: its JSON part, and whether it ran clean."""
-    outcome = analytics_scale_run(options)
-    print(analytics_report.text(outcome) + "\n", flush=True)
-    if outcome.backends:
-        print("Markdown for the README (analytics at scale):\n")
-        print(analytics_report.markdown(outcome) + "\n", flush=True)
-    return analytics_report.document(outcome), outcome.ok
-
-
 def main(argv: list[str] | None = None) -> int:
-    plan = plan_parse(argv)
-    parts: dict[str, Any] = {}
-    ok = True
-    if "submission" in plan.only:
-        parts["submission"], passed = _submission(plan.options)
-        ok = ok and passed
-    if "git-import" in plan.only:
-        parts["git_import"], passed = _git_import(plan.git)
-        ok = ok and passed
-    if "analytics-scale" in plan.only:
-        parts["analytics_scale"], passed = _analytics_scale(plan.scale)
-        ok = ok and passed
+    """Run each benchmark chosen and print its report as it finishes; 1 unless all ran clean."""
+    reports = []
+    for measure in plan_parse(argv).runs().values():
+        reports.append(measure())
+        report.show(reports[-1])
     path = RESULTS_DIR / "latest.json"
-    report.write_json(path, parts)
+    report.write_json(path, reports)
     say(f"wrote {path}")
-    return 0 if ok else 1
+    return 0 if all(r.ok for r in reports) else 1
 
 
 if __name__ == "__main__":

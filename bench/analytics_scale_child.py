@@ -5,7 +5,7 @@ Run with DJANGO_SETTINGS_MODULE=bench.settings against the benchmark database (t
 bench.analytics_scale, makes a fresh one per backend). Every step prints JSON lines on
 stdout, one per finished part ({"step": ..., ...}), so what finished before a time cap
 killed the process is still reported; progress goes to stderr. Peak memory is this
-process's VmHWM (read from /proc/self/status, as bench.git_import_child does).
+process's VmHWM (bench.harness.peak_mb, as in bench.git_import_child).
 
 Steps:
   generate   the organisation (bench.scale_population)
@@ -36,7 +36,6 @@ SQLite broker file of the local settings.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -47,15 +46,10 @@ from typing import Any
 
 import django
 
-from bench.git_import_child import peak_mb, rss_mb
-from bench.runner import say
+from bench.harness import emit, peak_mb, rss_mb, say, timed
 
 FETCH_ROWS = 10_000
 API_ROUTE_BUDGET_SECONDS = 60.0  # measured requests per route stop after this much time
-
-
-def emit(step: str, **fields: Any) -> None:
-    print(json.dumps({"step": step, **fields}, default=str), flush=True)
 
 
 WARM_TABLES = (
@@ -113,12 +107,6 @@ def _index_columns(cursor: Any, table: str) -> list[list[str]]:
         c["columns"] for c in constraints.values() if c["index"] or c["primary_key"] or c["unique"]
     ]
     return [columns for n, columns in enumerate(found) if columns and columns not in found[:n]]
-
-
-def _timed(step: Callable[[], Any]) -> tuple[float, Any]:
-    began = time.perf_counter()
-    value = step()
-    return time.perf_counter() - began, value
 
 
 def _names() -> dict[str, str]:
@@ -195,7 +183,7 @@ def step_floor(arguments: argparse.Namespace) -> None:
     groups = answers = 0
     for number in range(arguments.rounds):
         warm_database()
-        took, (groups, answers) = _timed(lambda: _floor_once(sql))
+        took, (groups, answers) = timed(lambda: _floor_once(sql))
         seconds.append(took)
         say(f"    SQL floor round {number + 1}/{arguments.rounds}: {took:.2f} s")
     emit("floor", seconds=seconds, sql=sql, groups=groups, answers=answers, peak_mb=peak_mb())
@@ -234,12 +222,12 @@ def _answers_frame() -> Any:
 
 
 def step_pandas(arguments: argparse.Namespace) -> None:
-    load_seconds, frame = _timed(_answers_frame)
+    load_seconds, frame = timed(_answers_frame)
     say(f"    pandas: {len(frame):,} rows loaded in {load_seconds:.1f} s (not timed)")
     frame_mb = frame.memory_usage(deep=True).sum() / 2**20
     seconds, groups = [], 0
     for _ in range(arguments.rounds):
-        took, result = _timed(
+        took, result = timed(
             lambda: frame.groupby(["team", "run", "question"])["value"].agg(["count", "mean"])
         )
         seconds.append(took)
@@ -337,7 +325,7 @@ def step_recompute(arguments: argparse.Namespace) -> None:
 
     say("    full recompute: all_runs_refresh()")
     warm_database()
-    seconds, runs = _timed(lambda: aggregates.all_runs_refresh(within=pipeline.periods_due))
+    seconds, runs = timed(lambda: aggregates.all_runs_refresh(within=pipeline.periods_due))
     emit("aggregates", seconds=seconds, runs=runs, peak_mb=peak_mb(), rss_mb=rss_mb())
     say(f"    aggregates of {runs} runs in {seconds:.1f} s; periods_mark() + fill")
     began = time.perf_counter()
@@ -377,12 +365,12 @@ def step_period(arguments: argparse.Namespace) -> None:
     say(f"    one-period refresh: week of {week}, {len(run_ids)} runs")
     warm_database()
     began = time.perf_counter()
-    aggregates_seconds, refreshed = _timed(
+    aggregates_seconds, refreshed = timed(
         lambda: aggregates.runs_aggregate(run_ids, within=pipeline.periods_due)
     )
-    mark_seconds, marked = _timed(lambda: periods.periods_mark(run_ids=run_ids))
+    mark_seconds, marked = timed(lambda: periods.periods_mark(run_ids=run_ids))
     # As the Celery tasks do: the periods now, their reports in a task of their own.
-    fill_seconds, filled = _timed(lambda: pipeline.periods_refresh(reports_inline=False))
+    fill_seconds, filled = timed(lambda: pipeline.periods_refresh(reports_inline=False))
     seconds = time.perf_counter() - began
     reports_seconds = _reports_after(run_ids)
     emit(
@@ -410,7 +398,7 @@ def _reports_after(run_ids: list[int]) -> float:
     runs = PulseRun.objects.filter(pk__in=run_ids).values_list("team_id", "period_start")
     teams = {team for team, _ in runs}
     weeks = {week_of(start) for _, start in runs}
-    seconds, _ = _timed(lambda: pipeline.reports_refresh(team_ids=teams, weeks=weeks))
+    seconds, _ = timed(lambda: pipeline.reports_refresh(team_ids=teams, weeks=weeks))
     return seconds
 
 

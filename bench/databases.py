@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
+BACKENDS = ("sqlite", "postgres")
+BACKEND_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 DEFAULT_POSTGRES_URL = "postgres://candor:candor@127.0.0.1:5432/candor_bench"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 MAINTENANCE_DATABASES = ("postgres", "candor", "template1")
@@ -83,3 +85,8 @@ def postgres_backend() -> Backend:
         except psycopg.Error as error:
             raise BackendUnavailable(f"cannot re-create {database}: {error}") from error
     return Backend("postgres", f"PostgreSQL {version}", url)
+
+
+def fresh_backend(name: str, data_dir: Path) -> Backend:
+    """A fresh, empty database of the backend `name` (one of BACKENDS)."""
+    return sqlite_backend(data_dir) if name == "sqlite" else postgres_backend()

@@ -10,28 +10,42 @@ The tip is resolved once and pinned, so every step reads the same commits.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from analytics.delivery.git.parser import GitLogFormatError, parse_stream
 from analytics.delivery.git.repository import RepositoryError, git, log_blocks
-from bench.databases import Backend, BackendUnavailable, postgres_backend, sqlite_backend
-from bench.paths import PROJECT_DIR
-from bench.runner import SETUP_TIMEOUT_SECONDS, _python, child_env, say
-from bench.server import ServerFailed
+from bench import report
+from bench.databases import Backend
+from bench.harness import (
+    SETUP_TIMEOUT_SECONDS,
+    attempt,
+    child_run,
+    children_peak_mb,
+    fresh_database,
+    interleaved,
+    load_average,
+    median,
+    rate,
+    ratio,
+    say,
+    timed,
+)
 
+CHILD_MODULE = "bench.git_import_child"
 RECORD = b"\x1e"  # what LOG_FORMAT puts before every commit
+LOG_THROUGHPUT_GOAL = 0.5  # import commits/s as a fraction of the raw git log's
+PYDRILLER_GOAL = 15.0  # import commits/s as a multiple of PyDriller's
+PEAK_MB_GOAL = 250.0  # the import process, whatever the repository's size
+NOISY_BELOW_COMMITS = 1000
 
 
 @dataclass(frozen=True)
@@ -102,7 +116,7 @@ class PyDrillerResult:
 
     @property
     def rate(self) -> float:
-        return self.total_commits / self.total_seconds if self.total_seconds else float("nan")
+        return rate(self.total_commits, self.total_seconds)
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,7 @@ class GitBackendResult:
 
     @property
     def seconds(self) -> float:
-        return statistics.median(r.seconds for r in self.rounds)
+        return median(r.seconds for r in self.rounds)
 
     @property
     def peak_mb(self) -> float:
@@ -160,33 +174,18 @@ class GitImportResult:
 
     @property
     def log_median(self) -> float:
-        return statistics.median(self.log_seconds)
+        return median(self.log_seconds)
 
     @property
     def parse_median(self) -> float:
-        return statistics.median(self.parse_seconds) if self.parse_seconds else math.nan
+        return median(self.parse_seconds)
 
     @property
     def ok(self) -> bool:
         return bool(self.backends) and not self.problems
 
 
-def _children_peak_kb() -> int:
-    """The largest VmHWM among this process's live children (0 where /proc cannot tell)."""
-    peak = 0
-    try:
-        pids = {
-            pid
-            for task in Path("/proc/self/task").iterdir()
-            for pid in (task / "children").read_text().split()
-        }
-        for pid in pids:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-    except (OSError, ValueError):
-        pass
-    return peak
+# --- the floor and the parser ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -198,18 +197,13 @@ class Drained:
 
 def _log_drain(path: str, tip: str) -> Drained:
     """The floor: the importer's `git log`, read in the importer's blocks and dropped."""
-    commits = size = peak = 0
+    commits = size = 0
+    peak = 0.0
     for block in log_blocks(path, tip):
         commits += block.count(RECORD)
         size += len(block)
-        peak = max(peak, _children_peak_kb())
-    return Drained(commits, size, peak / 1024)
-
-
-def _timed(step: Callable[[], Any]) -> tuple[float, Any]:
-    began = time.perf_counter()
-    value = step()
-    return time.perf_counter() - began, value
+        peak = max(peak, children_peak_mb())
+    return Drained(commits, size, peak)
 
 
 def subject_pin(path: Path) -> Subject:
@@ -218,6 +212,37 @@ def subject_pin(path: Path) -> Subject:
     bare = git(path, "rev-parse", "--is-bare-repository") == "true"
     drained = _log_drain(str(path), tip)
     return Subject(str(path), tip, drained.commits, drained.size, bare)
+
+
+def _log_step(result: GitImportResult, number: int) -> float:
+    subject = result.subject
+    seconds, drained = timed(lambda: _log_drain(subject.path, subject.tip))
+    result.git_peak_mb = max(result.git_peak_mb, drained.git_peak_mb)
+    if drained.commits != subject.commits:
+        result.problems.append(f"round {number}: git log gave {drained.commits} commits")
+    say(f"    git log {seconds:.2f} s")
+    return seconds
+
+
+def _parse_step(result: GitImportResult, number: int) -> float:
+    """The same stream parsed without a database: its seconds (nan when it failed)."""
+    subject = result.subject
+    try:
+        seconds, parsed = timed(
+            lambda: sum(1 for _ in parse_stream(log_blocks(subject.path, subject.tip)))
+        )
+    except (GitLogFormatError, RepositoryError) as error:
+        if not any(p.startswith("parse only") for p in result.problems):
+            result.problems.append(f"parse only failed: {error}")
+        say("    parse only failed")
+        return math.nan
+    if parsed != subject.commits:
+        result.problems.append(f"round {number}: parsed {parsed} commits")
+    say(f"    parse only {seconds:.2f} s")
+    return seconds
+
+
+# --- PyDriller ---------------------------------------------------------------------------
 
 
 def pydriller_prepare(subject: Subject, temp: Path) -> str:
@@ -280,7 +305,7 @@ def pydriller_once(path: str, subject: Subject, options: GitOptions) -> PyDrille
     return PyDrillerRun(read, first - began, time.perf_counter() - first, capped)
 
 
-def _pydriller_round(result: GitImportResult, temp: Path, runs: list[PyDrillerRun]) -> None:
+def _pydriller_step(result: GitImportResult, temp: Path, runs: list[PyDrillerRun]) -> None:
     """One PyDriller run, or the reason it is skipped from now on in result.pydriller."""
     if isinstance(result.pydriller, str) and result.pydriller != "not run":
         return
@@ -297,38 +322,27 @@ def _pydriller_round(result: GitImportResult, temp: Path, runs: list[PyDrillerRu
         return
     runs.append(run)
     result.pydriller = PyDrillerResult(tuple(runs), result.subject.commits)
-    say(f"  PyDriller: {run.commits} commits in {run.seconds:.2f} s")
+    say(f"    PyDriller: {run.commits} commits in {run.seconds:.2f} s")
 
 
-def _load() -> float:
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return math.nan
+# --- the import --------------------------------------------------------------------------
 
 
-def _fresh_backend(name: str, data_dir: Path) -> Backend:
-    return sqlite_backend(data_dir) if name == "sqlite" else postgres_backend()
-
-
-def import_once(backend: Backend, data_dir: Path, subject: Subject, time_cap: float) -> ImportRound:
-    """Migrate the fresh database (not timed), then import in a process of its own."""
-    env = child_env(backend, data_dir)
-    _python(env, "manage.py", "migrate", "--noinput")
-    began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.git_import_child", subject.path, "--ref", subject.tip],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=time_cap,
-    )
-    seconds = time.perf_counter() - began
-    if done.returncode != 0:
-        tail = "\n".join(done.stderr.splitlines()[-15:])
-        raise RuntimeError(f"the import process failed ({done.returncode}):\n{tail}")
-    return ImportRound(json.loads(done.stdout), seconds)
+def import_once(
+    name: str, data_dir: Path, subject: Subject, time_cap: float
+) -> tuple[Backend, ImportRound]:
+    """Migrate a fresh database (not timed), then import in a process of its own."""
+    database = fresh_database(name, data_dir)
+    child = child_run(
+        database.env,
+        ["-m", CHILD_MODULE, subject.path, "--ref", subject.tip],
+        time_cap=time_cap,
+        name="the import process",
+    ).checked()
+    document = child.part("import")
+    if document is None:
+        raise RuntimeError("the import process reported nothing")
+    return database.backend, ImportRound(document, child.seconds)
 
 
 def _check(result: GitImportResult, name: str, number: int, round_: ImportRound) -> None:
@@ -340,26 +354,23 @@ def _check(result: GitImportResult, name: str, number: int, round_: ImportRound)
         )
 
 
-def _import_round(
+def _import_step(
     result: GitImportResult, temp: Path, number: int, by_name: dict[str, GitBackendResult]
 ) -> None:
+    """One import into a fresh database of each backend not skipped yet."""
     for name in result.options.backends:
         if name in result.skipped:
             continue
         data_dir = temp / f"git-{name}-{number}"
-        data_dir.mkdir()
         try:
-            backend = _fresh_backend(name, data_dir)
-            round_ = import_once(backend, data_dir, result.subject, result.options.time_cap)
-        except BackendUnavailable as reason:
-            result.skipped[name] = str(reason)
-            continue
-        except (RuntimeError, ServerFailed, subprocess.TimeoutExpired, ValueError) as error:
-            result.skipped[name] = f"failed: {error}"
-            by_name.pop(name, None)
-            continue
+            outcome = attempt(import_once, name, data_dir, result.subject, result.options.time_cap)
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
+        if isinstance(outcome, str):
+            result.skipped[name] = outcome
+            by_name.pop(name, None)
+            continue
+        backend, round_ = outcome
         if round_.document["status"] != "succeeded":
             result.skipped[name] = f"the import failed: {round_.document['error']}"
             result.problems.append(f"{backend.label}: the import failed")
@@ -368,14 +379,14 @@ def _import_round(
         _check(result, backend.label, number, round_)
         by_name.setdefault(name, GitBackendResult(backend)).rounds.append(round_)
         say(
-            f"  [{name}] import {round_.seconds:.2f} s, peak {round_.peak_mb:.0f} MB "
+            f"    [{name}] import {round_.seconds:.2f} s, peak {round_.peak_mb:.0f} MB "
             f"({round_.document['commits_stored']} commits)"
         )
 
 
 def run_git_import(options: GitOptions, temp: Path) -> GitImportResult | str:
     """The whole Git import benchmark, or why it could not start."""
-    started = time.monotonic()
+    started = time.perf_counter()
     try:
         subject = subject_pin(options.repo)
     except (RepositoryError, OSError) as error:
@@ -387,39 +398,349 @@ def run_git_import(options: GitOptions, temp: Path) -> GitImportResult | str:
         f"{subject.log_bytes / 1e6:.1f} MB of git log; {options.rounds} rounds"
     )
     result = GitImportResult(options, subject)
-    load_before = _load()
+    load_before = load_average()
     by_name: dict[str, GitBackendResult] = {}
     pydriller_runs: list[PyDrillerRun] = []
-    for number in range(1, options.rounds + 1):
-        seconds, drained = _timed(lambda: _log_drain(subject.path, subject.tip))
-        result.log_seconds.append(seconds)
-        result.git_peak_mb = max(result.git_peak_mb, drained.git_peak_mb)
-        if drained.commits != subject.commits:
-            result.problems.append(f"round {number}: git log gave {drained.commits} commits")
-        try:
-            seconds, parsed = _timed(
-                lambda: sum(1 for _ in parse_stream(log_blocks(subject.path, subject.tip)))
-            )
-        except (GitLogFormatError, RepositoryError) as error:
-            if not any(p.startswith("parse only") for p in result.problems):
-                result.problems.append(f"parse only failed: {error}")
-            seconds, parsed = math.nan, subject.commits
-        else:
-            result.parse_seconds.append(seconds)
-        if parsed != subject.commits:
-            result.problems.append(f"round {number}: parsed {parsed} commits")
-        say(
-            f"  round {number}/{options.rounds}: git log {result.log_seconds[-1]:.2f} s, "
-            + (f"parse only {seconds:.2f} s" if math.isfinite(seconds) else "parse only failed")
-        )
-        _import_round(result, temp, number, by_name)
-        _pydriller_round(result, temp, pydriller_runs)
+    measured = interleaved(
+        options.rounds,
+        {
+            "git log": lambda number: _log_step(result, number),
+            "parse only": lambda number: _parse_step(result, number),
+            "import": lambda number: _import_step(result, temp, number, by_name),
+            "PyDriller": lambda number: _pydriller_step(result, temp, pydriller_runs),
+        },
+    )
+    result.log_seconds = measured["git log"]
+    result.parse_seconds = [s for s in measured["parse only"] if math.isfinite(s)]
     result.backends = [by_name[name] for name in options.backends if name in by_name]
-    result.seconds = time.monotonic() - started
-    result.load = (load_before, _load())
+    result.seconds = time.perf_counter() - started
+    result.load = (load_before, load_average())
     return result
 
 
 def run(options: GitOptions) -> GitImportResult | str:
     with tempfile.TemporaryDirectory(prefix="candor-bench-git-") as temp:
         return run_git_import(options, Path(temp))
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def log_ratio(result: GitImportResult, backend: GitBackendResult) -> float:
+    """Import throughput ÷ raw git log throughput (the same commits, so a time ratio)."""
+    return ratio(result.log_median, backend.seconds)
+
+
+def pydriller_ratio(result: GitImportResult, backend: GitBackendResult) -> float:
+    if not isinstance(result.pydriller, PyDrillerResult):
+        return math.nan
+    return ratio(rate(result.subject.commits, backend.seconds), result.pydriller.rate)
+
+
+def goals(result: GitImportResult, backend: GitBackendResult) -> list[report.Goal]:
+    log = log_ratio(result, backend)
+    found = [
+        report.Goal(
+            f"import ≥ {LOG_THROUGHPUT_GOAL}× raw git log commits/s",
+            log >= LOG_THROUGHPUT_GOAL,
+            f"{log:.2f}× ({backend.seconds:.2f} s against {result.log_median:.2f} s)",
+        ),
+    ]
+    if isinstance(result.pydriller, PyDrillerResult):
+        times = pydriller_ratio(result, backend)
+        extrapolated = " (PyDriller extrapolated)" if result.pydriller.extrapolated else ""
+        found.append(
+            report.Goal(
+                f"import ≥ {PYDRILLER_GOAL:.0f}× PyDriller commits/s",
+                times >= PYDRILLER_GOAL,
+                f"{times:.1f}×{extrapolated}",
+            )
+        )
+    found.append(
+        report.Goal(
+            f"peak memory < {PEAK_MB_GOAL:.0f} MB",
+            backend.peak_mb < PEAK_MB_GOAL,
+            f"{backend.peak_mb:.0f} MB (import process, worst round)",
+        )
+    )
+    return found
+
+
+def pydriller_text(result: GitImportResult) -> str:
+    p = result.pydriller
+    if not isinstance(p, PyDrillerResult):
+        return f"PyDriller: skipped ({p})"
+    runs = ", ".join(f"{run.seconds:.2f}" for run in p.runs)
+    how = (
+        f"LIMITED to the newest {p.commits} of {p.total_commits} commits"
+        + (" (time cap hit)" if p.capped else "")
+        + f" and EXTRAPOLATED: {p.setup_seconds:.2f} s setup + {p.total_commits} × "
+        f"{p.per_commit_seconds * 1000:.1f} ms = {p.total_seconds:.0f} s"
+        if p.extrapolated
+        else f"all {p.commits} commits, {p.setup_seconds:.2f} s setup included"
+    )
+    return (
+        f"PyDriller: {p.commits} commits read in {runs} s ({len(p.runs)} runs, median "
+        f"{1 / p.per_commit_seconds:.0f} commits/s); {how}"
+    )
+
+
+def _phase(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return document["phases"].get(
+        name, {"seconds": 0.0, "queries": 0, "query_seconds": 0.0, "peak_mb_after": 0.0}
+    )
+
+
+def breakdown(round_: ImportRound) -> list[str]:
+    """Where one import's time and memory went."""
+    d = round_.document
+    setup, log, store = _phase(d, "setup"), _phase(d, "log"), _phase(d, "store")
+    people, tags, releases = _phase(d, "contributors"), _phase(d, "tags"), _phase(d, "releases")
+    finish = _phase(d, "finish")
+    batches = d["batches"]
+    sql = sum(phase["query_seconds"] for phase in d["phases"].values())
+    queries = sum(phase["queries"] for phase in d["phases"].values())
+    python = store["seconds"] - store["query_seconds"] - d["ai_tool_seconds"]
+    lines = [
+        f"setup checks (rev-parse, rev-list --count) {setup['seconds']:.2f} s",
+        f"log loop {log['seconds']:.2f} s: waiting for git "
+        f"{log['seconds'] - d['parse_seconds']:.2f} s, parsing {d['parse_seconds']:.2f} s",
+        f"storing {len(batches)} batch{'' if len(batches) == 1 else 'es'} "
+        f"{store['seconds'] + people['seconds']:.2f} s: "
+        f"commits {store['seconds']:.2f} s ({store['queries']} statements "
+        f"{store['query_seconds']:.2f} s, AI attribution {d['ai_tool_seconds']:.2f} s, "
+        f"building rows and executemany in Python {python:.2f} s); contributors "
+        f"{people['seconds']:.2f} s ({people['queries']} statements "
+        f"{people['query_seconds']:.2f} s)",
+        f"tags {tags['seconds']:.2f} s ({d['tags']} tags, {tags['queries']} statements)",
+        f"release marking {releases['seconds']:.2f} s: {d['releases']} × git rev-list "
+        f"{d['rev_list_seconds']:.2f} s, {releases['queries']} statements "
+        f"{releases['query_seconds']:.2f} s",
+        f"the rest {finish['seconds']:.2f} s; in all {queries} statements, {sql:.2f} s in SQL; "
+        f"process {round_.process_seconds:.2f} s with Django start-up "
+        f"{d['django_setup_seconds']:.2f} s",
+    ]
+    rss = [batch["rss_mb"] for batch in batches]
+    if rss:
+        loop_peak = max(log["peak_mb_after"], store["peak_mb_after"], people["peak_mb_after"])
+        lines.append(
+            f"memory: RSS {d['rss_before_mb']:.0f} MB before the import, {rss[0]:.0f} MB after "
+            f"batch 1, {rss[-1]:.0f} MB after batch {len(rss)}; peak {d['peak_mb']:.0f} MB "
+            f"(by the end of the log loop {loop_peak:.0f}, of release marking "
+            f"{releases['peak_mb_after']:.0f})"
+        )
+    return lines
+
+
+def _step_rows(result: GitImportResult, *, markdown: bool) -> list[tuple[str, ...]]:
+    """Seconds, commits/s and peak RSS of each step: the floor, the parser, the imports and
+    PyDriller (labelled for the README when `markdown`)."""
+    commits, p = result.subject.commits, result.pydriller
+    shown = result.git_peak_mb or markdown
+    rows = [
+        (
+            "raw `git log` (floor)" if markdown else "raw git log (floor)",
+            f"{result.log_median:.2f}",
+            f"{rate(commits, result.log_median):.0f}",
+            f"{result.git_peak_mb:.0f} MB (git)" if shown else "",
+        ),
+        (
+            "parse only, no database",
+            f"{result.parse_median:.2f}",
+            f"{rate(commits, result.parse_median):.0f}",
+            "",
+        )
+        if result.parse_seconds
+        else ("parse only, no database", "failed", "", ""),
+    ]
+    for b in result.backends:
+        rows.append(
+            (
+                f"import, {b.backend.label}",
+                f"{b.seconds:.2f}",
+                f"{rate(commits, b.seconds):.0f}",
+                f"{b.peak_mb:.0f} MB",
+            )
+        )
+    if isinstance(p, PyDrillerResult):
+        if not p.extrapolated:
+            label = "PyDriller"
+        elif markdown:
+            label = f"PyDriller (newest {p.commits}, extrapolated)"
+        else:
+            label = "PyDriller (extrapolated)"
+        rows.append((label, f"{p.total_seconds:.1f}", f"{p.rate:.1f}", ""))
+    return rows
+
+
+def _rounds_line(result: GitImportResult) -> str:
+    return "rounds: " + "; ".join(
+        [
+            "git log " + ", ".join(f"{x:.2f}" for x in result.log_seconds) + " s",
+            *(
+                f"import {b.backend.name} " + ", ".join(f"{r.seconds:.2f}" for r in b.rounds) + " s"
+                for b in result.backends
+            ),
+        ]
+    )
+
+
+def _section(result: GitImportResult) -> report.Section:
+    s, o = result.subject, result.options
+    blocks: list[report.Block] = []
+    if max(result.load) > 0.5:
+        blocks.append(
+            f"note: load average {result.load[0]:.1f} at the start, {result.load[1]:.1f} at the "
+            f"end on {os.cpu_count() or 1} CPUs: other work on the machine makes the times noisy"
+        )
+    if s.commits < NOISY_BELOW_COMMITS:
+        blocks.append(
+            f"note: {s.commits} commits is too few for stable ratios; pass --git-repo PATH "
+            "with a real history (thousands of commits)"
+        )
+    blocks += [
+        report.Table(
+            (
+                report.Column("step", 34, "<"),
+                report.Column("seconds", 8),
+                report.Column("commits/s", 10),
+                report.Column("peak RSS"),
+            ),
+            _step_rows(result, markdown=False),
+        ),
+        pydriller_text(result),
+        _rounds_line(result),
+    ]
+    blocks += [f"{name}: skipped ({reason})" for name, reason in result.skipped.items()]
+    blocks += [
+        report.Section(
+            f"{b.backend.label}, median round:",
+            [*breakdown(b.median_round), report.Goals(goals(result, b))],
+        )
+        for b in result.backends
+    ]
+    blocks += [f"PROBLEM: {problem}" for problem in result.problems]
+    if o.rounds < 2:
+        blocks.append("(one round: no median to damp the noise)")
+    return report.Section(
+        f"== Git import: {s.path} at {s.tip[:12]} ==  {s.commits} commits, "
+        f"{s.log_bytes / 1e6:.1f} MB of git log; medians of {len(result.log_seconds)} "
+        f"interleaved rounds ({result.seconds:.0f} s)",
+        blocks,
+    )
+
+
+def _markdown(result: GitImportResult) -> list[str | report.Table]:
+    s, p = result.subject, result.pydriller
+    steps = report.Table(
+        (
+            report.Column("Step", align="<"),
+            report.Column("seconds"),
+            report.Column("commits/s"),
+            report.Column("peak RSS"),
+        ),
+        _step_rows(result, markdown=True),
+    )
+    ratios = report.Table(
+        (
+            report.Column("Database", align="<"),
+            report.Column(f"import ÷ git log (goal ≥ {LOG_THROUGHPUT_GOAL}×)"),
+            report.Column(f"import ÷ PyDriller (goal ≥ {PYDRILLER_GOAL:.0f}×)"),
+            report.Column(f"peak RSS (goal < {PEAK_MB_GOAL:.0f} MB)"),
+        ),
+        [
+            (
+                b.backend.label,
+                f"{log_ratio(result, b):.2f}×",
+                f"{pydriller_ratio(result, b):.1f}×",
+                f"{b.peak_mb:.0f} MB",
+            )
+            for b in result.backends
+        ],
+    )
+    blocks: list[str | report.Table] = [
+        f"Git import of `{s.path}` ({s.commits} commits at {s.tip[:12]}) — medians of "
+        f"{len(result.log_seconds)} interleaved rounds, each import a fresh database in a "
+        f"process of its own, {report.machine()}. "
+        '`make bench BENCH_ARGS="--only git-import --git-repo PATH"` reproduces it.',
+        steps,
+        ratios,
+    ]
+    skipped = [f"import on {name}: {reason}" for name, reason in result.skipped.items()]
+    if not isinstance(p, PyDrillerResult):
+        skipped.append(f"PyDriller: {p}")
+    if skipped:
+        blocks.append(report.skipped_note(skipped))
+    return blocks
+
+
+def _document(result: GitImportResult) -> dict[str, Any]:
+    s, p = result.subject, result.pydriller
+    commits = s.commits
+    return {
+        "options": asdict(result.options) | {"repo": str(result.options.repo)},
+        "repository": asdict(s),
+        "seconds": round(result.seconds, 1),
+        "load_average": {"start": result.load[0], "end": result.load[1]},
+        "git_log": {
+            "seconds": result.log_seconds,
+            "median_seconds": result.log_median,
+            "commits_per_second": rate(commits, result.log_median),
+            "git_peak_mb": result.git_peak_mb,
+        },
+        "parse_only": {
+            "seconds": result.parse_seconds,
+            "median_seconds": result.parse_median,
+            "commits_per_second": rate(commits, result.parse_median),
+        },
+        "pydriller": (
+            asdict(p)
+            | {
+                "extrapolated": p.extrapolated,
+                "per_commit_seconds": p.per_commit_seconds,
+                "total_seconds": p.total_seconds,
+                "commits_per_second": p.rate,
+            }
+            if isinstance(p, PyDrillerResult)
+            else {"skipped": p}
+        ),
+        "imports": [
+            {
+                "backend": report.backend_json(b.backend),
+                "median_seconds": b.seconds,
+                "commits_per_second": rate(commits, b.seconds),
+                "peak_mb": b.peak_mb,
+                "ratios": {
+                    "import_over_git_log": log_ratio(result, b),
+                    "import_over_pydriller": pydriller_ratio(result, b),
+                },
+                "goals": report.goals_json(goals(result, b)),
+                "rounds": [r.document | {"process_seconds": r.process_seconds} for r in b.rounds],
+            }
+            for b in result.backends
+        ],
+        "skipped": result.skipped,
+        "problems": result.problems,
+        "ok": result.ok,
+    }
+
+
+def describe(outcome: GitImportResult | str) -> report.Report:
+    """The Git import's report, or the note that it could not start."""
+    if isinstance(outcome, str):
+        return report.Report(
+            key="git_import",
+            title="Git import",
+            sections=[report.Section(f"Git import: skipped ({outcome})")],
+            markdown=(),
+            document={"skipped": outcome},
+            ok=False,
+        )
+    return report.Report(
+        key="git_import",
+        title="Git import",
+        sections=[_section(outcome)],
+        markdown=_markdown(outcome),
+        document=_document(outcome),
+        ok=outcome.ok,
+    )

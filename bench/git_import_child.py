@@ -3,11 +3,11 @@
 Run with DJANGO_SETTINGS_MODULE=bench.settings against a freshly migrated database (the
 parent, bench.git_import, makes one per run). Creates an organisation, a team and a
 Repository whose source is PATH, calls the production `repository_import` once and prints
-one JSON document on stdout: the wall time of that call, where it went (setup checks, the
-log loop split into waiting for git, parsing, AI attribution and storing, tags, release
-marking), the SQL statements of each phase, the commits stored, and the memory of this
-process (VmHWM, read by itself) with its RSS after every batch, so that growth with the
-size of the history would show.
+one JSON line on stdout (step "import"): the wall time of that call, where it went (setup
+checks, the log loop split into waiting for git, parsing, AI attribution and storing, tags,
+release marking), the SQL statements of each phase, the commits stored, and the memory of
+this process (VmHWM, read by itself) with its RSS after every batch, so that growth with
+the size of the history would show.
 
 The instrumentation wraps module attributes the importer looks up at call time; it costs
 about a microsecond per commit and a few per statement.
@@ -16,8 +16,6 @@ about a microsecond per commit and a few per statement.
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -28,28 +26,7 @@ from typing import Any
 
 import django
 
-MB = 1024 * 1024
-
-
-def _status_kb(key: str) -> int:
-    """A field of /proc/self/status in kB (0 where /proc is missing)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def rss_mb() -> float:
-    return _status_kb("VmRSS") / 1024
-
-
-def peak_mb() -> float:
-    """The high-water mark of this process's resident memory."""
-    kb = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return kb / 1024
+from bench.harness import emit, peak_mb, rss_mb, timed
 
 
 @dataclass
@@ -104,7 +81,7 @@ class Probe:
         self.batches.append({"at": self.now(), "commits": count, "rss_mb": rss_mb()})
 
 
-def _timed(probe: Probe, attribute: str, function: Callable[..., Any]) -> Callable[..., Any]:
+def _clocked(probe: Probe, attribute: str, function: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         began = time.perf_counter()
         try:
@@ -152,8 +129,8 @@ def instrumented(probe: Probe) -> Iterator[None]:
     from analytics.delivery.git import repository as git_repository
 
     patches: list[tuple[Any, str, Any]] = [
-        (parser, "parse_record", _timed(probe, "parse_seconds", parser.parse_record)),
-        (importer, "ai_tool", _timed(probe, "ai_tool_seconds", importer.ai_tool)),
+        (parser, "parse_record", _clocked(probe, "parse_seconds", parser.parse_record)),
+        (importer, "ai_tool", _clocked(probe, "ai_tool_seconds", importer.ai_tool)),
         # Phases: (the phase the function opens, the phase it returns to).
         *(
             (importer, name, _phased(probe, opens, returns, getattr(importer, name)))
@@ -238,12 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", help="the repository to import")
     parser.add_argument("--ref", default="", help="branch or commit (default: HEAD's branch)")
     arguments = parser.parse_args(argv)
-    began = time.perf_counter()
-    django.setup()
-    setup_seconds = time.perf_counter() - began
-    document = git_import(arguments.path, arguments.ref)
-    document["django_setup_seconds"] = setup_seconds
-    json.dump(document, sys.stdout)
+    setup_seconds, _ = timed(django.setup)
+    emit("import", **git_import(arguments.path, arguments.ref), django_setup_seconds=setup_seconds)
     return 0
 
 

@@ -1,4 +1,11 @@
-"""The printed tables, the goal checks, the README snippet and results/latest.json."""
+"""The one report writer: printed tables, goal checks, README snippets, results/latest.json.
+
+Each benchmark describes what it measured as a Report — sections of lines, tables and
+goals to print, the blocks of its README snippet, its part of the JSON and whether it ran
+clean — and this module lays them out alike for all three: tables padded to their
+columns (text) or as GitHub tables (Markdown), goals as PASS/MISS lines, the machine a
+README snippet was measured on, and every part in one results/latest.json.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,15 @@ import json
 import math
 import os
 import platform
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.runner import INSERT, PING, SCENARIOS, SUBMIT, BackendResult, Options
-from bench.stats import ScenarioStats
+from bench.databases import Backend
 
-THROUGHPUT_GOAL = 0.5  # submission throughput as a fraction of the one-row insert's
-P99_GOAL_MS = 100.0
-GOAL_CONNECTIONS = 16
+INDENT = "  "
 
 
 @dataclass(frozen=True)
@@ -25,89 +30,146 @@ class Goal:
     passed: bool
     detail: str
 
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else math.nan
-
-
-def throughput_ratio(result: BackendResult, baseline: str) -> float:
-    return _ratio(result.scenarios[SUBMIT.name].rps, result.scenarios[baseline].rps)
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.passed else "MISS"
 
 
-def p99_ratio(result: BackendResult, baseline: str) -> float:
-    return _ratio(result.scenarios[SUBMIT.name].p99_ms, result.scenarios[baseline].p99_ms)
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int = 0  # printed: padded to this; 0: free text after two spaces (the last column)
+    align: str = ">"  # "<" or ">"; in Markdown "---" or "---:"
 
 
-def goals(result: BackendResult) -> list[Goal]:
-    integrity, submit = result.integrity, result.scenarios[SUBMIT.name]
-    ratio = throughput_ratio(result, INSERT.name)
-    at = f"{submit.p99_ms:.1f} ms @ {result.options.connections} connections"
-    if result.options.connections != GOAL_CONNECTIONS:
-        at += f" (goal is stated @ {GOAL_CONNECTIONS})"
+@dataclass(frozen=True)
+class Table:
+    """Cells already formatted. A printed row shorter than the columns ends in free text
+    (why a step has no figures)."""
+
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Goals:
+    goals: Sequence[Goal]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and, indented under it, lines, tables, goals and sections."""
+
+    heading: str
+    blocks: Sequence[Block] = ()
+
+
+Block = str | Table | Goals | Section
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str  # its part of results/latest.json
+    title: str  # what the README snippet is of
+    sections: Sequence[Section]  # printed
+    markdown: Sequence[str | Table]  # the README snippet, blank lines between blocks; () none
+    document: dict[str, Any]  # its part of results/latest.json
+    ok: bool  # ran clean: every step finished and every integrity check held
+
+
+# --- figures as text ---------------------------------------------------------------------
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f} s" if math.isfinite(value) else "—"
+
+
+def times(value: float) -> str:
+    """A ratio against a baseline."""
+    if not math.isfinite(value):
+        return "—"
+    return f"{value:.1f}×" if value < 100 else f"{value:,.0f}×"
+
+
+def mb(value: float) -> str:
+    return f"{value:,.0f} MB" if math.isfinite(value) else "—"
+
+
+def judged(goal: Goal | None, value: str) -> str:
+    """A Markdown cell: the value, and whether it meets its goal when it has one."""
+    return value if goal is None else f"{value} {goal.verdict}"
+
+
+def skipped_note(reasons: Sequence[str]) -> str:
+    return "Skipped: " + "; ".join(reasons) + "."
+
+
+# --- printing ----------------------------------------------------------------------------
+
+
+def _text_row(columns: Sequence[Column], cells: Sequence[str]) -> str:
+    short = len(cells) < len(columns)
+    text = ""
+    for number, (column, cell) in enumerate(zip(columns, cells, strict=False)):
+        if not column.width:
+            text += INDENT + cell
+            continue
+        free = short and number == len(cells) - 1
+        text += (" " if number else "") + (cell if free else f"{cell:{column.align}{column.width}}")
+    return text.rstrip()
+
+
+def table_lines(table: Table) -> list[str]:
+    header = [column.title for column in table.columns]
+    return [_text_row(table.columns, row) for row in (header, *table.rows)]
+
+
+def goal_lines(goals: Sequence[Goal]) -> list[str]:
+    width = max((len(goal.label) for goal in goals), default=0)
+    return [f"{goal.verdict}  {goal.label:<{width}} {goal.detail}" for goal in goals]
+
+
+def _block_lines(block: Block, indent: str) -> list[str]:
+    if isinstance(block, str):
+        return [indent + block]
+    if isinstance(block, Table):
+        return [indent + line for line in table_lines(block)]
+    if isinstance(block, Goals):
+        block = Section("goals:", goal_lines(block.goals))
     return [
-        Goal(
-            f"submission ≥ {THROUGHPUT_GOAL}× insert-view req/s",
-            ratio >= THROUGHPUT_GOAL,
-            f"{ratio:.2f}×",
-        ),
-        Goal(f"submission p99 ≤ {P99_GOAL_MS:.0f} ms", submit.p99_ms <= P99_GOAL_MS, at),
-        Goal("0 lost", integrity.lost == 0, f"{integrity.lost} lost"),
-        Goal("0 duplicated", integrity.duplicated == 0, f"{integrity.duplicated} duplicated"),
-        Goal("0 5xx", integrity.server_errors == 0, f"{integrity.server_errors} 5xx"),
+        indent + block.heading,
+        *(line for inner in block.blocks for line in _block_lines(inner, indent + INDENT)),
     ]
 
 
-def _other_statuses(stats: ScenarioStats) -> str:
-    others = {s: n for s, n in stats.statuses.items() if s != stats.expected_status}
-    text = ", ".join(f"{n}×{s or 'no response'}" for s, n in others.items()) or "-"
-    return text + (" (time cap hit)" if stats.capped else "")
+def section_text(section: Section) -> str:
+    return "\n".join(_block_lines(section, ""))
 
 
-def _ratios(result: BackendResult, baseline: str) -> str:
-    return (
-        f"{throughput_ratio(result, baseline):.2f}× req/s, {p99_ratio(result, baseline):.2f}× p99"
+def markdown_table(table: Table) -> list[str]:
+    def row(cells: Sequence[str]) -> str:
+        return "|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|"
+
+    rule = "|" + "".join("---:|" if c.align == ">" else "---|" for c in table.columns)
+    return [row([c.title for c in table.columns]), rule, *(row(cells) for cells in table.rows)]
+
+
+def markdown_text(blocks: Sequence[str | Table]) -> str:
+    return "\n\n".join(
+        block if isinstance(block, str) else "\n".join(markdown_table(block)) for block in blocks
     )
 
 
-def _scenario_rows(result: BackendResult) -> list[str]:
-    rows = [f"  {'scenario':<22} {'ok/sent':>11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  other"]
-    for scenario in SCENARIOS:
-        s = result.scenarios[scenario.name]
-        rows.append(
-            f"  {scenario.label:<22} {f'{s.ok}/{s.sent}':>11} {s.rps:>8.1f} "
-            f"{s.p50_ms:>8.1f} {s.p99_ms:>8.1f}  {_other_statuses(s)}"
-        )
-    return rows
+def show(report: Report) -> None:
+    """Print the report's sections, then its README snippet."""
+    for section in report.sections:
+        print(section_text(section) + "\n", flush=True)
+    if report.markdown:
+        print(f"Markdown for the README ({report.title}):\n")
+        print(markdown_text(report.markdown) + "\n", flush=True)
 
 
-def _integrity_rows(result: BackendResult) -> list[str]:
-    i = result.integrity
-    return [
-        f"    submission 201s {i.submitted} · responses stored {i.responses} · invitations used "
-        f"{i.invitations_used} · answers {i.answers} ({i.questions} per response, "
-        f"{i.partial} off)",
-        f"    insert 201s {i.inserted} · bench rows {i.bench_rows} · 5xx {i.server_errors} · "
-        f"no response {i.no_response} · lost {i.lost} · duplicated {i.duplicated} · "
-        f"unacknowledged {i.unacknowledged} "
-        f"(warm-up included) → {'OK' if i.ok else 'INCONSISTENT'}",
-    ]
-
-
-def backend_text(result: BackendResult) -> str:
-    o = result.options
-    lines = [
-        f"== {result.backend.label} ==  {o.requests} requests per scenario in {o.rounds} "
-        f"interleaved rounds after {o.warmup} warm-up, {o.connections} connections, "
-        f"gunicorn {o.workers} sync workers ({result.seconds:.0f} s)",
-        *_scenario_rows(result),
-        f"  ratios: submission ÷ insert {_ratios(result, INSERT.name)}; "
-        f"submission ÷ ping {_ratios(result, PING.name)}",
-        "  integrity:",
-        *_integrity_rows(result),
-        "  goals:",
-        *(f"    {'PASS' if g.passed else 'MISS'}  {g.label:<38} {g.detail}" for g in goals(result)),
-    ]
-    return "\n".join(lines)
+# --- the machine and the JSON ------------------------------------------------------------
 
 
 def environment() -> dict[str, Any]:
@@ -120,73 +182,22 @@ def environment() -> dict[str, Any]:
     }
 
 
-def markdown(results: list[BackendResult], options: Options) -> str:
+def machine() -> str:
+    """What a README snippet was measured on, and when."""
     env = environment()
-    lines = [
-        f"Response submission vs. baselines — gunicorn {options.workers} sync workers on "
-        f"127.0.0.1, {options.connections} concurrent connections, {options.requests} requests "
-        f"per scenario (each submission a distinct invitation), {env['cpus']} CPUs, "
-        f"Python {env['python']}, {env['date'][:10]}. `make bench` reproduces it.",
-        "",
-        "| Database | Scenario | req/s | p50 ms | p99 ms |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for result in results:
-        for scenario in SCENARIOS:
-            s = result.scenarios[scenario.name]
-            lines.append(
-                f"| {result.backend.label} | {scenario.label} | {s.rps:.0f} | "
-                f"{s.p50_ms:.1f} | {s.p99_ms:.1f} |"
-            )
-    lines += [
-        "",
-        "| Database | submission ÷ insert | submission ÷ ping | lost | duplicated | 5xx |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for result in results:
-        i = result.integrity
-        lines.append(
-            f"| {result.backend.label} | {throughput_ratio(result, INSERT.name):.2f}× | "
-            f"{throughput_ratio(result, PING.name):.2f}× | {i.lost} | {i.duplicated} | "
-            f"{i.server_errors} |"
-        )
-    return "\n".join(lines)
+    return f"{env['cpus']} CPUs, Python {env['python']}, {env['date'][:10]}"
 
 
-def _backend_document(result: BackendResult) -> dict[str, Any]:
-    return {
-        "backend": {"name": result.backend.name, "label": result.backend.label},
-        "seconds": round(result.seconds, 1),
-        "scenarios": {name: asdict(stats) for name, stats in result.scenarios.items()},
-        "ratios": {
-            "submit_over_insert_rps": throughput_ratio(result, INSERT.name),
-            "submit_over_ping_rps": throughput_ratio(result, PING.name),
-            "submit_over_insert_p99": p99_ratio(result, INSERT.name),
-        },
-        "integrity": asdict(result.integrity)
-        | {
-            "lost": result.integrity.lost,
-            "duplicated": result.integrity.duplicated,
-            "unacknowledged": result.integrity.unacknowledged,
-            "partial": result.integrity.partial,
-            "ok": result.integrity.ok,
-        },
-        "goals": [asdict(goal) for goal in goals(result)],
-    }
+def backend_json(backend: Backend) -> dict[str, str]:
+    return {"name": backend.name, "label": backend.label}
 
 
-def submission_document(
-    results: list[BackendResult], options: Options, skipped: dict[str, str]
-) -> dict[str, Any]:
-    return {
-        "options": asdict(options),
-        "skipped": skipped,
-        "backends": [_backend_document(result) for result in results],
-    }
+def goals_json(goals: Sequence[Goal]) -> list[dict[str, Any]]:
+    return [asdict(goal) for goal in goals]
 
 
-def write_json(path: Path, parts: dict[str, Any]) -> None:
-    """results/latest.json: the environment and whatever this run measured."""
-    document = {"environment": environment(), **parts}
+def write_json(path: Path, reports: Sequence[Report]) -> None:
+    """results/latest.json: the environment and each benchmark's part of this run."""
+    document = {"environment": environment(), **{r.key: r.document for r in reports}}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, default=str) + "\n")

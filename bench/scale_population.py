@@ -40,7 +40,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from analytics.delivery.models import TeamWeekDelivery
-from bench.runner import say
+from bench.harness import say
 from surveys.people.models import Membership, Organisation, Role, Team
 from surveys.pulses.models import (
     Answer,

@@ -1,45 +1,52 @@
-"""The benchmark's data, built through the production services (import after django.setup()).
+"""`python -m bench.submission_child seed|audit`: the Django side of the submission
+benchmark, in a process of its own so that the parent stays free of Django.
 
-One organisation, one team of N engineers, a weekly pulse whose first run is open now, and
-a fresh token for every invitation, so every submission request has its own valid link.
+Run with DJANGO_SETTINGS_MODULE=bench.settings against the benchmark database (the parent,
+bench.submission, makes a fresh one per backend); prints one JSON line on stdout.
+
+  seed   one organisation, one team of N engineers, a weekly pulse whose first run is open
+         now, and a fresh token for every invitation, so every submission request has its
+         own valid link; built through the production services
+  audit  what the database holds after the load: the figures the integrity checks compare
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth import get_user_model
-from django.db import connection, transaction
-from django.utils import timezone
+import django
 
-from bench.urls import BENCH_TABLE
-from surveys.people.models import Membership, Organisation, Role, Team
-from surveys.pulses import services
-from surveys.pulses.models import (
-    Answer,
-    Cadence,
-    Invitation,
-    Pulse,
-    PulseRun,
-    Question,
-    QuestionKind,
-    Response,
-)
+from bench.harness import emit
 
-BENCH_TABLE_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {BENCH_TABLE} (id varchar(36) PRIMARY KEY, payload text NOT NULL)"
-)
+if TYPE_CHECKING:
+    from surveys.people.models import Team
+    from surveys.pulses.models import PulseRun, Question
+
 USERNAME_PREFIX = "bench-engineer-"
 
 
 def bench_table_create() -> None:
+    from django.db import connection
+
+    from bench.urls import BENCH_TABLE
+
     with connection.cursor() as cursor:
-        cursor.execute(BENCH_TABLE_DDL)
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {BENCH_TABLE} "
+            "(id varchar(36) PRIMARY KEY, payload text NOT NULL)"
+        )
 
 
 def team_create(*, engineers: int) -> Team:
     """A team of `engineers` people who joined a month ago (unusable passwords)."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from surveys.people.models import Membership, Organisation, Role, Team
+
     organisation = Organisation.objects.create(name="Bench Ltd", slug="bench")
     team = Team.objects.create(organisation=organisation, name="Bench", slug="bench")
     user_model = get_user_model()
@@ -60,6 +67,11 @@ def team_create(*, engineers: int) -> Team:
 
 def run_open(*, team: Team) -> PulseRun:
     """The pulse's first run, opened yesterday morning and open for a week."""
+    from django.utils import timezone
+
+    from surveys.pulses import services
+    from surveys.pulses.models import Cadence, Pulse
+
     pulse = Pulse.objects.create(
         team=team,
         cadence=Cadence.WEEKLY,
@@ -72,6 +84,10 @@ def run_open(*, team: Team) -> PulseRun:
 
 def tokens_issue(*, run: PulseRun) -> list[str]:
     """A fresh raw token for every invitation of the run (what the emails would carry)."""
+    from django.db import transaction
+
+    from surveys.pulses import services
+
     invitation_ids = run.invitations.order_by("pk").values_list("pk", flat=True)
     with transaction.atomic():
         raws = [services.invitation_token_issue(invitation_id=pk) for pk in invitation_ids]
@@ -79,6 +95,8 @@ def tokens_issue(*, run: PulseRun) -> list[str]:
 
 
 def _valid_value(question: Question) -> int | list[str]:
+    from surveys.pulses.models import QuestionKind
+
     if question.kind == QuestionKind.MULTI:
         return [question.options[0]["key"]]
     if question.kind == QuestionKind.PERCENT and question.scale_min <= 0 <= question.scale_max:
@@ -100,6 +118,11 @@ def seed(*, invitations: int) -> dict[str, Any]:
 
 def audit(*, run_id: int) -> dict[str, int]:
     """What the database holds after the load: the figures the integrity checks compare."""
+    from django.db import connection
+
+    from bench.urls import BENCH_TABLE
+    from surveys.pulses.models import Answer, Invitation, PulseRun, Response
+
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {BENCH_TABLE}")  # noqa: S608
         (bench_rows,) = cursor.fetchone()
@@ -112,3 +135,27 @@ def audit(*, run_id: int) -> dict[str, int]:
         "invitations_used": invitations.filter(used=True).count(),
         "bench_rows": bench_rows,
     }
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.submission_child")
+    commands = parser.add_subparsers(dest="command", required=True)
+    seed_command = commands.add_parser("seed", help="the team, the open run and its tokens")
+    seed_command.add_argument("--invitations", type=int, required=True)
+    audit_command = commands.add_parser("audit", help="count responses, answers, invitations")
+    audit_command.add_argument("--run-id", type=int, required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _arguments(argv)
+    django.setup()
+    if arguments.command == "seed":
+        emit("seed", **seed(invitations=arguments.invitations))
+    else:
+        emit("audit", **audit(run_id=arguments.run_id))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
