@@ -28,7 +28,7 @@
 # Pass other pytest arguments to choose other tests (they replace `-m dates`), and
 # TEST_DATES to try other settings:
 #
-#   scripts/test-dates.sh tests/test_periods.py -x
+#   scripts/test-dates.sh tests/surveys/pulses/test_schedule.py -x
 #   TEST_DATES=$'2026-12-06 23:30|Pacific/Kiritimati\n2026-12-07 07:00|Etc/GMT+12' scripts/test-dates.sh
 #
 # Meant for the SQLite default: a PostgreSQL or Redis server keeps its own, real clock.

@@ -21,7 +21,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.security.conftest_anon import World, tally
+from tests.security.anon_world import World, tally
 
 # Routes that show nothing about anyone's answers, cards or Git history, with why.
 NOT_DATA = {

@@ -5,7 +5,7 @@ says who may use each one, and a route missing from it fails
 `test_it_classifies_every_route` until someone says what it is. API routes are checked
 against the OpenAPI schema (`/api/schema/`) the same way.
 
-Each cell sends one request as one role (see conftest_access.py) and compares the outcome
+Each cell sends one request as one role (see access_world.py) and compares the outcome
 with the one `ROUTES` implies: allowed, 302 to the login page, 401, 403, 404 or 405 —
 never a 5xx. Every body is searched for team B's canaries and for the organisation's,
 which must not appear for a role that may not see them; the positive controls (team B's
@@ -31,7 +31,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.views import APIView
 
-from tests.security.conftest_access import (
+from tests.security.access_world import (
     ANONYMOUS,
     INVITED_B,
     ORG_ADMINS,

@@ -21,7 +21,7 @@ from django.test import Client
 
 from surveys.people.models import Role
 from surveys.pulses.models import Question, QuestionKind
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     K,
     World,
     anonymity_tally,  # noqa: F401

@@ -23,7 +23,7 @@ from analytics.insights.models import CorrelationResult
 from surveys.people.models import Role
 from tests.factories import this_monday
 from tests.security.anon_surfaces import assert_unchanged, every_surface
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     World,
     anonymity_tally,  # noqa: F401
     answers_mirrored,

@@ -20,7 +20,7 @@ from surveys.pulses import services
 from surveys.pulses.models import Pulse, PulseRun
 from surveys.retros import services as retros
 from surveys.retros.models import RetroPrompt, RetroSession
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     World,
     anonymity_tally,  # noqa: F401
     superuser,

@@ -37,7 +37,7 @@ from surveys.retros import services as retros
 from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse
 from tests.conftest import valid_answers
 from tests.security.anon_surfaces import admin_urls, read
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     World,
     anonymity_tally,  # noqa: F401
     superuser,

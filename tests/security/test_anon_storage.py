@@ -28,7 +28,7 @@ from surveys.retros import services as retros
 from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse
 from surveys.retros.publication import retro_board_publish
 from tests.security.anon_surfaces import cli_exports, read, urls
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     K,
     World,
     anonymity_tally,  # noqa: F401

@@ -23,7 +23,7 @@ from django.test import Client
 
 from surveys.pulses.models import Invitation, PulseRun
 from surveys.pulses.schedule import week_of
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     K,
     World,
     anonymity_tally,  # noqa: F401

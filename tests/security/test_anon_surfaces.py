@@ -19,7 +19,7 @@ from tests.security.anon_surfaces import (
     routes,
     urls,
 )
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     World,
     anonymity_tally,  # noqa: F401
     answers_mirrored,

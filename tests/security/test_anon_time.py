@@ -31,7 +31,7 @@ from tests.security.anon_surfaces import (
     read,
     urls,
 )
-from tests.security.conftest_anon import (
+from tests.security.anon_world import (
     World,
     anonymity_tally,  # noqa: F401
     refresh_everything,

@@ -34,8 +34,8 @@ from tests.conftest import (
     valid_answers,
     valid_cards,
 )
-from tests.security.conftest_faults import *  # noqa: F403
-from tests.security.conftest_faults import (
+from tests.security.faults_world import *  # noqa: F403
+from tests.security.faults_world import (
     TALLY,
     Processes,
     RedisServer,

@@ -27,8 +27,8 @@ from surveys.retros import services as retro_services
 from surveys.retros.models import RetroPrompt, RetroSession
 from tests.conftest import close_and_refresh, make_due_run, make_open_run, submit_all
 from tests.factories import MembershipFactory, TeamFactory
-from tests.security.conftest_faults import *  # noqa: F403
-from tests.security.conftest_faults import TALLY, broker_backlog, broker_forget
+from tests.security.faults_world import *  # noqa: F403
+from tests.security.faults_world import TALLY, broker_backlog, broker_forget
 
 pytestmark = [pytest.mark.dates, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -35,8 +35,8 @@ from surveys.retros.models import RetroInvitation, RetroSession
 from tests.conftest import make_due_run, make_open_retro, make_open_run
 from tests.factories import TeamFactory
 from tests.gitrepos import BASE_ENV, ground_truth, repo_init
-from tests.security.conftest_faults import *  # noqa: F403
-from tests.security.conftest_faults import TALLY, Mailbox, Processes, settle, wait_for
+from tests.security.faults_world import *  # noqa: F403
+from tests.security.faults_world import TALLY, Mailbox, Processes, settle, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

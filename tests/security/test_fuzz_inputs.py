@@ -42,7 +42,7 @@ from surveys.retros.models import RetroInvitation, RetroResponse
 from tests.conftest import make_open_retro, make_open_run, valid_answers, valid_cards
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.gitrepos import BASE_ENV, ground_truth, repo_init
-from tests.security.conftest_faults import TALLY, faults_tally  # noqa: F401
+from tests.security.faults_world import TALLY, faults_tally  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

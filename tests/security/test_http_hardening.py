@@ -26,7 +26,7 @@ from surveys.pulses.models import Invitation
 from surveys.retros import services as retros
 from surveys.retros.models import RetroInvitation
 from tests.conftest import make_open_retro, make_open_run
-from tests.security.conftest_access import World, figures_record, world_build
+from tests.security.access_world import World, figures_record, world_build
 from tests.security.test_access_matrix import ADMIN_PUBLIC, ROUTES, Who, resolver_routes
 
 pytestmark = pytest.mark.django_db

@@ -36,7 +36,7 @@ from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 
 from config.wsgi import application
-from tests.security.conftest_access import (
+from tests.security.access_world import (
     ANONYMOUS,
     ROLES,
     World,

@@ -18,7 +18,7 @@ from analytics.delivery.git.pulls import PullRequestFormatError, parse_gh_json
 from analytics.delivery.models import Contributor, PullRequest, Repository
 from tests.factories import TeamFactory
 
-SAMPLE = Path(__file__).parent / "data" / "gh_prs.json"
+SAMPLE = Path(__file__).resolve().parents[3] / "data" / "gh_prs.json"
 
 
 def test_a_gh_file_is_parsed_with_review_times_and_bots() -> None:

@@ -3,7 +3,7 @@ kill, a mailbox those processes write to, and the tally of faults injected.
 
 The processes use the test database (a file on SQLite, the test database on PostgreSQL),
 so the tests that start them are transactional. Import the fixtures from a test module:
-`from tests.security.conftest_faults import *`.
+`from tests.security.faults_world import *`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Retro cards are unlinkable like pulse responses: no order that follows submission,
-nothing in the logs. (Keys, fields and the admin: tests/test_anonymity.py.)"""
+nothing in the logs. (Keys, fields and the admin: tests/surveys/test_unlinkable.py.)"""
 
 from __future__ import annotations
 
