@@ -106,10 +106,9 @@ def demo_repository_write(
     """Write the repository at `path` (a new bare repository); return its pull requests."""
     subprocess.run([*GIT, "init", "-q", "--bare", "-b", "main", str(path)], check=True)  # noqa: S603
     git = _FastImport(path)
-    maintainer = authors[0]
     main = git.commit(
         ref="refs/heads/main",
-        author=maintainer,
+        author=authors[0],
         when=start - timedelta(days=1),
         message="Initial commit",
         parents=[],
@@ -118,33 +117,20 @@ def demo_repository_write(
     pulls: list[dict[str, Any]] = []
     for week in range(weeks):
         monday = start + timedelta(weeks=week)
-        ai_share = min(0.15 + 0.06 * week, 0.85)
-        opened = []
-        for author in authors:
-            for _ in range(rng.choice((0, 1, 1, 1, 1, 2, 2, 2, 3, 1))):  # 10 % idle weeks
-                created = monday + timedelta(hours=rng.uniform(8, 80))
-                opened.append((created, author, rng.random() < ai_share))
-        merged_events = []
-        for created, author, ai in opened:
-            # AI-assisted PRs run bigger and wait longer for review, as Faros AI reported.
-            pickup = timedelta(hours=rng.uniform(1, 10) * (1.6 if ai else 1))
-            review = timedelta(hours=rng.uniform(2, 20) * (1.8 if ai else 1))
-            merged_events.append((created + pickup + review, created, pickup, author, ai))
-        merged_events.sort(key=lambda event: event[0])
         week_merges = []
-        for merged, created, pickup, author, ai in merged_events:
+        for merged, created, pickup, author, ai in _week_pulls(monday, authors, week, rng):
             number = len(pulls) + 1
             size = int(rng.uniform(20, 120) * (2.2 if ai else 1))
-            branch = f"refs/heads/pr-{number}"
             trailer = f"\n\n{rng.choice(AI_TRAILERS)}" if ai else ""
             subject = f"Change {number} in {author.login}'s area"
+            file = f"src/{author.login}/module_{number}.py"
             feature = git.commit(
-                ref=branch,
+                ref=f"refs/heads/pr-{number}",
                 author=author,
                 when=created,
                 message=f"{subject}{trailer}",
                 parents=[main],
-                files={f"src/{author.login}/module_{number}.py": _lines(size, number)},
+                files={file: _lines(size, number)},
             )
             main = git.commit(
                 ref="refs/heads/main",
@@ -156,52 +142,110 @@ def demo_repository_write(
             )
             reviewer = rng.choice([a for a in authors if a != author] or authors)
             pulls.append(
-                {
-                    "number": number,
-                    "title": subject,
-                    "author": {"login": author.login, "is_bot": False},
-                    "createdAt": _iso(created),
-                    "mergedAt": _iso(merged),
-                    "closedAt": _iso(merged),
-                    "additions": size,
-                    "deletions": 0,
-                    "changedFiles": 1,
-                    "reviews": [
-                        {
-                            "author": {"login": reviewer.login},
-                            "state": "APPROVED",
-                            "submittedAt": _iso(created + pickup),
-                        }
-                    ],
-                    "commits": [
-                        {
-                            "oid": "",
-                            "messageHeadline": subject,
-                            "messageBody": trailer.strip(),
-                            "authors": [
-                                {"name": author.name, "email": author.email, "login": author.login}
-                            ],
-                        }
-                    ],
-                    "labels": [],
-                    "baseRefName": "main",
-                    "headRefName": f"pr-{number}",
-                    "mergeCommit": {"oid": ""},
-                }
+                _pull(
+                    number,
+                    subject,
+                    trailer,
+                    author,
+                    reviewer,
+                    created,
+                    created + pickup,
+                    merged,
+                    size,
+                )
             )
-            week_merges.append((feature, subject, author, f"src/{author.login}/module_{number}.py"))
-        release_at = monday + timedelta(days=4, hours=RELEASE_HOUR)
-        git.tag(name=f"v1.{week}.0", mark=main, when=release_at)
-        if week_merges and rng.random() < 0.3:
-            feature, subject, author, file = rng.choice(week_merges)
-            main = git.commit(
-                ref="refs/heads/main",
-                author=author,
-                when=release_at + timedelta(hours=rng.uniform(4, 40)),
-                message=f'Revert "{subject}"\n\nThis reverts commit {git.sha(feature)}.',
-                parents=[main],
-                files={file: "# reverted\n"},
-            )
-            git.tag(name=f"v1.{week}.1", mark=main, when=release_at + timedelta(days=2))
+            week_merges.append((feature, subject, author, file))
+        main = _release(git, main, week, monday, week_merges, rng)
     git.close()
     return pulls
+
+
+def _week_pulls(
+    monday: datetime, authors: list[Author], week: int, rng: random.Random
+) -> list[tuple[datetime, datetime, timedelta, Author, bool]]:
+    """The week's pull requests as (merged, created, pickup, author, AI-assisted), in the
+    order they merge; the AI-assisted share rises week by week."""
+    ai_share = min(0.15 + 0.06 * week, 0.85)
+    opened = []
+    for author in authors:
+        for _ in range(rng.choice((0, 1, 1, 1, 1, 2, 2, 2, 3, 1))):  # 10 % idle weeks
+            created = monday + timedelta(hours=rng.uniform(8, 80))
+            opened.append((created, author, rng.random() < ai_share))
+    merged_events = []
+    for created, author, ai in opened:
+        # AI-assisted PRs run bigger and wait longer for review, as Faros AI reported.
+        pickup = timedelta(hours=rng.uniform(1, 10) * (1.6 if ai else 1))
+        review = timedelta(hours=rng.uniform(2, 20) * (1.8 if ai else 1))
+        merged_events.append((created + pickup + review, created, pickup, author, ai))
+    merged_events.sort(key=lambda event: event[0])
+    return merged_events
+
+
+def _release(
+    git: _FastImport,
+    main: int,
+    week: int,
+    monday: datetime,
+    week_merges: list[tuple[int, str, Author, str]],
+    rng: random.Random,
+) -> int:
+    """The week's release tag, and now and then a revert of one of its changes and a fix
+    release; returns main's new tip."""
+    release_at = monday + timedelta(days=4, hours=RELEASE_HOUR)
+    git.tag(name=f"v1.{week}.0", mark=main, when=release_at)
+    if week_merges and rng.random() < 0.3:
+        feature, subject, author, file = rng.choice(week_merges)
+        main = git.commit(
+            ref="refs/heads/main",
+            author=author,
+            when=release_at + timedelta(hours=rng.uniform(4, 40)),
+            message=f'Revert "{subject}"\n\nThis reverts commit {git.sha(feature)}.',
+            parents=[main],
+            files={file: "# reverted\n"},
+        )
+        git.tag(name=f"v1.{week}.1", mark=main, when=release_at + timedelta(days=2))
+    return main
+
+
+def _pull(
+    number: int,
+    subject: str,
+    trailer: str,
+    author: Author,
+    reviewer: Author,
+    created: datetime,
+    reviewed: datetime,
+    merged: datetime,
+    size: int,
+) -> dict[str, Any]:
+    """A merged pull request as `gh pr list --json` writes it."""
+    return {
+        "number": number,
+        "title": subject,
+        "author": {"login": author.login, "is_bot": False},
+        "createdAt": _iso(created),
+        "mergedAt": _iso(merged),
+        "closedAt": _iso(merged),
+        "additions": size,
+        "deletions": 0,
+        "changedFiles": 1,
+        "reviews": [
+            {
+                "author": {"login": reviewer.login},
+                "state": "APPROVED",
+                "submittedAt": _iso(reviewed),
+            }
+        ],
+        "commits": [
+            {
+                "oid": "",
+                "messageHeadline": subject,
+                "messageBody": trailer.strip(),
+                "authors": [{"name": author.name, "email": author.email, "login": author.login}],
+            }
+        ],
+        "labels": [],
+        "baseRefName": "main",
+        "headRefName": f"pr-{number}",
+        "mergeCommit": {"oid": ""},
+    }
