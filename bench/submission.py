@@ -331,11 +331,14 @@ class Integrity:
     inserted: int  # 201s from the insert baseline, warm-up included
     server_errors: int  # 5xx in any scenario, warm-up included
     no_response: int  # connections that failed or timed out, any scenario
-    responses: int
+    responses: int  # after the audit closed the run
     invitations_used: int
     answers: int
     questions: int
     bench_rows: int
+    sealed: int = 0  # sealed submissions while the run was open (all of them, since sealing)
+    sealed_after_close: int = 0  # must be 0: the close opened every one
+    close_seconds: float = 0.0  # the audit's close of the run: opening, shuffling, writing
 
     @property
     def lost(self) -> int:
@@ -365,6 +368,8 @@ class Integrity:
             and self.server_errors == 0
             and self.partial == 0
             and self.responses == self.submitted
+            and self.sealed == self.submitted
+            and self.sealed_after_close == 0
             and self.bench_rows == self.inserted
         )
 
@@ -485,6 +490,9 @@ def _integrity(load: _Load, audit: dict[str, Any]) -> Integrity:
         answers=audit["answers"],
         questions=audit["questions"],
         bench_rows=audit["bench_rows"],
+        sealed=audit["sealed"],
+        sealed_after_close=audit["sealed_after_close"],
+        close_seconds=audit["close_seconds"],
     )
 
 
@@ -581,7 +589,9 @@ def _ratios(result: BackendResult, baseline: str) -> str:
 
 def _integrity_lines(i: Integrity) -> list[str]:
     return [
-        f"submission 201s {i.submitted} · responses stored {i.responses} · invitations used "
+        f"submission 201s {i.submitted} · sealed while open {i.sealed} · closed in "
+        f"{i.close_seconds:.2f} s, leaving {i.sealed_after_close} sealed",
+        f"responses stored {i.responses} · invitations used "
         f"{i.invitations_used} · answers {i.answers} ({i.questions} per response, "
         f"{i.partial} off)",
         f"insert 201s {i.inserted} · bench rows {i.bench_rows} · 5xx {i.server_errors} · "

@@ -7,13 +7,16 @@ bench.submission, makes a fresh one per backend); prints one JSON line on stdout
   seed   one organisation, one team of N engineers, a weekly pulse whose first run is open
          now, and a fresh token for every invitation, so every submission request has its
          own valid link; built through the production services
-  audit  what the database holds after the load: the figures the integrity checks compare
+  audit  what the database holds after the load: the sealed submissions of the open run,
+         then — after closing it through the production service, which opens them — the
+         responses and answers: the figures the integrity checks compare
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -116,18 +119,29 @@ def seed(*, invitations: int) -> dict[str, Any]:
     return {"run_id": run.pk, "tokens": tokens_issue(run=run), "answers": answers_valid(run=run)}
 
 
-def audit(*, run_id: int) -> dict[str, int]:
-    """What the database holds after the load: the figures the integrity checks compare."""
+def audit(*, run_id: int) -> dict[str, Any]:
+    """What the database holds after the load: the figures the integrity checks compare.
+    Submissions are sealed while the run is open (surveys/links/sealing.py): they are
+    counted, then the run is closed as beat would close it (timed), which writes them as
+    responses and answers, and those are counted."""
     from django.db import connection
 
     from bench.urls import BENCH_TABLE
-    from surveys.pulses.models import Answer, Invitation, PulseRun, Response
+    from surveys.pulses import services
+    from surveys.pulses.models import Answer, Invitation, PulseRun, Response, SealedResponse
 
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {BENCH_TABLE}")  # noqa: S608
         (bench_rows,) = cursor.fetchone()
     invitations = Invitation.objects.filter(run_id=run_id)
+    sealed = SealedResponse.objects.filter(run_id=run_id).count()
+    started = time.perf_counter()
+    services.pulse_run_close(run_id=run_id)
+    close_seconds = time.perf_counter() - started
     return {
+        "sealed": sealed,
+        "close_seconds": round(close_seconds, 3),
+        "sealed_after_close": SealedResponse.objects.filter(run_id=run_id).count(),
         "responses": Response.objects.filter(run_id=run_id).count(),
         "answers": Answer.objects.filter(response__run_id=run_id).count(),
         "questions": PulseRun.objects.get(pk=run_id).run_questions.count(),
@@ -142,7 +156,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     seed_command = commands.add_parser("seed", help="the team, the open run and its tokens")
     seed_command.add_argument("--invitations", type=int, required=True)
-    audit_command = commands.add_parser("audit", help="count responses, answers, invitations")
+    audit_command = commands.add_parser(
+        "audit", help="count sealed rows; close the run; count responses, answers, invitations"
+    )
     audit_command.add_argument("--run-id", type=int, required=True)
     return parser.parse_args(argv)
 

@@ -2,8 +2,12 @@
 registers them with the app (their tables keep the `surveys_` names).
 
 - `surveys.people.models`: organisations, teams, memberships
-- `surveys.pulses.models`: the question bank, pulses, runs, invitations, anonymous responses
-- `surveys.retros.models`: retro sessions, prompts, invitations, anonymous cards, tallies
+- `surveys.pulses.models`: the question bank, pulses, runs, invitations, sealed and
+  anonymous responses
+- `surveys.retros.models`: retro sessions, prompts, invitations, sealed submissions,
+  anonymous cards, tallies
+
+(`surveys.links.models` holds what both share: `SealedSubmission` is abstract.)
 """
 
 from __future__ import annotations

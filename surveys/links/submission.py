@@ -1,10 +1,11 @@
 """The one transaction of an anonymous submission, for pulses and retros: the window
-checked under a lock that keeps a close out, the participation mark flipped, the
-anonymous rows inserted — all or nothing."""
+checked under a lock that keeps a close out, the participation mark flipped, the sealed
+submission inserted (surveys/links/sealing.py) — all or nothing, and nothing in the clear
+next to the mark."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import connection, models, transaction
@@ -18,22 +19,19 @@ def submission_write(
     accepting: Callable[[], None],
     invitation: QuerySet[Any],
     already_used: Exception,
-    response: models.Model,
-    rows: Sequence[models.Model],
+    sealed: models.Model,
 ) -> None:
     """The one transaction of an anonymous submission, for pulses and retros: check the
     window (`accepting` reads it under `window_shared_lock`), flip the invitation's `used`
-    flag, insert the anonymous response and its rows. Raises `already_used` if the flag was
-    set. The conditional UPDATE is the arbiter: of concurrent submissions of one invitation,
-    exactly one sees used=False.
+    flag, insert the sealed submission — its one row, sealed before the transaction began.
+    Raises `already_used` if the flag was set. The conditional UPDATE is the arbiter: of
+    concurrent submissions of one invitation, exactly one sees used=False.
     """
     with transaction.atomic():
         accepting()
         if not invitation.filter(used=False).update(used=True):
             raise already_used
-        response.save(force_insert=True)
-        if rows:
-            type(rows[0])._default_manager.bulk_create(rows)
+        sealed.save(force_insert=True)
 
 
 def window_shared_lock(model: type[WindowT], pk: int) -> WindowT:

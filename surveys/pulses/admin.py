@@ -1,6 +1,6 @@
-"""Admin of the question bank, pulses and runs. Responses, answers and invitations are
-deliberately not registered: no admin screen can put an answer next to a person, and no
-delete confirmation counts them."""
+"""Admin of the question bank, pulses and runs. Responses, answers, sealed responses and
+invitations are deliberately not registered: no admin screen can put an answer next to a
+person, and no delete confirmation counts them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from config.admin import QuietDeletionAdmin, unlisted
 from surveys.pulses import services
-from surveys.pulses.models import Answer, Pulse, PulseRun, Question, Response
+from surveys.pulses.models import Answer, Pulse, PulseRun, Question, Response, SealedResponse
 
-unlisted(Response, Answer)
+unlisted(Response, Answer, SealedResponse)
 
 
 @admin.register(Question)

@@ -2,7 +2,8 @@
 
 Anonymity is structural (docs/DESIGN.md §2.1): `Response` and `Answer` have random uuid
 keys, no user and no time; who took part lives only on `Invitation`, which has no time
-either.
+either. While a run is open, a submission is a `SealedResponse` (surveys/links/sealing.py);
+its `Response` and `Answer`s are written when the run closes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.core.validators import MinValueValidator, slug_re
 from django.db import models
 
 from surveys.anonymity import K_MIN
-from surveys.links.models import k_floor
+from surveys.links.models import SealedSubmission, k_floor
 from surveys.people.models import Organisation, Team
 from surveys.pulses.schedule import period_length_days
 
@@ -254,6 +255,16 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation to {self.run}"
+
+
+class SealedResponse(SealedSubmission):
+    """One person's answers to an open run, sealed under the run's key: the run and a blob,
+    nothing else. Opened into a `Response` and its `Answer`s, shuffled, when the run
+    closes, and deleted (surveys/links/sealing.py)."""
+
+    SEAL_KIND = "pulse"
+
+    run = models.ForeignKey(PulseRun, on_delete=models.CASCADE, related_name="sealed")
 
 
 class Response(models.Model):

@@ -4,9 +4,11 @@ Celery tasks all call these functions.
 Contracts worth knowing:
 - `pulse_run_open`, `pulse_run_remind`, `pulse_run_close` and `invitations_send` are
   idempotent: re-running one after a crash sends no second email and creates nothing twice.
-- `response_submit` writes the anonymous response and flips the invitation's `used` flag
-  in one transaction; a conditional UPDATE makes concurrent submissions of one link yield
-  exactly one response.
+- `response_submit` writes the answers sealed (surveys/links/sealing.py) and flips the
+  invitation's `used` flag in one transaction; a conditional UPDATE makes concurrent
+  submissions of one link yield exactly one response. The anonymous `Response` and its
+  `Answer`s are written in the clear by `pulse_run_close`, in a transaction that touches
+  no invitation.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from django.utils import timezone
 
 from config.celery import enqueue_on_commit
 from surveys.links.models import EMAIL_ATTEMPTS_MAX
-from surveys.links.rewrite import submissions_rewrite
+from surveys.links.rewrite import sealed_take, submissions_rewrite
+from surveys.links.sealing import ID_WIDEST, seal_size, storage_scrub_on_commit, submission_seal
 from surveys.links.selectors import link_find
 from surveys.links.sending import link_claim, links_email
 from surveys.links.submission import submission_write, window_shared_lock
@@ -41,6 +44,7 @@ from surveys.pulses.models import (
     Response,
     RunQuestion,
     RunStatus,
+    SealedResponse,
 )
 from surveys.pulses.rotation import rotation_for_run
 from surveys.pulses.schedule import period_bounds, period_sequence_on
@@ -50,6 +54,9 @@ OPEN_HOUR = time(9, 0)
 # The Celery task (surveys/tasks.py) that emails a run's links, enqueued by name so this
 # module need not import the adapters that call it.
 INVITATIONS_SEND = "surveys.tasks.invitations_send"
+# What a response keeps, and what each of its answers holds, sealed and in the clear.
+RESPONSE_FIELDS = ("run_id", "team_id")
+ANSWER_FIELDS = ("question_id", "value", "choices")
 
 
 def _at_opening_hour(day: date) -> datetime:
@@ -191,14 +198,18 @@ def pulse_run_remind(*, run_id: int) -> int:
 
 
 def pulse_run_close(*, run_id: int) -> PulseRun:
-    """Close a run: its links stop working, its responses are rewritten in random order
-    (`submissions_rewrite`), and `run_closed` is sent, so its results get computed —
-    results are only ever shown for closed runs.
+    """Close a run: its links stop working, its sealed responses are opened and written as
+    anonymous `Response`s and `Answer`s, shuffled under fresh keys together with any
+    written in the clear before sealing existed (`sealed_take`, `submissions_rewrite`), and
+    `run_closed` is sent, so its results get computed — results are only ever shown for
+    closed runs. On SQLite the WAL is then checkpointed and truncated, so no page image of
+    a sealed row outlives the close (`storage_scrub_on_commit`).
 
-    The exclusive row lock waits for submissions in flight (they hold a shared lock on the
-    run), so no answer lands after the close. `aggregates_stale`, the results' outbox flag,
-    is set in the same transaction: if the broker is down, the minute sweep still
-    refreshes the run.
+    One transaction, which writes no invitation: a close that fails anywhere (a blob no
+    key opens included) changes nothing, and running it again is safe. The exclusive row
+    lock waits for submissions in flight (they hold a shared lock on the run), so no answer
+    lands after the close. `aggregates_stale`, the results' outbox flag, is set in the same
+    transaction: if the broker is down, the minute sweep still refreshes the run.
     """
     with transaction.atomic():
         run = PulseRun.objects.select_for_update().get(pk=run_id)
@@ -207,13 +218,21 @@ def pulse_run_close(*, run_id: int) -> PulseRun:
         run.status = RunStatus.CLOSED
         run.aggregates_stale = True
         run.save(update_fields=["status", "aggregates_stale"])
+        unsealed = sealed_take(
+            SealedResponse.objects.filter(run_id=run.pk),
+            kind=SealedResponse.SEAL_KIND,
+            window_id=run.pk,
+            row_fields=ANSWER_FIELDS,
+        )
         submissions_rewrite(
             Response.objects.filter(run_id=run.pk),
-            keep=("run_id", "team_id"),
+            keep=RESPONSE_FIELDS,
             rows=Answer,
-            row_fields=("question_id", "value", "choices"),
+            row_fields=ANSWER_FIELDS,
+            unsealed=unsealed,
         )
         run_closed.send(sender=PulseRun, run_id=run.pk)
+        storage_scrub_on_commit()
     return run
 
 
@@ -249,41 +268,67 @@ def _question_spec(question: Question) -> QuestionSpec:
     )
 
 
+def _widest_answer(spec: QuestionSpec) -> dict[str, Any]:
+    """The longest answer a question can get, as sealed: every option, or the longer end
+    of its range."""
+    if spec.kind == "multi":
+        return {"question_id": ID_WIDEST, "value": None, "choices": sorted(spec.options)}
+    value = max(spec.scale_min, spec.scale_max, key=lambda end: len(str(end)))
+    return {"question_id": ID_WIDEST, "value": value, "choices": None}
+
+
+def response_seal_size(specs: list[QuestionSpec]) -> int:
+    """The one padded size of every sealed response of a run with this form: that of the
+    widest answer set it allows (`seal_size`)."""
+    return seal_size(
+        fields=dict.fromkeys(RESPONSE_FIELDS, ID_WIDEST),
+        rows=[_widest_answer(spec) for spec in specs],
+    )
+
+
 def response_submit(
     *, invitation: Invitation, answers: Mapping[str, Any], now: datetime | None = None
-) -> Response:
-    """Store one anonymous response for an invitation and mark the invitation used.
+) -> SealedResponse:
+    """Store one person's answers, sealed, for an invitation and mark the invitation used;
+    returns the sealed row. The answers are written in the clear, as an anonymous
+    `Response`, only when the run closes (`pulse_run_close`).
 
     Raises ValidationError (keys are question keys) for bad answers, InvitationUsed when the
     link was used (also by a concurrent request), RunClosed / RunNotOpen outside the window.
     Writes nothing unless everything is valid. Answers are checked against the run's frozen
-    form, and every row is built before the transaction starts, so the write lock (all of
-    SQLite, or the invitation row on PostgreSQL) is held for four short statements.
+    form, and sealed before the transaction starts, so the write lock (all of SQLite, or
+    the invitation row on PostgreSQL) is held for three short statements.
     """
     run = invitation.run
     specs = [QuestionSpec.from_json(item) for item in run.form]
     clean = answers_clean(specs, answers)
     question_ids = {spec.key: spec.question_id for spec in specs}
-    response = Response(run_id=run.pk, team_id=run.team_id)
-    rows = [
-        Answer(
-            response=response,
-            question_id=question_ids[key],
-            value=value if isinstance(value, int) else None,
-            choices=value if isinstance(value, list) else None,
-        )
-        for key, value in clean.items()
-    ]
+    sealed = SealedResponse(
+        run_id=run.pk,
+        blob=submission_seal(
+            kind=SealedResponse.SEAL_KIND,
+            window_id=run.pk,
+            size=response_seal_size(specs),
+            fields={"run_id": run.pk, "team_id": run.team_id},
+            rows=[
+                {
+                    "question_id": question_ids[key],
+                    "value": value if isinstance(value, int) else None,
+                    "choices": value if isinstance(value, list) else None,
+                }
+                for key, value in clean.items()
+            ],
+        ),
+    )
     submission_write(
         accepting=lambda: _run_accepting(
             window_shared_lock(PulseRun, run.pk), now or timezone.now()
         ),
         invitation=Invitation.objects.filter(pk=invitation.pk),
         already_used=InvitationUsed("This pulse has already been answered. Thank you!"),
-        response=response,
-        rows=rows,
+        sealed=sealed,
     )
-    return response
+    return sealed
 
 
 def pulse_k_raise(*, pulse: Pulse, k: int) -> Pulse:

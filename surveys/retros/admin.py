@@ -1,5 +1,5 @@
-"""Admin of the prompt library, prompt sets and sessions. Submissions, cards and
-invitations are deliberately not registered, and no delete confirmation counts them."""
+"""Admin of the prompt library, prompt sets and sessions. Submissions (sealed or not), cards
+and invitations are deliberately not registered, and no delete confirmation counts them."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from surveys.retros.models import (
     RetroPromptSetItem,
     RetroResponse,
     RetroSession,
+    SealedRetroResponse,
 )
 
-unlisted(RetroResponse, RetroCard)
+unlisted(RetroResponse, RetroCard, SealedRetroResponse)
 
 
 @admin.register(RetroPrompt)

@@ -30,7 +30,9 @@ TEAM_NOT_FOUND = error("team: no team you can see has this slug")
 
 def _session_output(session: RetroSession) -> dict[str, Any]:
     if not hasattr(session, "submissions"):
-        session.submissions = session.responses.count()  # type: ignore[attr-defined]
+        session.submissions = (  # type: ignore[attr-defined]
+            session.responses.count() + session.sealed.count()
+        )
     return s.RetroSessionOutput(session).data
 
 
@@ -138,12 +140,10 @@ def _retro_form(invitation: RetroInvitation) -> dict[str, Any]:
 def _submit(invitation: RetroInvitation, request: Request) -> Response:
     payload = s.RetroSubmissionInput(data=request.data)
     payload.is_valid(raise_exception=True)
-    response = services.retro_response_submit(
-        invitation=invitation, cards=payload.validated_data["cards"]
-    )
-    return Response(
-        {"status": "recorded", "cards": response.cards.count()}, status=status.HTTP_201_CREATED
-    )
+    cards = payload.validated_data["cards"]
+    services.retro_response_submit(invitation=invitation, cards=cards)
+    # All or nothing: every card sent was stored (sealed until it is published).
+    return Response({"status": "recorded", "cards": len(cards)}, status=status.HTTP_201_CREATED)
 
 
 class RetroInvitationApi(LinkApiView):

@@ -21,6 +21,8 @@ CARD_FIELDS = ("prompt", "text", "category", "effect", "shared")
 # Control characters other than tab and newline: PostgreSQL refuses NUL outright, and the
 # rest only ever arrive by accident.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone UTF-16 surrogates (JSON's "\ud800"): no database stores them, nor does the seal.
+SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ def _text(raw: Any) -> str:
     text = CONTROL.sub("", raw.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if not text:
         raise ValidationError("Write something on the card, or leave the card out.")
+    if SURROGATE.search(text):
+        raise ValidationError("The text holds characters that are not valid Unicode.")
     if len(text) > CARD_TEXT_MAX:
         raise ValidationError(
             f"Keep a card to {CARD_TEXT_MAX} characters (this one has {len(text)})."

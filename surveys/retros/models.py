@@ -2,8 +2,10 @@
 
 Anonymity is structural, as for pulse responses (docs/DESIGN.md §2.1): a `RetroResponse` and
 its `RetroCard`s have random uuid keys, no user and no time; who took part lives only on
-`RetroInvitation`, which has no time either. The models are registered with the surveys
-app by `surveys/models.py`.
+`RetroInvitation`, which has no time either. While a session is open, a submission is a
+`SealedRetroResponse` (surveys/links/sealing.py) until it is published in a batch of at
+least k or the session closes. The models are registered with the surveys app by
+`surveys/models.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from surveys.anonymity import K_MIN
-from surveys.links.models import k_floor
+from surveys.links.models import SealedSubmission, k_floor
 from surveys.people.models import Organisation, Team
 
 CARD_TEXT_MAX = 1000
@@ -213,6 +215,17 @@ class RetroInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation to {self.session}"
+
+
+class SealedRetroResponse(SealedSubmission):
+    """One person's cards for an open session, sealed under the session's key: the session
+    and a blob, nothing else. Opened into a `RetroResponse` and its `RetroCard`s, shuffled,
+    when a batch of at least k is published or the session closes, and deleted
+    (surveys/retros/publication.py)."""
+
+    SEAL_KIND = "retro"
+
+    session = models.ForeignKey(RetroSession, on_delete=models.CASCADE, related_name="sealed")
 
 
 class RetroResponse(models.Model):

@@ -43,7 +43,7 @@ def retro_sessions_with_counts(*, team_ids: Iterable[int]) -> QuerySet[RetroSess
     return (
         RetroSession.objects.filter(team_id__in=list(team_ids))
         .select_related("team")
-        .annotate(submissions=Count("responses"))
+        .annotate(submissions=Count("responses", distinct=True) + Count("sealed", distinct=True))
         .order_by("-sprint_start", "-pk")
     )
 

@@ -2,15 +2,17 @@
 demo and the Celery tasks all call these functions.
 
 Contracts worth knowing:
-- `retro_response_submit` writes the anonymous cards and flips the invitation's `used`
-  flag in one transaction; a conditional UPDATE makes concurrent submissions of one link
-  (or of a link and the logged-in page) yield exactly one submission.
+- `retro_response_submit` writes the cards sealed (surveys/links/sealing.py) and flips
+  the invitation's `used` flag in one transaction; a conditional UPDATE makes concurrent
+  submissions of one link (or of a link and the logged-in page) yield exactly one
+  submission.
 - `retro_board_publish` (surveys/retros/publication.py) is the one way stored cards
   reach a reader: under the session's row lock it publishes the unpublished submissions
-  as the next batch when there are at least k of them, so no batch is under k people.
+  as the next batch when there are at least k of them — opening the sealed ones and
+  writing their cards in the clear, shuffled — so no batch is under k people.
 - `retro_session_close` is idempotent: it publishes what is left if it is at least k,
-  rewrites the cards shuffled with fresh keys and stores the tallies once; running it
-  again changes nothing.
+  opens what is still sealed, rewrites the cards shuffled with fresh keys and stores the
+  tallies once; running it again changes nothing.
 - `retro_invitations_send` emails each link at most once, like the pulses' invitations.
 """
 
@@ -29,13 +31,14 @@ from config.celery import enqueue_on_commit
 from surveys.anonymity import K_MIN, group_shown
 from surveys.links.models import EMAIL_ATTEMPTS_MAX
 from surveys.links.rewrite import submissions_rewrite
+from surveys.links.sealing import ID_WIDEST, seal_size, submission_seal
 from surveys.links.selectors import link_find
 from surveys.links.sending import link_claim, links_email
 from surveys.links.submission import submission_write, window_shared_lock
 from surveys.people.models import Team
 from surveys.people.selectors import invitee_ids
 from surveys.retros import emails
-from surveys.retros.cards import CardInput, cards_clean
+from surveys.retros.cards import CARDS_MAX, CardInput, cards_clean
 from surveys.retros.errors import (
     RetroAlreadySubmitted,
     RetroClosed,
@@ -44,8 +47,10 @@ from surveys.retros.errors import (
 )
 from surveys.retros.learning import tallies_count
 from surveys.retros.models import (
+    CARD_TEXT_MAX,
     PROMPT_TEXT_MAX,
     SESSION_PROMPTS_MAX,
+    CardEffect,
     RetroCard,
     RetroInvitation,
     RetroPrompt,
@@ -56,8 +61,10 @@ from surveys.retros.models import (
     RetroSessionPrompt,
     RetroStatus,
     RetroTally,
+    SealedRetroResponse,
+    TaskCategory,
 )
-from surveys.retros.publication import batch_publish
+from surveys.retros.publication import CARD_FIELDS, SUBMISSION_FIELDS, batch_last
 
 # The Celery task (surveys/tasks.py) that emails a session's links, enqueued by name so
 # this module need not import the adapters that call it.
@@ -290,10 +297,31 @@ def retro_invitation_redeem(*, raw_token: str, now: datetime | None = None) -> R
     return invitation
 
 
+def retro_seal_size() -> int:
+    """The one padded size of every sealed retro submission: that of the widest one a
+    session allows — CARDS_MAX cards of CARD_TEXT_MAX four-byte characters (`seal_size`),
+    128 KiB — so a blob's length says nothing of how much its writer wrote."""
+    widest_card = {
+        "prompt_id": ID_WIDEST,
+        "text": "\U0010ffff" * CARD_TEXT_MAX,
+        "category": max(TaskCategory.values, key=len),
+        "effect": max(CardEffect.values, key=len),
+        "shared": False,
+    }
+    return seal_size(
+        fields=dict.fromkeys(SUBMISSION_FIELDS, ID_WIDEST), rows=[widest_card] * CARDS_MAX
+    )
+
+
+RETRO_SEAL_SIZE = retro_seal_size()
+
+
 def retro_response_submit(
     *, invitation: RetroInvitation, cards: Any, now: datetime | None = None
-) -> RetroResponse:
-    """Store one person's anonymous cards for a session and mark their invitation used.
+) -> SealedRetroResponse:
+    """Store one person's cards for a session, sealed, and mark their invitation used;
+    returns the sealed row. The cards are written in the clear, as an anonymous
+    `RetroResponse`, when a batch of at least k is published or the session closes.
 
     `cards` is a list of {prompt (the library prompt's id), text, category, effect, shared}.
     Raises ValidationError (keys like `cards[0].text`) for bad cards, RetroAlreadySubmitted
@@ -303,38 +331,47 @@ def retro_response_submit(
     session = invitation.session
     asked = dict(session.prompts.values_list("prompt_id", "pk"))
     clean: list[CardInput] = cards_clean(cards, prompt_ids=asked)
-    response = RetroResponse(session_id=session.pk, team_id=session.team_id)
-    rows = [
-        RetroCard(
-            response=response,
-            prompt_id=asked[card.prompt_id],
-            text=card.text,
-            category=card.category,
-            effect=card.effect,
-            shared=card.shared,
-        )
-        for card in clean
-    ]
+    sealed = SealedRetroResponse(
+        session_id=session.pk,
+        blob=submission_seal(
+            kind=SealedRetroResponse.SEAL_KIND,
+            window_id=session.pk,
+            size=RETRO_SEAL_SIZE,
+            fields={"session_id": session.pk, "team_id": session.team_id},
+            rows=[
+                {
+                    "prompt_id": asked[card.prompt_id],
+                    "text": card.text,
+                    "category": card.category,
+                    "effect": card.effect,
+                    "shared": card.shared,
+                }
+                for card in clean
+            ],
+        ),
+    )
     submission_write(
         accepting=lambda: _session_accepting(
             window_shared_lock(RetroSession, session.pk), now or timezone.now()
         ),
         invitation=RetroInvitation.objects.filter(pk=invitation.pk),
         already_used=RetroAlreadySubmitted("Your cards for this retro are already in. Thank you!"),
-        response=response,
-        rows=rows,
+        sealed=sealed,
     )
-    return response
+    return sealed
 
 
 def retro_session_close(*, session_id: int) -> RetroSession:
     """Close a session: its links stop working, the submissions written since the last
-    batch are published if there are at least k of them (else they are never shown), its
-    cards are rewritten in random order with fresh keys, keeping each submission's batch,
-    and its tallies (categories with at least k people, from every submission) are stored.
+    batch are published if there are at least k of them (else they are never shown), the
+    sealed ones are opened, every card is rewritten in random order with fresh keys,
+    keeping each submission's batch, and its tallies (categories with at least k people,
+    from every submission) are stored. On SQLite the WAL is then checkpointed and truncated
+    (surveys/links/sealing.py).
 
-    The exclusive row lock waits for submissions in flight (they hold a shared lock on the
-    session), so no card lands after the close. Idempotent.
+    One transaction, which writes no invitation: a close that fails anywhere changes
+    nothing. The exclusive row lock waits for submissions in flight (they hold a shared
+    lock on the session), so no card lands after the close. Idempotent.
     """
     with transaction.atomic():
         session = RetroSession.objects.select_for_update().get(pk=session_id)
@@ -342,12 +379,13 @@ def retro_session_close(*, session_id: int) -> RetroSession:
             return session
         session.status = RetroStatus.CLOSED
         session.save(update_fields=["status"])
-        batch_publish(session)
+        still_sealed = batch_last(session)
         rewritten = submissions_rewrite(
             RetroResponse.objects.filter(session_id=session.pk),
-            keep=("session_id", "team_id", "batch"),
+            keep=(*SUBMISSION_FIELDS, "batch"),
             rows=RetroCard,
-            row_fields=("prompt_id", "text", "category", "effect", "shared"),
+            row_fields=CARD_FIELDS,
+            unsealed=still_sealed,
         )
         cards = [
             (response, category, effect) for response, (_, _, category, effect, _) in rewritten

@@ -1,6 +1,8 @@
 """What the anonymity attacks (tests/security/test_anon_*.py) share: worlds built through
 the real services, the tally of what was tried that the README quotes, and answers and
-cards that can be rewritten in place so a surface can be compared with itself.
+cards that can be rewritten in place so a surface can be compared with itself — in the
+clear, and inside the sealed submissions of open runs and sessions (opened and sealed
+again under the window's key), so an open window's answers change underneath too.
 
 A world is an organisation with teams, pulses, runs, retros and the people who look at
 them. Everything goes through the services the pages and tasks use: invitations are
@@ -24,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from analytics import pipeline
+from surveys.links.sealing import NONCE_BYTES, TAG_BYTES, submission_seal, submission_unseal
 from surveys.people.models import Organisation, Role, Team
 from surveys.pulses import services
 from surveys.pulses.models import (
@@ -31,13 +34,15 @@ from surveys.pulses.models import (
     Invitation,
     Pulse,
     PulseRun,
+    Question,
     QuestionKind,
     Response,
     RunStatus,
+    SealedResponse,
 )
 from surveys.pulses.schedule import period_sequence_on
 from surveys.retros import services as retros
-from surveys.retros.models import RetroCard, RetroPrompt, RetroSession
+from surveys.retros.models import RetroCard, RetroPrompt, RetroSession, SealedRetroResponse
 from tests.conftest import valid_answers
 from tests.factories import (
     MembershipFactory,
@@ -262,46 +267,104 @@ def refresh_everything() -> None:
 # --- rewriting what people said -------------------------------------------------------------
 
 
-def answers_mirrored(runs: Sequence[PulseRun]) -> int:
-    """Give every answer of these runs another valid value: scales mirrored, percentages
-    moved, another set of options. Returns how many answers changed."""
+def _mirrored(question: Question, value: int | None, choices: list | None) -> tuple[Any, Any]:
+    """Another valid answer to the question: a scale mirrored, a percentage moved, another
+    set of options."""
+    if question.kind == QuestionKind.MULTI:
+        keys = [option["key"] for option in question.options]
+        return None, sorted(set(keys) - set(choices or [])) or keys[:1]
+    if question.kind == QuestionKind.PERCENT:
+        return (100 if value != 100 else -50), None
+    mirrored = question.scale_min + question.scale_max - (value or 0)
+    if mirrored == value:
+        mirrored = question.scale_max if mirrored != question.scale_max else question.scale_min
+    return mirrored, None
+
+
+def _resealed(sealed: Any, window: str, change: Any) -> int:
+    """Open each of these sealed submissions, change its rows (`change(rows)` returns the
+    new rows) and seal it again under its window's key at its size; returns how many rows
+    changed."""
     changed = 0
-    for answer in Answer.objects.filter(response__run__in=list(runs)).select_related("question"):
-        question = answer.question
-        if question.kind == QuestionKind.MULTI:
-            keys = [option["key"] for option in question.options]
-            answer.choices = sorted(set(keys) - set(answer.choices or [])) or keys[:1]
-        elif question.kind == QuestionKind.PERCENT:
-            answer.value = 100 if answer.value != 100 else -50
-        else:
-            mirrored = question.scale_min + question.scale_max - (answer.value or 0)
-            if mirrored == answer.value:
-                mirrored = (
-                    question.scale_max if mirrored != question.scale_max else question.scale_min
-                )
-            answer.value = mirrored
-        answer.save(update_fields=["value", "choices"])
-        changed += 1
+    for row in sealed:
+        window_id = getattr(row, f"{window}_id")
+        fields, rows = submission_unseal(row.blob, kind=row.SEAL_KIND, window_id=window_id)
+        rows = change(rows)
+        row.blob = submission_seal(
+            kind=row.SEAL_KIND,
+            window_id=window_id,
+            size=len(bytes(row.blob)) - NONCE_BYTES - TAG_BYTES,
+            fields=fields,
+            rows=rows,
+        )
+        row.save(update_fields=["blob"])
+        changed += len(rows)
     return changed
 
 
+def answers_mirrored(runs: Sequence[PulseRun]) -> int:
+    """Give every answer of these runs another valid value (`_mirrored`), whether in the
+    clear or still sealed. Returns how many answers changed."""
+    changed = 0
+    for answer in Answer.objects.filter(response__run__in=list(runs)).select_related("question"):
+        answer.value, answer.choices = _mirrored(answer.question, answer.value, answer.choices)
+        answer.save(update_fields=["value", "choices"])
+        changed += 1
+    questions = Question.objects.in_bulk()
+
+    def mirror(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            row
+            | dict(
+                zip(
+                    ("value", "choices"),
+                    _mirrored(questions[row["question_id"]], row["value"], row["choices"]),
+                    strict=True,
+                )
+            )
+            for row in rows
+        ]
+
+    sealed = SealedResponse.objects.filter(run__in=list(runs))
+    return changed + _resealed(sealed, "run", mirror)
+
+
 def respondent_dropped(run: PulseRun) -> None:
-    """Take one response out of a run, and its invitation's `used` flag with it, as if one
-    fewer person had answered."""
-    Response.objects.filter(pk=Response.objects.filter(run=run).values("pk")[:1]).delete()
+    """Take one response out of a run (a sealed one while it is open), and its invitation's
+    `used` flag with it, as if one fewer person had answered."""
+    if Response.objects.filter(run=run).exists():
+        Response.objects.filter(pk=Response.objects.filter(run=run).values("pk")[:1]).delete()
+    else:
+        SealedResponse.objects.filter(
+            pk=SealedResponse.objects.filter(run=run).values("pk")[:1]
+        ).delete()
     invitation = Invitation.objects.filter(run=run, used=True).order_by("-pk").first()
     assert invitation is not None
     Invitation.objects.filter(pk=invitation.pk).update(used=False)
 
 
 def cards_rewritten(sessions: Sequence[RetroSession], tag: str) -> int:
-    """Give every card of these sessions other words, another category and effect."""
+    """Give every card of these sessions, in the clear or still sealed, other words,
+    another category and effect."""
     cards = RetroCard.objects.filter(response__session__in=list(sessions))
     count = cards.count()
     cards.update(text=F("id"), category="security_sensitive", effect="chose_not")
     for card in RetroCard.objects.filter(response__session__in=list(sessions)):
         RetroCard.objects.filter(pk=card.pk).update(text=f"{tag} {card.pk}")
-    return count
+
+    def rewrite(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            row
+            | {
+                "text": f"{tag} sealed {index}",
+                "category": "security_sensitive",
+                "effect": "chose_not",
+            }
+            for index, row in enumerate(rows)
+        ]
+
+    sealed = SealedRetroResponse.objects.filter(session__in=list(sessions))
+    return count + _resealed(sealed, "session", rewrite)
 
 
 def superuser(name: str = "root") -> Any:

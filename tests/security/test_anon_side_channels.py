@@ -32,9 +32,9 @@ from surveys import tasks as surveys_tasks  # noqa: F401 -- the same
 from surveys.links.tokens import token_hash
 from surveys.people.models import Role
 from surveys.pulses import services
-from surveys.pulses.models import Answer, Invitation, Response
+from surveys.pulses.models import Answer, Invitation, Response, SealedResponse
 from surveys.retros import services as retros
-from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse
+from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse, SealedRetroResponse
 from tests.conftest import valid_answers
 from tests.security.anon_surfaces import admin_urls, read
 from tests.security.anon_world import (
@@ -250,7 +250,7 @@ def test_no_error_report_holds_a_person_next_to_their_answer(
 
 # --- 11: the admin and a superuser ------------------------------------------------------------
 
-ANONYMOUS = (Response, Answer, RetroResponse, RetroCard)
+ANONYMOUS = (Response, Answer, RetroResponse, RetroCard, SealedResponse, SealedRetroResponse)
 PARTICIPATION = (Invitation, RetroInvitation)
 ADMIN_ACTIONS = {"delete_selected", "open_now", "close_now"}
 
@@ -306,5 +306,5 @@ def test_a_superuser_finds_no_answer_or_card_anywhere_in_the_admin() -> None:
         # A delete confirmation neither lists nor counts them (how many answered an open run).
         assert "Anonymous" not in text, url
     run_page = pages[("root", f"/admin/surveys/pulserun/{world.runs['open'].pk}/delete/")][1]
-    assert "Responses (not listed)" in run_page
+    assert "Sealed responses (not listed)" in run_page  # open: its answers are sealed
     tally("attack 11: admin pages read as a superuser", len(pages))

@@ -23,9 +23,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 from scipy import stats
 
-from surveys.pulses.models import Answer, Invitation, Response
+from surveys.pulses import services as pulses
+from surveys.pulses.models import Answer, Invitation, Response, SealedResponse
 from surveys.retros import services as retros
-from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse
+from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse, SealedRetroResponse
 from surveys.retros.publication import retro_board_publish
 from tests.security.anon_surfaces import cli_exports, read, urls
 from tests.security.anon_world import (
@@ -36,7 +37,7 @@ from tests.security.anon_world import (
 )
 
 pytestmark = [pytest.mark.usefixtures("anonymity_tally")]
-ROOTS = (Response, RetroResponse)
+ROOTS = (Response, RetroResponse, SealedResponse, SealedRetroResponse)
 PARTICIPATION = (Invitation, RetroInvitation)
 TIME_TYPES = {"DateTimeField", "DateField", "TimeField", "DurationField"}
 WRITERS = 12
@@ -46,8 +47,8 @@ TAU_SD = math.sqrt(2 * (2 * WRITERS + 5) / (9 * WRITERS * (WRITERS - 1)))
 
 
 def anonymous_models() -> list[type[models.Model]]:
-    """The anonymous records: responses and retro submissions, and every model that hangs
-    off them (answers, cards, and whatever is added later)."""
+    """The anonymous records: responses and retro submissions, sealed or in the clear, and
+    every model that hangs off them (answers, cards, and whatever is added later)."""
     found: list[type[models.Model]] = []
     frontier = list(ROOTS)
     while frontier:
@@ -64,7 +65,14 @@ def anonymous_models() -> list[type[models.Model]]:
 
 
 def test_the_anonymous_records_are_the_ones_we_think() -> None:
-    assert set(anonymous_models()) == {Response, Answer, RetroResponse, RetroCard}
+    assert set(anonymous_models()) == {
+        Response,
+        Answer,
+        RetroResponse,
+        RetroCard,
+        SealedResponse,
+        SealedRetroResponse,
+    }
 
 
 @pytest.mark.parametrize("model", anonymous_models(), ids=lambda m: m.__name__)
@@ -108,13 +116,20 @@ def test_its_keys_are_random_not_a_sequence() -> None:
     world.team("Keys", 30)
     world.pulse("Keys")
     world.run("keys", "Keys", weeks_ago=0, answering=range(30), close=False)
-    ids = list(Response.objects.filter(run=world.runs["keys"]).values_list("pk", flat=True))
-    assert all(key.version == 4 for key in ids)
-    # Written in this order (the open run's storage order): the keys must not sort alike.
-    written = _in_storage_order(Response, world.runs["keys"].pk)
+    run_id = world.runs["keys"].pk
+    # Open: the sealed submissions, written in this order (their storage order).
+    _assert_random_keys(_in_storage_order(SealedResponse, run_id))
+    pulses.pulse_run_close(run_id=run_id)
+    _assert_random_keys(_in_storage_order(Response, run_id))
+    tally("attack 8: keys checked for order", 2 * 30)
+
+
+def _assert_random_keys(written: list[uuid.UUID]) -> None:
+    """uuid4 keys that do not sort like the order the rows were stored in."""
+    assert len(written) == 30
+    assert all(key.version == 4 for key in written)
     tau = stats.kendalltau(written, sorted(written)).statistic
     assert abs(tau) < 6 * math.sqrt(2 * (2 * 30 + 5) / (9 * 30 * 29)), tau
-    tally("attack 8: keys checked for order", len(ids))
 
 
 def _in_storage_order(model: type[models.Model], run_id: int) -> list[uuid.UUID]:

@@ -20,7 +20,7 @@ from analytics.insights.models import SafetyAlert, TeamPeriod
 from surveys.people.models import Membership, Role, Team
 from surveys.pulses import services
 from surveys.pulses.errors import RunClosed
-from surveys.pulses.models import Response
+from surveys.pulses.models import Response, SealedResponse
 from surveys.retros.models import RetroSession
 from tests.conftest import valid_answers
 from tests.factories import this_monday
@@ -121,6 +121,7 @@ def test_it_refuses_an_answer_after_the_close_on_every_way_in() -> None:
     with pytest.raises(RunClosed):
         services.response_submit(invitation=invitation, answers=answers)
     assert Response.objects.filter(run=run).count() == 6
+    assert not SealedResponse.objects.filter(run=run).exists()  # nothing sealed late either
     refresh_everything()
     assert _figures(world, viewer) == before
     tally("attack 6: late answers tried after a close", len(attempts) + 1)

@@ -25,8 +25,8 @@ from analytics.tasks import aggregates_refresh_stale
 from config.cache import RETRY_SECONDS
 from config.celery import app
 from surveys.pulses import services
-from surveys.pulses.models import Invitation, PulseRun, Response, RunStatus
-from surveys.retros.models import RetroResponse
+from surveys.pulses.models import Invitation, PulseRun, RunStatus, SealedResponse
+from surveys.retros.models import SealedRetroResponse
 from tests.conftest import (
     make_open_retro,
     make_open_run,
@@ -125,9 +125,9 @@ def test_it_stores_every_submission_promptly_while_redis_is_refused_or_frozen(
     assert "Redis cache unreachable (ConnectionError)" in log  # the faults did reach it
     assert "Redis cache unreachable (TimeoutError)" in log
     TALLY["submissions made while Redis was away, all stored"] += 6
-    assert Response.objects.filter(run=pulse.run).count() == 8
+    assert SealedResponse.objects.filter(run=pulse.run).count() == 8  # open: sealed
     assert Invitation.objects.filter(run=pulse.run, used=True).count() == 8
-    assert RetroResponse.objects.filter(session=retro.session).count() == 4
+    assert SealedRetroResponse.objects.filter(session=retro.session).count() == 4
 
 
 @pytest.fixture

@@ -37,8 +37,8 @@ from rest_framework.test import APIClient
 from analytics.delivery.git.importer import repository_import
 from analytics.delivery.models import Commit, Deployment, Incident, PullRequest, Repository
 from surveys.people.models import Role
-from surveys.pulses.models import Invitation, Question, Response
-from surveys.retros.models import RetroInvitation, RetroResponse
+from surveys.pulses.models import Invitation, Question, SealedResponse
+from surveys.retros.models import RetroInvitation, SealedRetroResponse
 from tests.conftest import make_open_retro, make_open_run, valid_answers, valid_cards
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 from tests.gitrepos import BASE_ENV, ground_truth, repo_init
@@ -381,7 +381,7 @@ def test_it_answers_any_pulse_answers_below_500_and_stores_one_or_none() -> None
                 APIClient(), reverse("api-invitation-response", args=[token]), body
             )
             assert response.status_code < 500, response.content[:300]
-            stored = Response.objects.filter(run=pulse.run).count()
+            stored = SealedResponse.objects.filter(run=pulse.run).count()  # open: sealed
             used = Invitation.objects.get(pk=invitation.pk).used
             assert (stored, used) == ((1, True) if response.status_code == 201 else (0, False))
             TALLY[f"fuzz: pulse answers, answered {response.status_code}"] += 1
@@ -408,7 +408,7 @@ def test_it_answers_any_retro_cards_below_500_and_stores_one_or_none() -> None:
             url = reverse("api-retro-invitation-submission", args=[token])
             response = post_json(APIClient(), url, {"cards": cards})
             assert response.status_code < 500, response.content[:300]
-            stored = RetroResponse.objects.filter(session=retro.session).count()
+            stored = SealedRetroResponse.objects.filter(session=retro.session).count()
             used = RetroInvitation.objects.get(pk=invitation.pk).used
             assert (stored, used) == ((1, True) if response.status_code == 201 else (0, False))
             TALLY[f"fuzz: retro cards, answered {response.status_code}"] += 1

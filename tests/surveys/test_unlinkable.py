@@ -12,12 +12,18 @@ from django.contrib.auth import get_user_model
 from django.db import connection, models
 
 from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
-from surveys.pulses.models import Answer, Invitation, Question, Response
+from surveys.pulses.models import Answer, Invitation, Question, Response, SealedResponse
 from surveys.pulses.services import invitation_redeem, pulse_run_close, response_submit
-from surveys.retros.models import RetroCard, RetroInvitation, RetroResponse, RetroTally
+from surveys.retros.models import (
+    RetroCard,
+    RetroInvitation,
+    RetroResponse,
+    RetroTally,
+    SealedRetroResponse,
+)
 from tests.conftest import make_open_run, valid_answers
 
-ANONYMOUS = (Response, Answer, RetroResponse, RetroCard)
+ANONYMOUS = (Response, Answer, RetroResponse, RetroCard, SealedResponse, SealedRetroResponse)
 PARTICIPATION = (Invitation, RetroInvitation)
 
 
@@ -65,7 +71,9 @@ def test_after_closing_storage_order_no_longer_follows_submission_order() -> Non
         answers = {**valid_answers(open_run.run, index), "perceived_speed": speed}
         response_submit(invitation=invitation_redeem(raw_token=token), answers=answers)
         submitted.append(speed)
-    assert _speeds_in_storage_order() == submitted  # the trace an open run still has
+    # Open: the answers are sealed, so there is no order of them to follow.
+    assert _speeds_in_storage_order() == []
+    assert SealedResponse.objects.filter(run=open_run.run).count() == 12
     pulse_run_close(run_id=open_run.run.pk)
     stored = _speeds_in_storage_order()
     assert sorted(stored) == sorted(submitted)

@@ -8,9 +8,15 @@ from django.urls import reverse
 from analytics.insights.aggregates import run_aggregates_refresh, stale_runs_refresh
 from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.pulses.errors import RunClosed
-from surveys.pulses.models import Answer, PulseRun, Response
+from surveys.pulses.models import Answer, Invitation, PulseRun, Response, SealedResponse
 from surveys.pulses.services import pulse_run_close
-from tests.conftest import close_and_refresh, make_open_run, submit_all, submit_all_from
+from tests.conftest import (
+    close_and_refresh,
+    make_open_run,
+    submit_all,
+    submit_all_from,
+    valid_answers,
+)
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
@@ -136,16 +142,40 @@ def test_a_late_answer_cannot_be_isolated_by_comparing_two_views() -> None:
     )
 
 
-def test_closing_rewrites_responses_with_fresh_keys_and_the_same_answers() -> None:
+def _answer_rows(run: PulseRun, offset: int) -> list[tuple[int, int | None, list | None]]:
+    """valid_answers(run, offset) as the answer rows they become."""
+    ids = dict(run.run_questions.values_list("question__key", "question_id"))
+    return [
+        (ids[key], None, value) if isinstance(value, list) else (ids[key], value, None)
+        for key, value in valid_answers(run, offset).items()
+    ]
+
+
+def test_closing_writes_every_response_with_fresh_keys_and_the_same_answers() -> None:
+    """Sealed responses, and those written in the clear before sealing existed (a run open
+    when the migration ran), come out of the close together, each set of answers whole."""
     open_run = make_open_run(size=6)
-    submit_all(open_run, 6)
+    submit_all(open_run, 4)  # sealed, through the service
+    for offset in (4, 5):  # as a submission wrote them before sealing
+        response = Response.objects.create(run=open_run.run, team=open_run.team)
+        Answer.objects.bulk_create(
+            Answer(response=response, question_id=q, value=v, choices=c)
+            for q, v, c in _answer_rows(open_run.run, offset)
+        )
+        Invitation.objects.filter(pk=open_run.invitations[offset].pk).update(used=True)
     old_ids = set(Response.objects.values_list("id", flat=True))
-    answers_before = sorted(Answer.objects.values_list("question_id", "value"), key=str)
+    assert len(old_ids) == 2
+    assert SealedResponse.objects.count() == 4
     pulse_run_close(run_id=open_run.run.pk)
     assert not old_ids & set(Response.objects.values_list("id", flat=True))
+    assert not SealedResponse.objects.exists()
     assert Response.objects.filter(run=open_run.run).count() == 6
-    assert sorted(Answer.objects.values_list("question_id", "value"), key=str) == answers_before
-    assert all(r.answers.count() == 8 for r in Response.objects.all())
+    stored = sorted(
+        sorted(r.answers.values_list("question_id", "value", "choices"), key=str)
+        for r in Response.objects.all()
+    )
+    expected = sorted(sorted(_answer_rows(open_run.run, offset), key=str) for offset in range(6))
+    assert stored == expected
 
 
 def test_team_page_draws_trend_charts_with_a_data_table(client, manager_of) -> None:

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from surveys.pulses.models import Response
+from surveys.pulses.models import SealedResponse
 from tests.conftest import close_and_refresh, make_open_run, submit_all, valid_answers
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db]
@@ -45,7 +45,7 @@ def test_answering_by_token_returns_201_and_stores_one_response(api_client) -> N
     assert len(form.json()["questions"]) == 8
     response = _submit(api_client, open_run.tokens[0], valid_answers(open_run.run))
     assert response.status_code == 201
-    assert Response.objects.count() == 1
+    assert SealedResponse.objects.count() == 1
     again = _submit(api_client, open_run.tokens[0], valid_answers(open_run.run))
     assert again.status_code == 409
     assert again.json()["code"] == "already_answered"
@@ -65,7 +65,7 @@ def test_bad_answers_get_400_naming_the_field(api_client, answers_change: dict, 
     response = _submit(api_client, open_run.tokens[0], answers)
     assert response.status_code == 400
     assert field in response.json()["errors"]
-    assert not Response.objects.exists()
+    assert not SealedResponse.objects.exists()
 
 
 def test_a_missing_answer_gets_400_naming_the_field(api_client) -> None:
@@ -83,7 +83,7 @@ def test_a_malformed_body_gets_400_naming_answers(api_client, body) -> None:
     url = reverse("api-invitation-response", args=[open_run.tokens[0]])
     response = api_client.post(url, body, format="json")
     assert response.status_code == 400
-    assert not Response.objects.exists()
+    assert not SealedResponse.objects.exists()
 
 
 def test_tampered_and_closed_tokens_get_clear_4xx(api_client) -> None:

@@ -1,4 +1,7 @@
-"""Submitting a pulse: stored unlinkably, once per person, nothing written on bad input."""
+"""Submitting a pulse: stored unlinkably, once per person, nothing written on bad input.
+
+While the run is open a submission is one sealed row (surveys/links/sealing.py); its
+response and answers are written in the clear when the run closes."""
 
 from __future__ import annotations
 
@@ -12,7 +15,14 @@ from django.utils import timezone
 
 from surveys.pulses import services
 from surveys.pulses.errors import InvitationNotFound, InvitationUsed, RunClosed, RunNotOpen
-from surveys.pulses.models import Answer, Invitation, PulseRun, Response, RunStatus
+from surveys.pulses.models import (
+    Answer,
+    Invitation,
+    PulseRun,
+    Response,
+    RunStatus,
+    SealedResponse,
+)
 from tests.conftest import make_open_run, valid_answers
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db]
@@ -21,10 +31,24 @@ pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 def test_it_stores_an_anonymous_response_and_marks_the_invitation_used() -> None:
     open_run = make_open_run(size=6)
     invitation = services.invitation_redeem(raw_token=open_run.tokens[0])
-    response = services.response_submit(invitation=invitation, answers=valid_answers(open_run.run))
-    assert response.run_id == open_run.run.pk
-    assert Answer.objects.filter(response=response).count() == open_run.run.run_questions.count()
+    answers = valid_answers(open_run.run, 3)
+    sealed = services.response_submit(invitation=invitation, answers=answers)
+    assert sealed.run_id == open_run.run.pk
     assert Invitation.objects.get(pk=invitation.pk).used
+    # Open: one sealed row, nothing in the clear.
+    assert list(SealedResponse.objects.values_list("pk", flat=True)) == [sealed.pk]
+    assert not Response.objects.exists()
+    assert not Answer.objects.exists()
+
+    services.pulse_run_close(run_id=open_run.run.pk)
+    response = Response.objects.get()
+    assert (response.run_id, response.team_id) == (open_run.run.pk, open_run.run.team_id)
+    stored = {
+        answer.question.key: answer.choices if answer.value is None else answer.value
+        for answer in Answer.objects.filter(response=response).select_related("question")
+    }
+    assert stored == answers
+    assert not SealedResponse.objects.exists()
 
 
 def test_it_refuses_a_second_answer_from_the_same_link() -> None:
@@ -35,6 +59,8 @@ def test_it_refuses_a_second_answer_from_the_same_link() -> None:
         services.invitation_redeem(raw_token=open_run.tokens[0])
     with pytest.raises(InvitationUsed):
         services.response_submit(invitation=invitation, answers=valid_answers(open_run.run))
+    assert SealedResponse.objects.count() == 1
+    services.pulse_run_close(run_id=open_run.run.pk)
     assert Response.objects.count() == 1
 
 
@@ -53,6 +79,7 @@ def test_it_rejects_closed_pulse() -> None:
     with pytest.raises(RunClosed):
         services.response_submit(invitation=invitation, answers=valid_answers(open_run.run))
     assert not Response.objects.exists()
+    assert not SealedResponse.objects.exists()
     assert not Invitation.objects.get(pk=invitation.pk).used
 
 
@@ -89,6 +116,7 @@ def test_bad_answers_name_the_field_and_write_nothing(mutate, field: str) -> Non
     with pytest.raises(ValidationError) as caught:
         services.response_submit(invitation=invitation, answers=answers)
     assert field in caught.value.message_dict
+    assert not SealedResponse.objects.exists()
     assert not Response.objects.exists()
     assert not Answer.objects.exists()
     assert not Invitation.objects.get(pk=invitation.pk).used
@@ -126,4 +154,6 @@ def test_twenty_concurrent_submissions_of_one_link_store_exactly_one_response() 
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["already answered"] * 19 + ["stored"]
+    assert SealedResponse.objects.filter(run=open_run.run).count() == 1
+    services.pulse_run_close(run_id=open_run.run.pk)
     assert Response.objects.filter(run=open_run.run).count() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from surveys.pulses.models import Response
+from surveys.pulses.models import SealedResponse
 from surveys.pulses.services import pulse_run_close
 from tests.conftest import make_open_run, valid_answers
 
@@ -32,7 +32,7 @@ def test_answering_shows_the_confirmation_and_the_link_then_says_it_was_used(cli
     response = client.post(_link(open_run.tokens[0]), valid_answers(open_run.run))
     assert response.status_code == 200
     assert "your answers are in" in response.content.decode()
-    assert Response.objects.count() == 1
+    assert SealedResponse.objects.count() == 1
     again = client.get(_link(open_run.tokens[0]))
     assert again.status_code == 409
     assert "already been answered" in again.content.decode()
@@ -48,7 +48,7 @@ def test_a_missing_answer_redisplays_the_form_with_the_question_marked(client) -
     assert 'id="err-ai_trust_accuracy"' in html
     assert "This question needs an answer." in html
     assert 'value="-10" checked' in html  # the perceived speed given is kept
-    assert not Response.objects.exists()
+    assert not SealedResponse.objects.exists()
 
 
 def test_a_tampered_link_gets_a_clear_page(client) -> None:
@@ -63,7 +63,7 @@ def test_a_closed_pulse_gets_a_clear_page(client) -> None:
     response = client.post(_link(open_run.tokens[0]), valid_answers(open_run.run))
     assert response.status_code == 410
     assert "This pulse has closed" in response.content.decode()
-    assert not Response.objects.exists()
+    assert not SealedResponse.objects.exists()
 
 
 def test_my_pulses_lists_open_runs_and_answers_them_once(client) -> None:

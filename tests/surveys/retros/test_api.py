@@ -3,6 +3,7 @@ nothing, running sessions, the board and the heatmap."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys.people.models import Role
-from surveys.retros.models import RetroPrompt, RetroResponse, RetroSession
+from surveys.retros.models import RetroPrompt, RetroSession, SealedRetroResponse
 from surveys.retros.services import retro_session_close
 from tests.conftest import make_open_retro, submit_retro, valid_cards
 from tests.factories import MembershipFactory, TeamFactory
@@ -22,7 +23,9 @@ pytestmark = [pytest.mark.dates, pytest.mark.django_db]
 
 def _submit(api_client, token: str, body):
     url = reverse("api-retro-invitation-submission", args=[token])
-    return api_client.post(url, body, format="json")
+    # json.dumps escapes what is not ASCII, so a lone surrogate travels as "\ud800", as it
+    # would from any client.
+    return api_client.post(url, json.dumps(body), content_type="application/json")
 
 
 def test_the_openapi_schema_documents_every_retro_route(api_client) -> None:
@@ -65,7 +68,7 @@ def test_writing_by_token_returns_201_once_then_409(api_client) -> None:
     again = _submit(api_client, open_retro.tokens[0], body)
     assert again.status_code == 409
     assert again.json()["code"] == "already_submitted"
-    assert RetroResponse.objects.count() == 1
+    assert SealedRetroResponse.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -73,6 +76,7 @@ def test_writing_by_token_returns_201_once_then_409(api_client) -> None:
     [
         ({"text": ""}, "cards[1].text"),
         ({"text": "x" * 1001}, "cards[1].text"),
+        ({"text": "a lone \ud800 surrogate"}, "cards[1].text"),
         ({"category": "vibes"}, "cards[1].category"),
         ({"effect": "meh"}, "cards[1].effect"),
         ({"prompt": 424242}, "cards[1].prompt"),
@@ -88,7 +92,7 @@ def test_bad_cards_get_400_naming_the_field_and_write_nothing(api_client, change
     body = response.json()
     assert body["code"] == "invalid"
     assert list(body["errors"]) == [field]
-    assert not RetroResponse.objects.exists()
+    assert not SealedRetroResponse.objects.exists()
 
 
 @pytest.mark.parametrize("body", [{}, {"cards": []}, {"cards": "text"}, [], {"cards": [1]}])
@@ -97,7 +101,7 @@ def test_a_malformed_body_gets_400(api_client, body) -> None:
     response = _submit(api_client, open_retro.tokens[0], body)
     assert response.status_code == 400
     assert response.json()["errors"]
-    assert not RetroResponse.objects.exists()
+    assert not SealedRetroResponse.objects.exists()
 
 
 def test_an_unknown_link_gets_404_and_a_closed_session_410(api_client) -> None:
@@ -107,7 +111,7 @@ def test_an_unknown_link_gets_404_and_a_closed_session_410(api_client) -> None:
     response = _submit(api_client, open_retro.tokens[0], {"cards": valid_cards(open_retro.session)})
     assert response.status_code == 410
     assert response.json()["code"] == "retro_closed"
-    assert not RetroResponse.objects.exists()
+    assert not SealedRetroResponse.objects.exists()
 
 
 def test_writing_logged_in_once(api_client) -> None:

@@ -29,7 +29,9 @@ from surveys.retros.models import (
     RetroSession,
     RetroStatus,
     RetroTally,
+    SealedRetroResponse,
 )
+from surveys.retros.publication import retro_board_publish
 from tests.conftest import make_open_retro, submit_retro, valid_cards
 from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
@@ -156,16 +158,33 @@ def test_links_are_emailed_once_and_only_the_hash_is_stored() -> None:
 def test_writing_cards_stores_them_anonymously_and_marks_the_invitation_used() -> None:
     open_retro = make_open_retro(size=5)
     invitation = services.retro_invitation_redeem(raw_token=open_retro.tokens[0])
-    response = services.retro_response_submit(
-        invitation=invitation, cards=valid_cards(open_retro.session)
-    )
-    assert response.cards.count() == 2
+    cards = valid_cards(open_retro.session)
+    sealed = services.retro_response_submit(invitation=invitation, cards=cards)
+    assert sealed.session_id == open_retro.session.pk
     assert RetroInvitation.objects.get(pk=invitation.pk).used
     with pytest.raises(RetroAlreadySubmitted):
         services.retro_invitation_redeem(raw_token=open_retro.tokens[0])
     with pytest.raises(RetroAlreadySubmitted):
         services.retro_response_submit(invitation=invitation, cards=valid_cards(open_retro.session))
-    assert RetroResponse.objects.count() == 1
+    # Open and unpublished: one sealed row, no card in the clear.
+    assert list(SealedRetroResponse.objects.values_list("pk", flat=True)) == [sealed.pk]
+    assert not RetroResponse.objects.exists()
+    assert not RetroCard.objects.exists()
+
+    services.retro_session_close(session_id=open_retro.session.pk)  # under k: never shown
+    response = RetroResponse.objects.get()
+    assert (response.session_id, response.team_id, response.batch) == (
+        open_retro.session.pk,
+        open_retro.session.team_id,
+        None,
+    )
+    stored = sorted(
+        response.cards.values_list("prompt__prompt_id", "text", "category", "effect", "shared")
+    )
+    assert stored == sorted(
+        (c["prompt"], c["text"], c["category"], c["effect"], c["shared"]) for c in cards
+    )
+    assert not SealedRetroResponse.objects.exists()
 
 
 def test_bad_cards_write_nothing_and_leave_the_link_usable() -> None:
@@ -176,6 +195,7 @@ def test_bad_cards_write_nothing_and_leave_the_link_usable() -> None:
     with pytest.raises(ValidationError) as caught:
         services.retro_response_submit(invitation=invitation, cards=cards)
     assert set(caught.value.message_dict) == {"cards[1].category"}
+    assert not SealedRetroResponse.objects.exists()
     assert not RetroCard.objects.exists()
     assert not RetroResponse.objects.exists()
     assert services.retro_invitation_redeem(raw_token=open_retro.tokens[0])
@@ -205,6 +225,7 @@ def test_it_rejects_a_closed_session() -> None:
         services.retro_invitation_redeem(raw_token=open_retro.tokens[0])
     with pytest.raises(RetroClosed):
         services.retro_response_submit(invitation=invitation, cards=valid_cards(open_retro.session))
+    assert not SealedRetroResponse.objects.exists()
     assert not RetroResponse.objects.exists()
 
 
@@ -244,6 +265,7 @@ def test_closing_twice_changes_nothing() -> None:
 def test_closing_gives_every_card_and_submission_a_fresh_key() -> None:
     open_retro = make_open_retro(size=5)
     submit_retro(open_retro, 5)
+    retro_board_publish(session_id=open_retro.session.pk)  # the first batch, in the clear
     before_cards = set(RetroCard.objects.values_list("pk", flat=True))
     before_responses = set(RetroResponse.objects.values_list("pk", flat=True))
     grouping = sorted(
@@ -290,6 +312,8 @@ def test_concurrent_submissions_of_one_link_store_exactly_one() -> None:
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["refused"] * 5 + ["stored"]
+    assert SealedRetroResponse.objects.count() == 1
+    services.retro_session_close(session_id=open_retro.session.pk)
     assert RetroResponse.objects.count() == 1
 
 

@@ -16,9 +16,9 @@ from surveys.retros.models import (
     RetroCard,
     RetroPrompt,
     RetroPromptSet,
-    RetroResponse,
     RetroSession,
     RetroStatus,
+    SealedRetroResponse,
 )
 from surveys.retros.services import retro_session_close
 from tests.conftest import make_open_retro, submit_retro
@@ -62,14 +62,17 @@ def test_writing_cards_stores_the_filled_slots_only(client) -> None:
     response = client.post(_link(open_retro.tokens[0]), data | {"c3-effect": "hurt"})
     assert response.status_code == 200
     assert "your cards are in" in response.content.decode()
+    again = client.get(_link(open_retro.tokens[0]))
+    assert again.status_code == 409
+    assert "already in" in again.content.decode()
+    assert SealedRetroResponse.objects.count() == 1  # sealed until published or closed
+    assert not RetroCard.objects.exists()
+    retro_session_close(session_id=open_retro.session.pk)
     cards = {card.text: card for card in RetroCard.objects.all()}
     assert set(cards) == {"Fixtures in minutes", "Hallucinated API"}
     assert cards["Fixtures in minutes"].shared
     assert not cards["Hallucinated API"].shared
     assert cards["Hallucinated API"].prompt.position == 2
-    again = client.get(_link(open_retro.tokens[0]))
-    assert again.status_code == 409
-    assert "already in" in again.content.decode()
 
 
 def test_an_empty_form_is_refused_with_a_clear_message(client) -> None:
@@ -77,7 +80,7 @@ def test_an_empty_form_is_refused_with_a_clear_message(client) -> None:
     response = client.post(_link(open_retro.tokens[0]), {"c1-effect": "helped"})
     assert response.status_code == 400
     assert "Write at least one card." in response.content.decode()
-    assert not RetroResponse.objects.exists()
+    assert not SealedRetroResponse.objects.exists()
 
 
 def test_a_bad_card_redisplays_the_form_with_the_field_marked_and_keeps_what_was_typed(
@@ -94,7 +97,7 @@ def test_a_bad_card_redisplays_the_form_with_the_field_marked_and_keeps_what_was
     assert f"Keep a card to {CARD_TEXT_MAX} characters" in html
     assert ">Kept text</textarea>" in html
     assert 'name="c3-shared" checked' in html
-    assert not RetroResponse.objects.exists()
+    assert not SealedRetroResponse.objects.exists()
     assert client.get(_link(open_retro.tokens[0])).status_code == 200  # the link still works
 
 
@@ -112,7 +115,7 @@ def test_a_tampered_link_and_a_closed_session_get_clear_pages(client) -> None:
     response = client.post(_link(open_retro.tokens[0]), _slot(1, "Late card"))
     assert response.status_code == 410
     assert "This retro has closed" in response.content.decode()
-    assert not RetroResponse.objects.exists()
+    assert not SealedRetroResponse.objects.exists()
 
 
 def test_my_retros_lists_open_sessions_and_writes_once_logged_in(client) -> None:
