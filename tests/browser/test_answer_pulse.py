@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from surveys.pulses.models import Response
+from surveys.pulses.models import SealedResponse
 from tests.browser.conftest import screenshot
 from tests.conftest import make_open_run
 
@@ -57,7 +57,7 @@ def test_an_engineer_answers_from_a_link_by_keyboard_on_a_phone(
     shot = screenshot(page, "pulse-answered")
     colours = Image.open(shot).convert("L").getextrema()
     assert colours[1] - colours[0] > 50, "the confirmation screenshot is blank"
-    assert Response.objects.filter(run=open_run.run).count() == 1
+    assert SealedResponse.objects.filter(run=open_run.run).count() == 1  # sealed until close
 
     assert page.console_errors == []
 
