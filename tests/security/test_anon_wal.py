@@ -362,6 +362,16 @@ def _wal_path() -> Path:
     return Path(f"{connection.settings_dict['NAME']}-wal")
 
 
+def _file_bytes(path: Path) -> bytes:
+    """A file's bytes, read by another process. Never open SQLite's files from this one:
+    closing any descriptor of a file drops every POSIX lock this process holds on it, so
+    SQLite's own locks would silently go and another process (a Celery worker of a later
+    test) could delete the WAL under our connection — a corrupt database."""
+    if not path.exists():
+        return b""
+    return subprocess.run(["cat", str(path)], capture_output=True, check=True).stdout
+
+
 def _wal_truncated_now() -> None:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -379,7 +389,7 @@ def wal_copies() -> Iterator[list[bytes]]:
 
     def keep(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
         if "wal_checkpoint" in sql:
-            copies.append(path.read_bytes() if path.exists() else b"")
+            copies.append(_file_bytes(path))
         return execute(sql, *args)
 
     with connection.cursor() as cursor:
@@ -387,7 +397,7 @@ def wal_copies() -> Iterator[list[bytes]]:
     try:
         with connection.execute_wrapper(keep):
             yield copies
-        copies.append(path.read_bytes() if path.exists() else b"")
+        copies.append(_file_bytes(path))
     finally:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_autocheckpoint=1000")
@@ -421,7 +431,7 @@ def test_no_wal_transaction_pairs_a_participation_mark_with_an_answer_or_card(no
     assert _wal_path().stat().st_size == 0
     assert len(samples) == 2 * WRITERS
     assert all(any(sample in copy for copy in copies) for sample in samples)
-    main = Path(connection.settings_dict["NAME"]).read_bytes()
+    main = _file_bytes(Path(connection.settings_dict["NAME"]))
     assert [sample for sample in samples if sample in main] == []
 
 
