@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from analytics.insights import gaps, stats
 from analytics.insights.aggregation.moments import construct_moments
-from analytics.insights.models import ConstructAggregate, RunSummary, TeamPeriod, TeamRollup
+from analytics.insights.models import TeamPeriod, TeamRollup
 from surveys.anonymity import Node, TreeDecision, tree_suppress
 from surveys.people.models import Team
 from surveys.people.selectors import subtrees
@@ -68,24 +68,10 @@ ROLLUP_CONSTRUCTS = (Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY)
 
 
 def run_moments(run_ids: list[int]) -> Moments:
-    """Perceived-speed and safety moments of every run, small ones included; they stay in
-    memory and feed only roll-ups that tree_suppress lets through.
-
-    A run's stored aggregate (n ≥ k) gives its moments back exactly: the mean of squares
-    is sd² (n − 1) / n + mean². Only the others — runs under k, which store nothing — are
-    scored from their answers again."""
-    found: Moments = {}
-    stored = ConstructAggregate.objects.filter(run_id__in=run_ids, construct__in=ROLLUP_CONSTRUCTS)
-    for run_id, construct, n, mean, sd in stored.values_list(
-        "run_id", "construct", "n", "mean", "sd"
-    ):
-        spread = (sd or 0.0) ** 2 * (n - 1) / n
-        found[(run_id, construct)] = (n, mean, spread + mean * mean)
-    done = RunSummary.objects.filter(run_id__in=run_ids, suppressed=False).values_list(
-        "run_id", flat=True
-    )
-    rest = sorted(set(run_ids) - set(done))
-    return found | construct_moments(rest, ROLLUP_CONSTRUCTS)
+    """Perceived-speed and safety moments of every run, scored from its answers (a shown
+    run's stored aggregates hold released figures only, no SD); they stay in memory and
+    feed only roll-ups that tree_suppress lets through."""
+    return construct_moments(run_ids, ROLLUP_CONSTRUCTS)
 
 
 def pooled(parts: list[tuple[int, float, float]]) -> stats.Estimate | None:
