@@ -44,8 +44,9 @@ shape share one table, so a recompute of thousands of groups enumerates each sha
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import combinations
@@ -151,10 +152,23 @@ def published_facts(
     return Published(n=n, bins=bins, shares=shown)
 
 
-def release(shape: Shape, facts: Published, total: int, squares: int, k: int) -> Release:
+Table = dict[tuple[int, int], int]  # (Σ x, Σ x²) → level index (or WITHHELD_LEVEL)
+# Part of every stored table's key: a change to the audit must not reuse old tables.
+ALGORITHM = "candor-disclosure-1"
+
+
+def release(
+    shape: Shape,
+    facts: Published,
+    total: int,
+    squares: int,
+    k: int,
+    table: Table | None = None,
+) -> Release:
     """The mean and interval of a group whose answers sum to `total` (Σ x) and `squares`
     (Σ x²), at the level the audit of its universe gives it (see the module docstring)."""
-    table = _levels(shape, facts, k)
+    if table is None:
+        table = levels_table(shape, facts, k)
     level = table.get((total, squares), WITHHELD_LEVEL) if table is not None else WITHHELD_LEVEL
     if level == WITHHELD_LEVEL:
         return WITHHELD
@@ -318,69 +332,134 @@ def _range_counts(vectors: np.ndarray) -> np.ndarray:
     return prefix[:, stops] - prefix[:, starts]
 
 
-def _pinned_classes(classes: np.ndarray, counts: np.ndarray, people: int, k: int) -> np.ndarray:
-    """The class ids (of `classes`) in which some range count is the same in every row and
-    is neither none nor all of `people`, and either it or the rest is under k."""
-    if not len(classes) or not counts.shape[1]:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(classes, kind="stable")
-    ordered = classes[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    lowest = np.minimum.reduceat(counts[order], starts, axis=0)
-    highest = np.maximum.reduceat(counts[order], starts, axis=0)
-    rest = people - lowest
-    # A count of none, or of everyone, singles no one out.
-    some = (lowest > 0) & (rest > 0)
-    small = some & ((lowest < k) | (rest < k))
-    pinned = ((lowest == highest) & small).any(axis=1)
-    return ordered[starts][pinned]
+BIG = np.iinfo(np.int16).max  # no universe holds this many people (UNIVERSE_CAP)
 
 
-def unsafe_classes(classes: np.ndarray, vectors: np.ndarray, n: int, k: int) -> np.ndarray:
-    """A boolean per class id: whether the class pins a count, for a reader (of the n
-    respondents) or for a respondent who knows their own answer (of the n − 1 others).
-    For the respondent, a range whose count the published facts fix for the whole
-    universe (a union of whole bins, a shown share) is left out: "my bin minus me" is
-    inherent to any threshold, whatever the mean."""
-    size = int(classes.max()) + 1 if len(classes) else 0
-    unsafe = np.zeros(size, dtype=bool)
-    counts = _range_counts(vectors)
-    unsafe[_pinned_classes(classes, counts, n, k)] = True
-    free = counts.min(axis=0) != counts.max(axis=0)
-    spans = _spans(vectors.shape[1])
-    for value in range(vectors.shape[1]):
-        mine = vectors[:, value] > 0
-        holds = np.array([start <= value < stop for start, stop in spans], dtype=np.int64)
-        others = counts[mine][:, free] - holds[free]
-        unsafe[_pinned_classes(classes[mine], others, n - 1, k)] = True
-    return unsafe
+@dataclass
+class _Summary:
+    """What the audit needs of each of m sets of vectors, per range of `_spans`: the least
+    and greatest count over the set (`low`, `high`, m × ranges), and the same over the
+    set's vectors with someone at each value (`own_low`, `own_high`, m × values × ranges;
+    BIG and −BIG where no vector of the set has anyone there). Sets combine by taking the
+    least of the least and the greatest of the greatest."""
+
+    low: np.ndarray
+    high: np.ndarray
+    own_low: np.ndarray
+    own_high: np.ndarray
+
+    def take(self, index: np.ndarray) -> _Summary:
+        return _Summary(
+            self.low[index], self.high[index], self.own_low[index], self.own_high[index]
+        )
+
+    def combined(self, groups: np.ndarray) -> _Summary:
+        """One summary per group id (0..g − 1) of the sets."""
+        order = np.argsort(groups, kind="stable")
+        ordered = groups[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        size = int(groups.max()) + 1
+        parts = []
+        for field, combine, empty in (
+            (self.low, np.minimum, BIG),
+            (self.high, np.maximum, -BIG),
+            (self.own_low, np.minimum, BIG),
+            (self.own_high, np.maximum, -BIG),
+        ):
+            out = np.full((size, *field.shape[1:]), empty, dtype=field.dtype)
+            out[ordered[starts]] = combine.reduceat(field[order], starts, axis=0)
+            parts.append(out)
+        return _Summary(*parts)
+
+
+class _Audit:
+    """A universe's counts in every range, and the safety of sets of its vectors."""
+
+    def __init__(self, vectors: np.ndarray, n: int, k: int) -> None:
+        self.vectors, self.n, self.k = vectors, n, k
+        counts = _range_counts(vectors)
+        # A range whose count the published facts fix for the whole universe (a union of
+        # whole bins: 0 or ≥ k people) pins nothing new for a reader, and "my bin minus
+        # me" is inherent for a respondent: only the ranges that vary are audited.
+        free = counts.min(axis=0) != counts.max(axis=0)
+        self.counts = counts[:, free].astype(np.int16)
+        spans = [
+            span for span, varies in zip(_spans(vectors.shape[1]), free, strict=True) if varies
+        ]
+        self.holds = np.array(
+            [[start <= value < stop for start, stop in spans] for value in range(vectors.shape[1])],
+            dtype=np.int16,
+        )
+
+    def summary(self, ids: np.ndarray, rows: np.ndarray) -> _Summary:
+        """One summary per class id (0..m − 1) of the universe's `rows`."""
+        size = int(ids.max()) + 1 if len(ids) else 0
+        width, ranges = self.vectors.shape[1], self.counts.shape[1]
+        low, high, _ = _reduce(ids, self.counts[rows], size)
+        own_low = np.full((size, width, ranges), BIG, dtype=np.int16)
+        own_high = np.full((size, width, ranges), -BIG, dtype=np.int16)
+        for value in range(width):
+            mine = self.vectors[rows, value] > 0
+            if mine.any():
+                low_v, high_v, present = _reduce(ids[mine], self.counts[rows[mine]], size)
+                own_low[present, value] = low_v[present]
+                own_high[present, value] = high_v[present]
+        return _Summary(low, high, own_low, own_high)
+
+    def unsafe(self, summary: _Summary) -> np.ndarray:
+        """Per set: whether it pins a count for a reader or for a respondent."""
+        pinned = ((summary.low == summary.high) & _small(summary.low, self.n, self.k)).any(axis=1)
+        others = summary.own_low - self.holds[None, :, :]
+        present = summary.own_low < BIG
+        own = present & (summary.own_low == summary.own_high) & _small(others, self.n - 1, self.k)
+        return pinned | own.any(axis=(1, 2))
+
+
+def _reduce(ids: np.ndarray, rows: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Per id (0..size − 1): the least and greatest of `rows`, and which ids have any."""
+    low = np.full((size, rows.shape[1]), BIG, dtype=np.int16)
+    high = np.full((size, rows.shape[1]), -BIG, dtype=np.int16)
+    present = np.zeros(size, dtype=bool)
+    if len(ids):
+        order = np.argsort(ids, kind="stable")
+        ordered = ids[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        where = ordered[starts]
+        low[where] = np.minimum.reduceat(rows[order], starts, axis=0)
+        high[where] = np.maximum.reduceat(rows[order], starts, axis=0)
+        present[where] = True
+    return low, high, present
+
+
+def _small(count: np.ndarray, people: int, k: int) -> np.ndarray:
+    """Counts that single out 1..k − 1 people: neither none nor all, and it or the rest
+    under k."""
+    rest = people - count
+    return (count > 0) & (rest > 0) & ((count < k) | (rest < k))
 
 
 WITHHELD_LEVEL = -1
-Unsafe = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-def _settle(
-    parent: int,
-    parents: np.ndarray,
-    children: np.ndarray,
-    moving: np.ndarray,
-    frontier: np.ndarray,
-    unsafe: Unsafe,
-) -> np.ndarray:
-    """The positions (in the frontier) of a class's vectors that keep its coarser figure:
-    its unsafe parts, plus its smallest safe parts one by one until, together, they are
-    safe — or the whole class when they never are."""
-    mine = np.flatnonzero(parents == parent)
-    keep = mine[~moving[mine]]
-    safe_parts = np.unique(children[mine[moving[mine]]], return_counts=True)
-    for part in safe_parts[0][np.argsort(safe_parts[1], kind="stable")].tolist():
-        if not unsafe(np.zeros(len(keep), dtype=np.int64), frontier[keep]).any():
+def _settle(audit: _Audit, parts: _Summary, sizes: np.ndarray, unsafe: np.ndarray) -> np.ndarray:
+    """Which parts of one class keep its coarser figure: its unsafe parts, plus its
+    smallest safe parts one by one until, together, they are safe — or all of them."""
+    keep = unsafe.copy()
+    held = parts.take(np.flatnonzero(keep)).combined(np.zeros(int(keep.sum()), dtype=np.int64))
+    for part in np.flatnonzero(~unsafe)[np.argsort(sizes[~unsafe], kind="stable")].tolist():
+        if not audit.unsafe(held)[0]:
             return keep
-        keep = np.concatenate([keep, mine[children[mine] == part]])
-    if not unsafe(np.zeros(len(keep), dtype=np.int64), frontier[keep]).any():
+        keep[part] = True
+        both = _Summary(
+            np.concatenate([held.low, parts.low[[part]]]),
+            np.concatenate([held.high, parts.high[[part]]]),
+            np.concatenate([held.own_low, parts.own_low[[part]]]),
+            np.concatenate([held.own_high, parts.own_high[[part]]]),
+        )
+        held = both.combined(np.zeros(2, dtype=np.int64))
+    if not audit.unsafe(held)[0]:
         return keep
-    return mine
+    return np.ones(len(keep), dtype=bool)
 
 
 def _class_ids(*columns: np.ndarray) -> np.ndarray:
@@ -390,8 +469,18 @@ def _class_ids(*columns: np.ndarray) -> np.ndarray:
     return ids.reshape(-1)
 
 
+def table_key(shape: Shape, facts: Published, k: int) -> str:
+    """A stable name of a universe's table, for storing it outside this process."""
+    return hashlib.sha256(repr((ALGORITHM, shape, facts, k)).encode()).hexdigest()
+
+
+def levels_table(shape: Shape, facts: Published, k: int) -> Table | None:
+    """The audit's table of a universe (see `_levels`), cached in this process."""
+    return _levels(shape, facts, k)
+
+
 @lru_cache(maxsize=4096)
-def _levels(shape: Shape, facts: Published, k: int) -> dict[tuple[int, int], int] | None:
+def _levels(shape: Shape, facts: Published, k: int) -> Table | None:
     """For every (Σ x, Σ x²) of the universe, the index of the level it is published at
     (WITHHELD_LEVEL: no mean). None when the universe is too large to enumerate.
 
@@ -402,37 +491,37 @@ def _levels(shape: Shape, facts: Published, k: int) -> dict[tuple[int, int], int
     parts move to the finer level and are split in turn; if not, the smallest safe parts
     join the residual until it is safe (`_settle`), or the class stays whole. So every
     set of vectors that publishes one output is a class that was checked safe — against
-    someone who knows this algorithm. The withheld class is settled the
-    same way: the smallest published classes join it until it is safe."""
+    someone who knows this algorithm. The withheld class is settled the same way: the
+    smallest published classes join it until it is safe."""
     vectors = universe(shape, facts, k)
     if vectors is None:
         return None
     values = np.array(shape.values, dtype=np.int64)
-    totals = vectors @ values
-    squares = vectors @ (values * values)
-
-    def keys(rows: np.ndarray, index: int) -> np.ndarray:
-        return _keys(shape, facts.n, totals[rows], squares[rows], shape.levels[index])
-
-    def unsafe(ids: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return unsafe_classes(ids, vectors[rows], facts.n, k)
-
-    level = np.full(len(vectors), WITHHELD_LEVEL, dtype=np.int64)
-    every = np.arange(len(vectors))
-    roots = _class_ids(keys(every, 0))
-    moving = ~unsafe(roots, every)[roots]
-    if not moving.all():
-        universe_wide = np.zeros(len(every), dtype=np.int64)
-        moving[_settle(0, universe_wide, roots, moving, every, unsafe)] = False
-    level[moving] = 0
-    frontier, parents = every[moving], roots[moving]
-    for index in range(1, len(shape.levels)):
+    sums = np.stack([vectors @ values, vectors @ (values * values)], axis=1)
+    # Vectors with the same sums publish the same at every level, so they move together:
+    # the audit runs on these atoms, each summarised once.
+    atoms, atom_of = np.unique(sums, axis=0, return_inverse=True)
+    audit = _Audit(vectors, facts.n, k)
+    summaries = audit.summary(atom_of.reshape(-1), np.arange(len(vectors)))
+    totals, squares = atoms[:, 0], atoms[:, 1]
+    level = np.full(len(atoms), WITHHELD_LEVEL, dtype=np.int64)
+    frontier = np.arange(len(atoms))
+    parents = np.zeros(len(atoms), dtype=np.int64)  # the universe is the first class
+    for index, step in enumerate(shape.levels):
         if not len(frontier):
             break
-        children = _class_ids(parents, keys(frontier, index))
-        moving = ~unsafe(children, frontier)[children]
-        for parent in np.unique(parents[~moving]).tolist():
-            moving[_settle(parent, parents, children, moving, frontier, unsafe)] = False
+        keys = _keys(shape, facts.n, totals[frontier], squares[frontier], step)
+        children = _class_ids(parents, keys)
+        parts = summaries.take(frontier).combined(children)
+        unsafe = audit.unsafe(parts)
+        sizes = np.bincount(children, minlength=len(unsafe))
+        parent_of = np.zeros(len(unsafe), dtype=np.int64)
+        parent_of[children] = parents
+        stays = unsafe.copy()
+        for parent in np.unique(parent_of[unsafe]).tolist():
+            mine = np.flatnonzero(parent_of == parent)
+            stays[mine] = _settle(audit, parts.take(mine), sizes[mine], unsafe[mine])
+        moving = ~stays[children]
         level[frontier[moving]] = index
         frontier, parents = frontier[moving], children[moving]
     return {

@@ -352,3 +352,18 @@ class PeriodFill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} {self.state}"
+
+
+class ReleaseTable(models.Model):
+    """The disclosure audit's table of one universe (a question shape, n, the bins and k;
+    `surveys.disclosure`), kept so that a refresh does not enumerate it again: every
+    (Σ x, Σ x²) the universe can have, with the level it is published at. A function of
+    published parameters alone — no answers, no people — named by a hash that includes
+    the audit's version."""
+
+    key = models.CharField(max_length=64, unique=True)
+    capped = models.BooleanField(default=False, help_text="too large to enumerate: no mean")
+    rows = models.BinaryField(help_text="int64 triples (Σ x, Σ x², level), little-endian")
+
+    def __str__(self) -> str:
+        return f"Release table {self.key[:12]}"

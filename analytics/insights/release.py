@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
+import numpy as np
 from scipy import stats
 
 from analytics.insights.aggregation.queries import (
@@ -38,14 +39,19 @@ from analytics.insights.aggregation.queries import (
     AI_USAGE_KEY,
     AI_USAGE_WEEKLY,
 )
+from analytics.insights.models import ReleaseTable
 from analytics.insights.stats import PERCENT_BUCKETS
 from surveys.disclosure import (
     PERCENT_LEVELS,
     WITHHELD,
+    Published,
     Release,
     Shape,
+    Table,
+    levels_table,
     published_facts,
     release,
+    table_key,
 )
 from surveys.pulses.models import PERCENT_STEPS, QuestionKind
 
@@ -97,6 +103,42 @@ def share_range(question: QuestionLike) -> tuple[int, int] | None:
     return threshold - question.scale_min, question.scale_max - question.scale_min + 1
 
 
+def _stored(key: str) -> Table | bool | None:
+    """A stored table: the table, None (too large), or False when none is stored."""
+    found = ReleaseTable.objects.filter(key=key).values_list("capped", "rows").first()
+    if found is None:
+        return False
+    capped, rows = found
+    if capped:
+        return None
+    triples = np.frombuffer(bytes(rows), dtype="<i8").reshape(-1, 3)
+    return {(int(t), int(s)): int(level) for t, s, level in triples.tolist()}
+
+
+def _store(key: str, table: Table | None) -> None:
+    rows = b""
+    if table is not None:
+        triples = np.array([(t, s, level) for (t, s), level in table.items()], dtype="<i8")
+        rows = triples.tobytes()
+    ReleaseTable.objects.bulk_create(
+        [ReleaseTable(key=key, capped=table is None, rows=rows)], ignore_conflicts=True
+    )
+
+
+@lru_cache(maxsize=4096)
+def _table(shape: Shape, facts: Published, k: int) -> Table | None:
+    """A universe's audit table: from this process, else from the database, else computed
+    and stored (concurrent workers may compute one twice; the first stored wins, and both
+    are the same)."""
+    key = table_key(shape, facts, k)
+    found = _stored(key)
+    if found is not False:
+        return found  # type: ignore[return-value]
+    table = levels_table(shape, facts, k)
+    _store(key, table)
+    return table
+
+
 @dataclass(frozen=True)
 class QuestionRelease:
     """What is released of one question in one group: n, the mean and interval, and the
@@ -122,7 +164,7 @@ def question_release(
     if (span := share_range(question)) is not None:
         shares.append((*span, sum(counts[span[0] : span[1]])))
     facts = published_facts(counts, k, shares)
-    figures = release(shape, facts, round(total), round(squares), k)
+    figures = release(shape, facts, round(total), round(squares), k, table=_table(shape, facts, k))
     return QuestionRelease(n, figures, facts.shares[0][2] if facts.shares else None)
 
 
