@@ -46,12 +46,14 @@ def _measured_se(period: TeamPeriod) -> float | None:
     return ratio * se_log * 100
 
 
-def pooled_measured(components: list[tuple[int, TeamPeriod]]) -> gaps.Interval | None:
-    """The teams' measured changes averaged with their respondents as weights."""
+def pooled_measured(periods: list[TeamPeriod]) -> gaps.Interval | None:
+    """The teams' measured changes, each team weighing the same. (Weighted by respondents,
+    the pooled figure beside the teams' own measured changes — shown whatever the survey —
+    gave back how many answered in a hidden sub-team.)"""
     parts = [
-        (weight, p.measured, se)
-        for weight, p in components
-        if weight and p.measured is not None and (se := _measured_se(p)) is not None
+        (1, p.measured, se)
+        for p in periods
+        if p.measured is not None and (se := _measured_se(p)) is not None
     ]
     total = sum(weight for weight, _, _ in parts)
     if not total:
@@ -105,9 +107,7 @@ def _figures(
         )
         if name == "perceived" and estimate.sd is not None:
             perceived_se = estimate.sd / math.sqrt(estimate.n)
-    measured = pooled_measured(
-        [(counts.get(run.pk, 0), periods[run.pk]) for run in runs if run.pk in periods]
-    )
+    measured = pooled_measured([periods[run.pk] for run in runs if run.pk in periods])
     if measured is not None:
         fields["measured"] = measured.value
         if "perceived" in fields and perceived_se is not None:
