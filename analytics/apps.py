@@ -15,3 +15,10 @@ class AnalyticsConfig(AppConfig):
         from surveys.pulses.signals import run_closed
 
         run_closed.connect(pipeline.on_run_closed, dispatch_uid="analytics.pipeline.run_closed")
+
+        # People's Git identities are names too: the masking of retro cards asks for them
+        # through this registry, as surveys cannot read analytics' tables.
+        from analytics.delivery.selectors import contributor_names
+        from surveys.people.names import name_source_register
+
+        name_source_register("analytics.delivery.contributors", contributor_names)

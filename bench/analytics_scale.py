@@ -237,7 +237,9 @@ def _check(result: ScaleBackendResult) -> None:
             )
         worst = check["worst_mean_difference"]
         if worst is not None and worst > 1e-6:
-            result.problems.append(f"a stored mean differs from SQL's AVG by {worst:.3g}")
+            result.problems.append(
+                f"a stored mean is further from SQL's AVG than its precision, by {worst:.3g}"
+            )
     for route in result.routes:
         if route.errors:
             result.problems.append(f"{route.route}: statuses {route.statuses}")
@@ -555,8 +557,9 @@ def _written_lines(b: ScaleBackendResult) -> list[report.Block]:
         f"shown), {check['correlations']:,} correlations, "
         f"{check['safety_alerts']:,} safety alerts",
         f"check: {check['stored_question_aggregates']:,} question aggregates stored, "
-        f"{check['expected_question_aggregates']:,} expected from the answers; means vs SQL AVG "
-        f"worst difference {worst if worst is not None else '—'}",
+        f"{check['expected_question_aggregates']:,} expected from the answers; released "
+        f"means vs SQL AVG: worst distance beyond the precision "
+        f"{worst if worst is not None else '—'}",
     ]
 
 

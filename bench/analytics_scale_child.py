@@ -284,6 +284,7 @@ def aggregates_check() -> dict[str, Any]:
     qa_run = quote(QuestionAggregate._meta.get_field("run").column)
     qa_question = quote(QuestionAggregate._meta.get_field("question").column)
     qa_mean = quote(QuestionAggregate._meta.get_field("mean").column)
+    qa_precision = quote(QuestionAggregate._meta.get_field("precision").column)
     k = quote(PulseRun._meta.get_field("k").column)
     run_pk = quote(PulseRun._meta.get_field("id").column)
     groups = (
@@ -304,7 +305,8 @@ def aggregates_check() -> dict[str, Any]:
         )
         (expected,) = cursor.fetchone()
         cursor.execute(
-            f"SELECT COUNT(*), MAX(ABS(q.{qa_mean} - g.mean)) FROM {aggregate} q "  # noqa: S608
+            f"SELECT COUNT(*), MAX(ABS(q.{qa_mean} - g.mean) - q.{qa_precision}) "  # noqa: S608
+            f"FROM {aggregate} q "
             f"JOIN ({groups}) g ON g.run_id = q.{qa_run} AND g.question_id = q.{qa_question} "
             f"WHERE q.{qa_mean} IS NOT NULL"
         )

@@ -11,6 +11,7 @@ comes next (team-periods, reports) is the pipeline's to call (analytics/pipeline
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from django.db import transaction
@@ -24,6 +25,7 @@ from analytics.insights.models import (
     QuestionAggregate,
     RunSummary,
 )
+from analytics.insights.release import QuestionRelease
 from surveys.anonymity import group_shown
 from surveys.pulses.models import Invitation, PulseRun, Response, RunStatus
 
@@ -49,11 +51,23 @@ QUESTION_FIELDS = (
     "sd",
     "ci_low",
     "ci_high",
+    "precision",
     "counts",
 )
 
 
-CONSTRUCT_FIELDS = ("run", "team", "construct", "unit", "n", "mean", "sd", "ci_low", "ci_high")
+CONSTRUCT_FIELDS = (
+    "run",
+    "team",
+    "construct",
+    "unit",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "precision",
+)
 
 
 def runs_aggregate(run_ids: Sequence[int], *, within: Within = _nothing) -> int:
@@ -90,14 +104,17 @@ def _aggregate(run_ids: list[int], within: Within) -> int:
     plan = batch.Plan.of(shown)
     counts = queries.value_counts(shown) if shown else []
     sums = batch.fold_counts(counts, plan)
-    constructs, trust = batch.construct_sums(shown, plan, sums, trust=True)
     multi = set(plan.multi_questions)
     answered = {(run, question): n for run, question, _, n in counts if question in multi}
     chosen = queries.option_counts(shown, sorted(multi)) if answered else {}
     visible = set(shown)
+    question_rows, released = batch.question_rows(k, plan, sums, answered, chosen)
+    by_run: dict[int, dict[int, QuestionRelease]] = defaultdict(dict)
+    for (run_id, question_id), found in released.items():
+        by_run[run_id][question_id] = found
     summaries = []
     for run_id in ids:
-        figures = batch.summary_figures(k[run_id], trust.get(run_id)) if run_id in visible else {}
+        figures = batch.summary_figures(plan, by_run[run_id]) if run_id in visible else {}
         summaries.append(
             (
                 run_id,
@@ -109,8 +126,7 @@ def _aggregate(run_ids: list[int], within: Within) -> int:
                 *(figures.get(name) for name in SUMMARY_FIGURES),
             )
         )
-    question_rows = batch.question_rows(k, plan, sums, answered, chosen)
-    construct_rows = batch.construct_rows(k, team, plan, constructs)
+    construct_rows = batch.construct_rows(team, plan, released)
     with transaction.atomic():
         QuestionAggregate.objects.filter(run_id__in=ids).delete()
         ConstructAggregate.objects.filter(run_id__in=ids).delete()

@@ -48,7 +48,10 @@ class RunSummary(models.Model):
 
 
 class QuestionAggregate(models.Model):
-    """n, mean, spread, 95 % CI and distribution of one question in one run (n ≥ k only).
+    """n, mean, 95 % CI and distribution of one question in one run (n ≥ k only), the mean
+    and CI as the release layer lets them out (analytics.insights.release): multiples of
+    `precision`, or null when no precision was safe. The SD is never stored (null): with
+    n and the mean it pins counts.
 
     The distribution is stored as counts alone — per scale step, per percentage bucket
     (stats.PERCENT_BUCKETS) or per option, in the question's order — and labelled, with
@@ -68,6 +71,9 @@ class QuestionAggregate(models.Model):
     sd = models.FloatField(null=True)
     ci_low = models.FloatField(null=True)
     ci_high = models.FloatField(null=True)
+    precision = models.FloatField(
+        null=True, help_text="the grid the mean and CI are rounded to (null: withheld)"
+    )
     counts = models.JSONField(default=list)
 
     class Meta:
@@ -116,7 +122,8 @@ class QuestionAggregate(models.Model):
 
 
 class ConstructAggregate(models.Model):
-    """A construct's score in one run (n ≥ k only): 0–100 index, or % for perceived speed."""
+    """A construct's score in one run (n ≥ k only): 0–100 index, or % for perceived speed,
+    computed from its items' released figures (analytics.insights.release); no SD."""
 
     class Unit(models.TextChoices):
         INDEX = "index", "0–100 index"
@@ -134,6 +141,9 @@ class ConstructAggregate(models.Model):
     sd = models.FloatField(null=True)
     ci_low = models.FloatField(null=True)
     ci_high = models.FloatField(null=True)
+    precision = models.FloatField(
+        null=True, help_text="the precision its items' released means carry, mapped"
+    )
 
     class Meta:
         ordering = ("construct",)
@@ -342,3 +352,18 @@ class PeriodFill(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} {self.state}"
+
+
+class ReleaseTable(models.Model):
+    """The disclosure audit's table of one universe (a question shape, n, the bins and k;
+    `surveys.disclosure`), kept so that a refresh does not enumerate it again: every
+    (Σ x, Σ x²) the universe can have, with the level it is published at. A function of
+    published parameters alone — no answers, no people — named by a hash that includes
+    the audit's version."""
+
+    key = models.CharField(max_length=64, unique=True)
+    capped = models.BooleanField(default=False, help_text="too large to enumerate: no mean")
+    rows = models.BinaryField(help_text="int64 triples (Σ x, Σ x², level), little-endian")
+
+    def __str__(self) -> str:
+        return f"Release table {self.key[:12]}"

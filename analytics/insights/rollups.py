@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from analytics.insights import gaps, stats
 from analytics.insights.aggregation.moments import construct_moments
-from analytics.insights.models import ConstructAggregate, RunSummary, TeamPeriod, TeamRollup
+from analytics.insights.models import TeamPeriod, TeamRollup
 from surveys.anonymity import Node, TreeDecision, tree_suppress
 from surveys.people.models import Team
 from surveys.people.selectors import subtrees
@@ -46,12 +46,14 @@ def _measured_se(period: TeamPeriod) -> float | None:
     return ratio * se_log * 100
 
 
-def pooled_measured(components: list[tuple[int, TeamPeriod]]) -> gaps.Interval | None:
-    """The teams' measured changes averaged with their respondents as weights."""
+def pooled_measured(periods: list[TeamPeriod]) -> gaps.Interval | None:
+    """The teams' measured changes, each team weighing the same. (Weighted by respondents,
+    the pooled figure beside the teams' own measured changes — shown whatever the survey —
+    gave back how many answered in a hidden sub-team.)"""
     parts = [
-        (weight, p.measured, se)
-        for weight, p in components
-        if weight and p.measured is not None and (se := _measured_se(p)) is not None
+        (1, p.measured, se)
+        for p in periods
+        if p.measured is not None and (se := _measured_se(p)) is not None
     ]
     total = sum(weight for weight, _, _ in parts)
     if not total:
@@ -68,24 +70,10 @@ ROLLUP_CONSTRUCTS = (Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY)
 
 
 def run_moments(run_ids: list[int]) -> Moments:
-    """Perceived-speed and safety moments of every run, small ones included; they stay in
-    memory and feed only roll-ups that tree_suppress lets through.
-
-    A run's stored aggregate (n ≥ k) gives its moments back exactly: the mean of squares
-    is sd² (n − 1) / n + mean². Only the others — runs under k, which store nothing — are
-    scored from their answers again."""
-    found: Moments = {}
-    stored = ConstructAggregate.objects.filter(run_id__in=run_ids, construct__in=ROLLUP_CONSTRUCTS)
-    for run_id, construct, n, mean, sd in stored.values_list(
-        "run_id", "construct", "n", "mean", "sd"
-    ):
-        spread = (sd or 0.0) ** 2 * (n - 1) / n
-        found[(run_id, construct)] = (n, mean, spread + mean * mean)
-    done = RunSummary.objects.filter(run_id__in=run_ids, suppressed=False).values_list(
-        "run_id", flat=True
-    )
-    rest = sorted(set(run_ids) - set(done))
-    return found | construct_moments(rest, ROLLUP_CONSTRUCTS)
+    """Perceived-speed and safety moments of every run, scored from its answers (a shown
+    run's stored aggregates hold released figures only, no SD); they stay in memory and
+    feed only roll-ups that tree_suppress lets through."""
+    return construct_moments(run_ids, ROLLUP_CONSTRUCTS)
 
 
 def pooled(parts: list[tuple[int, float, float]]) -> stats.Estimate | None:
@@ -119,9 +107,7 @@ def _figures(
         )
         if name == "perceived" and estimate.sd is not None:
             perceived_se = estimate.sd / math.sqrt(estimate.n)
-    measured = pooled_measured(
-        [(counts.get(run.pk, 0), periods[run.pk]) for run in runs if run.pk in periods]
-    )
+    measured = pooled_measured([periods[run.pk] for run in runs if run.pk in periods])
     if measured is not None:
         fields["measured"] = measured.value
         if "perceived" in fields and perceived_se is not None:

@@ -196,6 +196,7 @@ class QuestionTrend:
 
     key: str
     text: str
+    kind: str
     points: list[tuple[PulseRun, QuestionAggregate | None]]
 
 
@@ -212,7 +213,9 @@ def team_question_trends(*, team: Team) -> list[QuestionTrend]:
     asked = RunQuestion.objects.filter(run_id__in=runs).select_related("question")
     for run_question in asked.order_by("run__period_start", "run_id", "position"):
         question = run_question.question
-        trend = trends.setdefault(question.pk, QuestionTrend(question.key, question.text, []))
+        trend = trends.setdefault(
+            question.pk, QuestionTrend(question.key, question.text, question.kind, [])
+        )
         run = runs[run_question.run_id]
         trend.points.append((run, aggregates.get((run.pk, question.pk))))
     return sorted(trends.values(), key=lambda t: t.key)

@@ -28,9 +28,18 @@ class QuestionResultOutput(serializers.Serializer):
     key = serializers.CharField(source="question.key")
     text = serializers.CharField(source="question.text")
     n = serializers.IntegerField()
-    mean = serializers.FloatField(allow_null=True)
-    sd = serializers.FloatField(allow_null=True)
-    ci_low = serializers.FloatField(allow_null=True)
+    mean = serializers.FloatField(
+        allow_null=True,
+        help_text="The released mean: the midpoint of a cell of ± `precision`; null when no "
+        "precision would keep every count of 1 to k − 1 people undetermined",
+    )
+    precision = serializers.FloatField(
+        allow_null=True,
+        help_text="Half the width of the mean's cell: the true mean is within ± this",
+    )
+    ci_low = serializers.FloatField(
+        allow_null=True, help_text="95 % interval, rounded outward: it holds the exact one"
+    )
     ci_high = serializers.FloatField(allow_null=True)
     distribution = DistributionRow(many=True)
 
@@ -39,9 +48,13 @@ class ConstructResultOutput(serializers.Serializer):
     construct = serializers.CharField()
     unit = serializers.CharField()
     n = serializers.IntegerField()
-    mean = serializers.FloatField()
-    sd = serializers.FloatField(allow_null=True)
-    ci_low = serializers.FloatField(allow_null=True)
+    mean = serializers.FloatField(help_text="The mean of its items' released means, mapped")
+    precision = serializers.FloatField(
+        allow_null=True, help_text="The mean of its items' precisions, mapped"
+    )
+    ci_low = serializers.FloatField(
+        allow_null=True, help_text="The mean of its items' released intervals (wider than exact)"
+    )
     ci_high = serializers.FloatField(allow_null=True)
 
 
@@ -72,6 +85,7 @@ class QuestionTrendPointOutput(serializers.Serializer):
     suppressed = serializers.BooleanField()
     n = serializers.IntegerField(allow_null=True)
     mean = serializers.FloatField(allow_null=True)
+    precision = serializers.FloatField(allow_null=True)
     ci_low = serializers.FloatField(allow_null=True)
     ci_high = serializers.FloatField(allow_null=True)
 
@@ -90,6 +104,7 @@ class QuestionTrendOutput(serializers.Serializer):
                     "suppressed": aggregate is None,
                     "n": getattr(aggregate, "n", None),
                     "mean": getattr(aggregate, "mean", None),
+                    "precision": getattr(aggregate, "precision", None),
                     "ci_low": getattr(aggregate, "ci_low", None),
                     "ci_high": getattr(aggregate, "ci_high", None),
                 }

@@ -1,11 +1,11 @@
-"""Admin of organisations, teams and memberships, for operators."""
+"""Admin of organisations, teams, memberships and nicknames, for operators."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 
 from config.admin import QuietDeletionAdmin
-from surveys.people.models import Membership, Organisation, Team
+from surveys.people.models import Membership, Nickname, Organisation, Team
 
 
 @admin.register(Organisation)
@@ -34,3 +34,13 @@ class MembershipAdmin(QuietDeletionAdmin):
     list_display = ("user", "team", "role", "start", "end")
     list_filter = ("role", "team")
     autocomplete_fields = ("user", "team")
+
+
+@admin.register(Nickname)
+class NicknameAdmin(QuietDeletionAdmin):
+    """The nicknames under which names are masked in retro cards; rows without an
+    organisation apply to every organisation."""
+
+    list_display = ("name", "nicknames", "organisation")
+    list_filter = (("organisation", admin.EmptyFieldListFilter), "organisation")
+    search_fields = ("name", "nicknames")

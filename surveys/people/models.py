@@ -1,4 +1,5 @@
-"""Who is who: organisations, the team tree and dated memberships with roles.
+"""Who is who: organisations, the team tree and dated memberships with roles; and the
+nicknames people's names go by, for masking card texts.
 
 Teams change over time, so every figure uses who was on a team *then* (`Membership.start`
 and `end`); who may see what is decided from these rows in `surveys.people.access`.
@@ -11,6 +12,7 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Organisation(models.Model):
@@ -87,3 +89,54 @@ class Membership(models.Model):
 
     def is_active_on(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day < self.end)
+
+
+class Nickname(models.Model):
+    """The other names a name goes by ("Thomas" → "Tom, Tommy"), so that card texts are
+    masked under all of them (surveys/retros/scrub.py): a person named any one of a row's
+    names is masked under every other. A row without an organisation applies to all; a
+    migration seeds common English, German and Spanish nicknames."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="nicknames",
+        help_text="Blank: for every organisation.",
+    )
+    name = models.CharField(max_length=100, help_text="A name, e.g. Thomas.")
+    nicknames = models.CharField(
+        max_length=500, help_text="Its nicknames, separated by commas, e.g. Tom, Tommy."
+    )
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "organisation",
+                name="unique_nickname_row_per_organisation",
+                condition=models.Q(organisation__isnull=False),
+                violation_error_message="This organisation already lists nicknames for this name.",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="unique_global_nickname_row",
+                condition=models.Q(organisation__isnull=True),
+                violation_error_message="Nicknames for this name are already listed for "
+                "every organisation.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.nicknames}"
+
+    def clean(self) -> None:
+        self.name = " ".join(self.name.split())
+        if not self.nickname_list():
+            raise ValidationError({"nicknames": "Name at least one nickname."})
+        self.nicknames = ", ".join(self.nickname_list())
+
+    def nickname_list(self) -> list[str]:
+        return [part.strip() for part in self.nicknames.split(",") if part.strip()]

@@ -1,13 +1,12 @@
 """Reads about people and teams: current memberships, who is invited on a day, the team
-tree, and every name by which a member could be recognised. Who may see what is in
-`surveys.people.access`."""
+tree. Who may see what is in `surveys.people.access`; every name by which someone could be
+recognised, in `surveys.people.names`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -63,15 +62,3 @@ def subtrees(parents: Mapping[int, int | None]) -> dict[int, set[int]]:
 
 def organisation_ids_of(*, user: AnyUser) -> set[int]:
     return set(memberships_active(user=user).values_list("team__organisation_id", flat=True))
-
-
-def team_member_names(*, team_id: int) -> list[str]:
-    """Every name by which a present or past member of the team could be recognised: first,
-    last and full name, username and the part of the email before the @."""
-    names: list[str] = []
-    people = get_user_model().objects.filter(memberships__team_id=team_id).distinct()
-    for first, last, username, email in people.values_list(
-        "first_name", "last_name", "username", "email"
-    ):
-        names += [first, last, f"{first} {last}", username, email.split("@")[0]]
-    return [name for name in names if name.strip()]

@@ -4,7 +4,8 @@ Reading is publishing. Every reader of cards — the session page, the printable
 API, the exports and the CLI — comes here, and so through `retro_board_publish`, which
 publishes the submissions written since the last batch once there are at least k of them
 (docs/DESIGN.md §2.2, late answers). So every reader shows exactly the published shared cards,
-scrubbed and shuffled anew on each reading, with no author, no time and no batch.
+scrubbed and shuffled anew on each reading, with no author, no time and no batch. Scrubbing
+masks the names of everyone in the team's organisation (`surveys.people.names`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from surveys.people.selectors import team_member_names
+from surveys.people.names import team_name_book
 from surveys.retros.errors import RetroBoardHidden
 from surveys.retros.exports import ExportCard, ExportPrompt, RetroDocument
 from surveys.retros.models import RetroSession
@@ -80,7 +81,11 @@ def _document(session: RetroSession, publication: RetroPublication | None) -> Re
     prompts = list(session.prompts.all())
     cards: dict[int, list[ExportCard]] = {prompt.pk: [] for prompt in prompts}
     if publication is not None:
-        scrub = Scrubber.for_names(team_member_names(team_id=session.team_id))
+        # Compiled once per reading: whoever joined the organisation since is masked too.
+        book = team_name_book(team=session.team)
+        scrub = Scrubber.for_names(
+            book.names, nicknames=book.nicknames, initials_of=book.initials_of
+        )
         shared = list(publication.cards)
         # Storage order is random after the close; shuffle anyway, so no listing ever
         # follows an order someone could tie to a submission.

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.insights import gaps, stats
+from analytics.insights import release, stats
 from analytics.insights.aggregation.queries import (
     AI_TRUST_KEY,
     AI_USAGE_KEY,
@@ -22,10 +22,11 @@ from analytics.insights.aggregation.queries import (
     fetch,
     person_sums,
 )
-from surveys.anonymity import count_shown, group_shown
+from analytics.insights.release import QuestionRelease
+from surveys.anonymity import group_shown
+from surveys.disclosure import Release
 from surveys.pulses.models import (
     MAX_SCALE_STEPS,
-    PERCENT_LIMITS,
     Question,
     QuestionKind,
     RunQuestion,
@@ -42,16 +43,6 @@ TrustSums = tuple[float, ...]  # as queries.person_sums lists them
 def column_of(question: Question) -> PersonColumn:
     unit = "index" if question.kind == QuestionKind.SCALE else "percent"
     return PersonColumn(question.construct, unit)
-
-
-def score_map(question: Question) -> tuple[float, float]:
-    """(a, b) with a construct score = a × value + b: reverse-scored where marked and
-    mapped to 0–100 for scales (as stats.construct_scores defines it); as is for %."""
-    if question.kind != QuestionKind.SCALE:
-        return 1.0, 0.0
-    low, high = question.scale_min, question.scale_max
-    step = 100.0 / (high - low)
-    return (-step, high * step) if question.reverse_scored else (step, -low * step)
 
 
 @dataclass(frozen=True)
@@ -177,7 +168,7 @@ def construct_sums(
     several = set(plan.person_columns)
     wanted = None if keep is None else set(keep)
     mapped = {
-        q.pk: (column, *score_map(q))
+        q.pk: (column, *release.score_map(q))
         for q in plan.bank.values()
         if q.kind in NUMERIC
         and (column := column_of(q)) not in several
@@ -215,32 +206,26 @@ def construct_sums(
     return found, trusts
 
 
-def summary_figures(k: int, trust: TrustSums | None) -> dict[str, Any]:
-    """A shown run's AI-usage and trust shares and its trust gap, each only at n ≥ k.
-
-    A share of n people is a count: it is shown only when neither the people it counts
-    nor the others are 1 to k − 1 (suppression.count_shown). The gap is the difference of
-    the two shares, so with one share shown and the other hidden it would give the hidden
-    one back: then it is withheld too."""
-    if trust is None:
-        return {}
-    usage_n, usage_yes, trust_n, trust_yes, pairs, d_sum, d_squares = trust
-    fields: dict[str, Any] = {}
-    weekly = group_shown(usage_n, k) and count_shown(round(usage_yes), round(usage_n), k)
-    trusting = group_shown(trust_n, k) and count_shown(round(trust_yes), round(trust_n), k)
-    if weekly:
-        fields["ai_weekly_share"] = 100 * usage_yes / usage_n
-    if trusting:
-        fields["ai_trust_share"] = 100 * trust_yes / trust_n
-    gap = None
-    if group_shown(pairs, k) and weekly == trusting:
-        gap = gaps.trust_gap_from_sums(int(pairs), d_sum, d_squares)
-    if gap is not None:
+def summary_figures(plan: Plan, released: Mapping[int, QuestionRelease]) -> dict[str, Any]:
+    """A shown run's AI-usage and trust shares and its trust gap, from its questions'
+    releases (question id → release): a share shows only where the release shows it (a
+    union of whole bins, so 0 or ≥ k people), and the gap only with both shares, computed
+    from them alone (release.trust_gap_release) — a paired interval would give back how
+    many answered the two items differently."""
+    keys = {question.key: pk for pk, question in plan.bank.items()}
+    shown = {}
+    for key, name in ((AI_USAGE_KEY, "ai_weekly_share"), (AI_TRUST_KEY, "ai_trust_share")):
+        found = released.get(keys.get(key, -1))
+        if found is not None and found.share is not None:
+            shown[name] = (found.share, found.n)
+    fields: dict[str, Any] = {name: 100 * yes / n for name, (yes, n) in shown.items()}
+    if len(shown) == 2:
+        gap = release.trust_gap_release(shown["ai_weekly_share"], shown["ai_trust_share"])
         fields |= {
-            "trust_gap": gap.value,
+            "trust_gap": gap.mean,
             "trust_gap_low": gap.low,
             "trust_gap_high": gap.high,
-            "trust_gap_n": int(pairs),
+            "trust_gap_n": gap.n,
         }
     return fields
 
@@ -280,42 +265,55 @@ def _counts_matrix(plan: Plan, sums: QuestionSums, kept: np.ndarray) -> tuple[np
     return matrix, plan.lookup(widths)[question].astype(np.int64)
 
 
+Released = dict[tuple[int, int], QuestionRelease]  # (run, question) → its release
+
+
 def question_rows(
     k: Mapping[int, int],
     plan: Plan,
     sums: QuestionSums,
     answered: Mapping[tuple[int, int], int],
     chosen: Mapping[tuple[int, int], dict[str, int]],
-) -> list[tuple[Any, ...]]:
+) -> tuple[list[tuple[Any, ...]], Released]:
     """QuestionAggregate rows (run, question, position, n, mean, sd, ci_low, ci_high,
-    counts as JSON text); none with fewer than k answers. Multiple-choice questions come
-    from `answered` (how many) and `chosen` (per option)."""
+    precision, counts as JSON text), each mean and interval as the release layer lets it
+    out (analytics.insights.release) and no SD; none with fewer than k answers. Also each
+    numeric row's release, for the constructs. Multiple-choice questions come from
+    `answered` (how many) and `chosen` (per option)."""
     rows: list[tuple[Any, ...]] = []
+    released: Released = {}
     kept = np.flatnonzero(sums.n >= np.array([k[run] for run in sums.run.tolist()]))
     if len(kept):
-        question = sums.question[kept]
-        mean, sd, low, high = stats.estimates(
-            sums.n[kept],
-            sums.total[kept],
-            sums.squares[kept],
-            plan.lookup(attribute="scale_min")[question],
-            plan.lookup(attribute="scale_max")[question],
-        )
+        matrix, widths = _counts_matrix(plan, sums, kept)
         at = plan.position
-        rows = [
-            (run_id, question_id, at.get((run_id, question_id), 0), *figures)
-            for run_id, question_id, *figures in zip(
-                sums.run[kept].tolist(),
-                question.tolist(),
-                sums.n[kept].tolist(),
-                mean.tolist(),
-                _nullable(sd),
-                _nullable(low),
-                _nullable(high),
-                _json_rows(*_counts_matrix(plan, sums, kept)),
-                strict=True,
+        for run_id, question_id, n, total, squares, counts, json_counts in zip(
+            sums.run[kept].tolist(),
+            sums.question[kept].tolist(),
+            sums.n[kept].tolist(),
+            sums.total[kept].tolist(),
+            sums.squares[kept].tolist(),
+            matrix.tolist(),
+            _json_rows(matrix, widths),
+            strict=True,
+        ):
+            released[(run_id, question_id)] = found = release.question_release(
+                plan.bank[question_id], k[run_id], counts, total, squares
             )
-        ]
+            figures = found.figures
+            rows.append(
+                (
+                    run_id,
+                    question_id,
+                    at.get((run_id, question_id), 0),
+                    n,
+                    figures.mean,
+                    None,
+                    figures.low,
+                    figures.high,
+                    figures.precision,
+                    json_counts,
+                )
+            )
     for (run_id, question_id), n in answered.items():
         if not group_shown(n, k[run_id]):
             continue
@@ -323,50 +321,37 @@ def question_rows(
         options = [counted.get(o["key"], 0) for o in plan.bank[question_id].options]
         position = plan.position.get((run_id, question_id), 0)
         rows.append(
-            (run_id, question_id, position, n, None, None, None, None, _json_counts(options))
+            (run_id, question_id, position, n, None, None, None, None, None, _json_counts(options))
         )
-    return rows
-
-
-def percent_ranges(plan: Plan) -> dict[tuple[int, str], tuple[float, float]]:
-    """Per (run, construct): the widest range of its percentage items, for clipping."""
-    ranges: dict[tuple[int, str], tuple[float, float]] = {}
-    for run_id, question_id in plan.position:
-        q = plan.bank[question_id]
-        if q.kind == QuestionKind.PERCENT:
-            low, high = ranges.get((run_id, q.construct), (math.inf, -math.inf))
-            ranges[(run_id, q.construct)] = (min(low, q.scale_min), max(high, q.scale_max))
-    return ranges
+    return rows, released
 
 
 def construct_rows(
-    k: Mapping[int, int],
-    team: Mapping[int, int],
-    plan: Plan,
-    sums: Mapping[tuple[int, PersonColumn], Sums],
+    team: Mapping[int, int], plan: Plan, released: Released
 ) -> list[tuple[Any, ...]]:
-    """ConstructAggregate rows (run, team, construct, unit, n, mean, sd, ci_low, ci_high);
-    none with fewer than k scores."""
-    kept = [(key, value) for key, value in sums.items() if group_shown(value[0], k[key[0]])]
-    if not kept:
-        return []
-    ranges = percent_ranges(plan)
-    limits = np.array(
-        [
-            (0.0, 100.0)
-            if column.unit == "index"
-            else ranges.get((run_id, column.construct), PERCENT_LIMITS)
-            for (run_id, column), _ in kept
-        ],
-        dtype=np.float64,
-    )
-    data = np.array([value for _, value in kept], dtype=np.float64)
-    mean, sd, low, high = stats.estimates(
-        data[:, 0], data[:, 1], data[:, 2], limits[:, 0], limits[:, 1]
-    )
-    return [
-        (run_id, team[run_id], column.construct, column.unit, n, m, s, lo, hi)
-        for ((run_id, column), (n, _, _)), m, s, lo, hi in zip(
-            kept, mean.tolist(), _nullable(sd), _nullable(low), _nullable(high), strict=True
-        )
-    ]
+    """ConstructAggregate rows (run, team, construct, unit, n, mean, sd, ci_low, ci_high,
+    precision) computed from the released figures of the construct's items in the run
+    (release.construct_release); none where no item has a released mean."""
+    items: dict[tuple[int, PersonColumn], list[tuple[Question, int, Release]]] = defaultdict(list)
+    for (run_id, question_id), found in released.items():
+        question = plan.bank[question_id]
+        items[(run_id, column_of(question))].append((question, found.n, found.figures))
+    rows = []
+    for (run_id, column), parts in sorted(items.items()):
+        derived = release.construct_release(parts)
+        if derived is not None:
+            rows.append(
+                (
+                    run_id,
+                    team[run_id],
+                    column.construct,
+                    column.unit,
+                    derived.n,
+                    derived.mean,
+                    None,
+                    derived.low,
+                    derived.high,
+                    derived.precision,
+                )
+            )
+    return rows

@@ -85,13 +85,20 @@ def _interval(fields: dict[str, Any], name: str, interval: gaps.Interval | None)
 
 
 class Score(NamedTuple):
-    """A construct's stored aggregate (n ≥ k), as a period reads it."""
+    """A construct's stored aggregate (n ≥ k, released), as a period reads it."""
 
     n: int
     mean: float
-    sd: float | None
     low: float | None
     high: float | None
+
+    @property
+    def se(self) -> float | None:
+        """The standard error its released interval stands for: the half-width over the t
+        quantile. The released interval is the exact one widened, so this errs wide."""
+        if self.low is None or self.high is None or self.n < 2:
+            return None
+        return (self.high - self.low) / (2 * gaps.t_quantile(0.975, self.n - 1))
 
 
 def period_figures(
@@ -125,9 +132,9 @@ def period_figures(
             "perceived_low": perceived.low,
             "perceived_high": perceived.high,
         }
-        if measured is not None:
-            se = (perceived.sd or 0.0) / math.sqrt(perceived.n)
-            _interval(fields, "gap", gaps.perception_gap(perceived.mean, se, measured))
+        if measured is not None and perceived.se is not None:
+            gap = gaps.perception_gap(perceived.mean, perceived.se, measured)
+            _interval(fields, "gap", gap)
     return fields
 
 

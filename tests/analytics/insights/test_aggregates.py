@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from analytics.insights import aggregates, rollups, stats
 from analytics.insights.aggregation.moments import construct_moments
-from analytics.insights.models import ConstructAggregate, QuestionAggregate
+from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.pulses.models import (
     Answer,
     Construct,
@@ -23,6 +23,7 @@ from surveys.pulses.models import (
     RunQuestion,
     RunStatus,
 )
+from tests.analytics.insights.released import assert_on_grid, assert_released
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import PulseFactory
 
@@ -63,11 +64,8 @@ def test_sql_aggregates_match_the_pure_statistics() -> None:
             continue
         values = [int(v) for v in answers["value"]]
         estimate = stats.clipped(stats.mean_ci(values), question.scale_min, question.scale_max)
-        assert (aggregate.n, aggregate.mean) == (estimate.n, pytest.approx(estimate.mean))
-        assert aggregate.sd == pytest.approx(estimate.sd)
-        assert (aggregate.ci_low, aggregate.ci_high) == pytest.approx(
-            (estimate.ci_low, estimate.ci_high)
-        )
+        assert_released(aggregate, estimate)
+        assert_on_grid(aggregate)
         if question.kind == QuestionKind.PERCENT:
             expected = stats.distribution_percent(values)
         else:
@@ -76,15 +74,7 @@ def test_sql_aggregates_match_the_pure_statistics() -> None:
             )
         assert aggregate.counts == [row["count"] for row in expected]
 
-    scores = stats.construct_scores(frame.astype({"value": "float64"}))
-    stored = {c.construct: c for c in ConstructAggregate.objects.filter(run=open_run.run)}
-    assert set(stored) == set(scores["construct"])
-    for construct, group in scores.groupby("construct"):
-        estimate = stats.mean_ci(list(group["score"]))
-        aggregate = stored[str(construct)]
-        assert aggregate.n == estimate.n
-        assert aggregate.mean == pytest.approx(estimate.mean)
-        assert aggregate.sd == pytest.approx(estimate.sd)
+    assert_constructs_match_the_pure_statistics(open_run.run)
 
 
 def test_estimate_from_moments_equals_mean_ci() -> None:
@@ -128,18 +118,42 @@ def closed_run_with(keys: list[str], people: list[dict[str, Any]]) -> PulseRun:
     return run
 
 
+def mapped(question: Question, value: float) -> float:
+    """An item's value on its construct's scale: 0–100, reversed where marked; % as is."""
+    if question.kind != QuestionKind.SCALE:
+        return value
+    low, high = question.scale_min, question.scale_max
+    index = (value - low) / (high - low) * 100
+    return 100 - index if question.reverse_scored else index
+
+
 def assert_constructs_match_the_pure_statistics(run: PulseRun) -> None:
+    """Each construct is the mean of its items' released means (and interval ends), mapped;
+    where every item has one, it is the respondents' exact score released: within half its
+    precision, its interval around the exact one. Nothing where no item has a mean."""
     scores = stats.construct_scores(answers_frame(run).astype({"value": "float64"}))
     stored = {c.construct: c for c in ConstructAggregate.objects.filter(run=run)}
-    assert set(stored) == set(scores["construct"])
+    items = QuestionAggregate.objects.filter(run=run).select_related("question")
     for construct, group in scores.groupby("construct"):
-        want = stats.mean_ci(list(group["score"]))
+        parts = [
+            i for i in items if i.question.construct == construct and i.question.kind != "multi"
+        ]
+        shown = [i for i in parts if i.mean is not None]
+        if not shown:
+            assert str(construct) not in stored
+            continue
         got = stored[str(construct)]
-        assert (got.n, got.mean, got.sd) == (
-            want.n,
-            pytest.approx(want.mean),
-            pytest.approx(want.sd),
-        )
+        means = [mapped(i.question, i.mean) for i in shown]
+        assert got.mean == pytest.approx(sum(means) / len(means))
+        ends = [
+            sorted((mapped(i.question, i.ci_low), mapped(i.question, i.ci_high))) for i in shown
+        ]
+        assert got.ci_low == pytest.approx(sum(e[0] for e in ends) / len(ends))
+        assert got.ci_high == pytest.approx(sum(e[1] for e in ends) / len(ends))
+        if len(shown) == len(parts):
+            unit_range = (0, 100) if got.unit == "index" else (-100, 1000)
+            want = stats.clipped(stats.mean_ci(list(group["score"])), *unit_range)
+            assert_released(got, want)
 
 
 SINGLE_ITEMS = ["perceived_speed", "review_confidence", "ai_usage_frequency", "ai_trust_accuracy"]
@@ -169,7 +183,8 @@ def test_a_construct_asked_with_one_item_is_scored_as_its_respondents_are() -> N
 
     assert_constructs_match_the_pure_statistics(run)
     confidence = ConstructAggregate.objects.get(run=run, construct="review_burden")
-    assert confidence.mean == pytest.approx(100 - (17 / 6 - 1) / 4 * 100)
+    exact = 100 - (17 / 6 - 1) / 4 * 100  # reversed: 5 maps to 0
+    assert abs(confidence.mean - exact) <= confidence.precision + 1e-9
 
 
 def test_a_construct_with_several_items_in_another_run_of_the_batch_scores_the_same() -> None:
@@ -238,3 +253,46 @@ def test_roll_ups_take_a_shown_runs_moments_from_its_stored_aggregates() -> None
     for key, (n, mean, square) in from_answers.items():
         assert from_rows[key] == (n, pytest.approx(mean), pytest.approx(square))
     assert from_answers[(small.pk, "perceived_speed")] == (2, 10.0, 125.0)
+
+
+def wilson_97_5(yes: int, n: int) -> tuple[float, float]:
+    """Wilson's score interval at 97.5 %, in %, from its textbook formula."""
+    z = 2.241402727604947  # the 0.9875 quantile of the normal distribution
+    p = yes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    return 100 * (centre - half), 100 * (centre + half)
+
+
+def test_the_trust_gap_comes_from_the_shown_shares_alone() -> None:
+    # Ten people: five use AI monthly (2), five weekly (4); five trust it somewhat (3),
+    # five a great deal (5). Each share's range is a union of whole bins of five, so both
+    # show (5 of 10), and so does their difference — with an interval from the two shares'
+    # 97.5 % intervals, which holds however the answers pair up within people.
+    people = [
+        {"ai_usage_frequency": 2 + 2 * (i % 2), "ai_trust_accuracy": 3 + 2 * (i // 5)}
+        for i in range(10)
+    ]
+    run = closed_run_with(["ai_usage_frequency", "ai_trust_accuracy"], people)
+
+    aggregates.runs_aggregate([run.pk])
+
+    summary = RunSummary.objects.get(run=run)
+    assert (summary.ai_weekly_share, summary.ai_trust_share) == (50.0, 50.0)
+    assert (summary.trust_gap, summary.trust_gap_n) == (0.0, 10)
+    low, high = wilson_97_5(5, 10)
+    assert summary.trust_gap_low == pytest.approx(low - high)
+    assert summary.trust_gap_high == pytest.approx(high - low)
+
+
+def test_a_share_cut_inside_a_bin_is_withheld_and_so_is_the_gap() -> None:
+    # Six people, all using AI at least weekly (4 or 5): one bin of six over the whole
+    # scale; "6 of 6 use it weekly" beside it would say nobody answered 1–3, which the bins
+    # do not — so neither share, nor the gap, is shown.
+    people = [{"ai_usage_frequency": 4 + i % 2, "ai_trust_accuracy": 1 + i % 3} for i in range(6)]
+    run = closed_run_with(["ai_usage_frequency", "ai_trust_accuracy"], people)
+
+    aggregates.runs_aggregate([run.pk])
+
+    summary = RunSummary.objects.get(run=run)
+    assert (summary.ai_weekly_share, summary.trust_gap, summary.trust_gap_low) == (None,) * 3

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from analytics.insights import stats
 from analytics.insights.aggregates import run_aggregates_refresh, stale_runs_refresh
 from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.pulses.errors import RunClosed
 from surveys.pulses.models import Answer, Invitation, PulseRun, Response, SealedResponse
 from surveys.pulses.services import pulse_run_close
+from tests.analytics.insights.released import assert_released
 from tests.conftest import (
     close_and_refresh,
     make_open_run,
@@ -40,7 +42,8 @@ def test_a_run_at_k_has_n_means_intervals_and_distributions() -> None:
     assert summary.respondents == 5
     speed = QuestionAggregate.objects.get(run=open_run.run, question__key="perceived_speed")
     assert speed.n == 5
-    assert speed.mean == pytest.approx((-10 + 0 + 20 + 30 + 50) / 5)
+    exact = stats.mean_ci([-10, 0, 20, 30, 50])
+    assert_released(speed, stats.clipped(exact, speed.question.scale_min, speed.question.scale_max))
     assert speed.ci_low < speed.mean < speed.ci_high
     assert sum(row["count"] for row in speed.distribution) == 5
     safety = ConstructAggregate.objects.get(run=open_run.run, construct="psychological_safety")

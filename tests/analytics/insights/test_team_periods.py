@@ -16,6 +16,7 @@ from analytics.insights.team_periods import state as periods
 from analytics.insights.team_periods.fill import period_fill
 from surveys.people.models import Team
 from surveys.pulses.models import PulseRun
+from tests.analytics.insights.released import assert_released_score
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db]
@@ -59,12 +60,15 @@ def test_a_closed_run_becomes_a_team_period_with_its_perception_gap() -> None:
     assert pipeline.periods_refresh(reports_inline=True) == 1
     period = TeamPeriod.objects.get(run=run)
     assert period.respondents == 5
-    assert period.perceived == pytest.approx(18.0)
+    assert_released_score(period.perceived, run, "perceived_speed", 18.0)
     assert period.measured == pytest.approx(-19.0)
-    assert period.gap == pytest.approx(37.0)
-    # The baseline does not vary, so the interval is the survey's alone: sd/√5 · 1.96.
+    assert period.gap == pytest.approx(period.perceived + 19.0)
+    # The baseline does not vary, so the interval is the survey's alone: the standard error
+    # the released interval stands for, never narrower than the exact one (sd/√5).
+    se = (period.perceived_high - period.perceived_low) / (2 * 2.776445)  # t(0.975, 4)
+    assert period.gap_high - period.gap == pytest.approx(1.959964 * se, abs=1e-3)
     sd = 23.874672772626646  # of −10, 0, 20, 30, 50
-    assert period.gap_high - period.gap == pytest.approx(1.959964 * sd / 5**0.5, abs=1e-3)
+    assert se >= sd / 5**0.5
     assert period.delivery["throughput"] == pytest.approx(8.1)
     assert period.delivery["cycle_median_h"] == pytest.approx(30.0)
     assert period.delivery_weeks == 1
@@ -76,14 +80,12 @@ def test_the_trust_gap_is_weekly_users_minus_trusting_respondents() -> None:
     pipeline.periods_refresh(reports_inline=True)
     period = TeamPeriod.objects.get(run=run)
     summary = run.summary
-    assert summary.trust_gap_n == 5
     # Three of five use AI weekly, two trust it: each share would count 2 or 3 people, so
-    # neither is shown; the paired gap is their difference, (3 − 2) / 5.
+    # neither is shown — and nor is their difference, which with a paired interval gave
+    # back how many use AI weekly without trusting it.
     assert (summary.ai_weekly_share, summary.ai_trust_share) == (None, None)
-    assert summary.trust_gap == pytest.approx(20.0)
-    assert period.trust_gap == summary.trust_gap
-    assert period.trust_gap_n == summary.trust_gap_n
-    assert period.trust_gap_low <= period.trust_gap <= period.trust_gap_high
+    assert (summary.trust_gap, summary.trust_gap_n) == (None, None)
+    assert (period.trust_gap, period.trust_gap_low, period.trust_gap_high) == (None, None, None)
 
 
 def test_a_run_under_k_gives_delivery_but_no_survey_figure() -> None:
@@ -105,7 +107,7 @@ def test_a_suppressed_week_gives_no_delivery_and_no_gap() -> None:
     assert (period.delivery_weeks, period.delivery) == (0, {})
     assert period.measured is None
     assert period.gap is None
-    assert period.perceived == pytest.approx(18.0)
+    assert_released_score(period.perceived, run, "perceived_speed", 18.0)
 
 
 def test_the_adoption_date_sets_the_baseline() -> None:

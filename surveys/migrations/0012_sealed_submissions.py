@@ -15,7 +15,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0010_pulserun_ordering_tiebreak'),
+        ('surveys', '0011_nicknames_for_name_masking'),
     ]
 
     operations = [
