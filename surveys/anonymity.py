@@ -28,7 +28,23 @@ k − 1 people ("one person strongly disagrees") is a count for fewer than k, an
 n minus a count. An ordered distribution (scale steps, percentage buckets) is shown in
 bins of adjacent steps merged until each holds 0 or at least k people; an unordered
 count (a multiple-choice option, a retro card's effect) is shown only when it and what
-it leaves out are each 0 or at least k.
+it leaves out are each 0 or at least k. A statement that compares counts ("mostly
+helped": which is largest, or whether one reaches a share of n) reads every count it
+compares, so it is shown only when each of them is (`comparison_shown`): next to a
+hidden count it would narrow it down.
+
+Who took part. A count of the people who took part (wrote retro cards) is a count of
+people too: shown only when it is at least k and the invited who did not are 0 or at least
+k (`participation_shown`). A running count that grows by one with each person must not be
+shown at all: read twice, it isolates whoever came in between. So the count passed here
+only ever moves by k or more at a time (a retro's published batches).
+
+Git. A figure read from commits or pull requests is about their authors: a count, a share
+or a median from 1 to k − 1 distinct people is that person's or those few people's, however
+many commits or PRs they made — k counts authors, not events (`authored_shown`). A split
+of the same events in two (AI-assisted or not) is shown only when each side comes from 0 or
+at least k authors (`split_shown`): the week's total is on show, so either side's count
+gives the other's by subtraction. Releases, deployments and incidents have no author.
 """
 
 from __future__ import annotations
@@ -127,6 +143,36 @@ def count_shown(count: int, n: int, k: int) -> bool:
     """Whether a count of people out of n may be shown: neither it nor the rest (n − count)
     is between 1 and k − 1 people."""
     return not _small(count, k) and not _small(n - count, k)
+
+
+def comparison_shown(counts: Sequence[int], n: int, k: int) -> bool:
+    """Whether a statement comparing counts of people out of n ("mostly helped": which
+    count is largest, whether it reaches a share of n) may be shown: only when every count
+    it reads may be shown itself (`count_shown`). Next to a hidden count it narrows it:
+    "mostly helped" beside 7 of 12 who said helped says the hidden "hurt" is under 7."""
+    return all(count_shown(count, n, k) for count in counts)
+
+
+def participation_shown(people: int, invited: int, k: int) -> bool:
+    """Whether a count of people who took part out of those invited may be shown: at least
+    k of them, and the invited who did not 0 or at least k. The count must be one that
+    moves by k or more at a time (a retro's published batches), never a running count of
+    each person as they come: read twice, it would isolate whoever came in between."""
+    return group_shown(people, k) and count_shown(people, invited, k)
+
+
+def authored_shown(authors: int, k: int) -> bool:
+    """Whether a figure read from commits or pull requests (a count, a share, a median)
+    may be shown: they come from 0 or at least k distinct authors. Seven PRs of one person
+    are that person's: k counts authors, not events."""
+    return not _small(authors, k)
+
+
+def split_shown(authors_by_side: Sequence[int], k: int) -> bool:
+    """Whether events split into sides (AI-assisted or not) may be shown side by side, or
+    as one side's share: every side's distinct authors are 0 or at least k. The sides may
+    share authors; the total is shown elsewhere, so one side's count gives the others'."""
+    return all(authored_shown(authors, k) for authors in authors_by_side)
 
 
 def ordered_bins(counts: Sequence[int], k: int) -> list[range]:

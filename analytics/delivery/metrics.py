@@ -12,10 +12,17 @@ Definitions follow docs/DESIGN.md §5 (Apache DevLake / Four Keys):
   incidents and stays empty without them;
 - AI-assisted share of commits and of merged PRs, and PR figures split AI-assisted vs not.
 A team-week with fewer than k active contributors is suppressed: a row with no numbers.
-Inside a shown week, a figure read from individual PRs or commits (a median, a p75, a
-size) needs them to come from at least k authors: five people committed, but if one of
-them merged every PR, the week's PR cycle time is that person's. Such a figure is left
-out (counts stay: they are the team's).
+Inside a shown week, every figure read from PRs or commits — a count, a share, a median, a
+p75, a size — needs them to come from 0 or at least k distinct authors
+(surveys.anonymity.authored_shown): five people committed, but if two of them merged every
+PR, the week's merged PRs, its throughput and its PR cycle time are those two people's.
+The AI-assisted share and the AI vs other comparison need both sides — the AI-assisted
+PRs (or commits) and the others — from 0 or at least k authors (`split_shown`): the
+week's total is shown, so either side's count gives the other's. Lead time and the change
+failure rate describe the changes deployed in the week, so they need those changes' authors
+to be 0 or at least k. A figure withheld for any of these reasons is left out of the
+week's figures and named in `withheld` (a figure that was not measured is simply absent).
+Deployments and incidents have no author; their counts stay.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from surveys.anonymity import group_shown
+from surveys.anonymity import authored_shown, group_shown, split_shown
 
 REVERT_WINDOW = timedelta(days=14)
 
@@ -57,23 +64,38 @@ def _quantiles(hours: pd.Series) -> tuple[float | None, float | None]:
     return float(hours.median()), float(hours.quantile(0.75))
 
 
+def _authors(events: pd.DataFrame) -> int:
+    """How many distinct people wrote these PRs or commits."""
+    return int(events["author_id"].nunique()) if len(events) else 0
+
+
 def _enough_authors(events: pd.DataFrame, k: int) -> bool:
-    """Whether figures read from these PRs or commits come from at least k people."""
-    return len(events) > 0 and group_shown(events["author_id"].nunique(), k)
+    """Whether a median read from these PRs or commits comes from at least k people."""
+    return len(events) > 0 and group_shown(_authors(events), k)
 
 
-def _pr_figures(prs: pd.DataFrame, k: int) -> dict[str, Any]:
-    merged = prs[prs["merged_at"].notna()]
+PR_FIGURES = (
+    "merged_prs",
+    *(f"{name}_{q}_h" for name in ("cycle", "pickup", "review") for q in ("median", "p75")),
+    "pr_size_median",
+)
+
+
+def _pr_figures(merged: pd.DataFrame, k: int) -> dict[str, Any]:
+    """The figures of these merged PRs: none if they come from 1 to k − 1 authors; their
+    count if from none; the count and the medians if from at least k."""
+    if not authored_shown(_authors(merged), k):
+        return {}
+    figures: dict[str, Any] = {"merged_prs": len(merged)}
     if not _enough_authors(merged, k):
-        return {"merged_prs": len(merged)}
+        return figures
     cycle = _hours(merged["merged_at"] - merged["created_at"])
     pickup = _hours(merged["first_review_at"] - merged["created_at"])
     review = _hours(merged["merged_at"] - merged["first_review_at"])
-    figures: dict[str, Any] = {"merged_prs": len(merged)}
     for name, series in (("cycle", cycle), ("pickup", pickup), ("review", review)):
         figures[f"{name}_median_h"], figures[f"{name}_p75_h"] = _quantiles(series)
     size = merged["additions"] + merged["deletions"]
-    figures["pr_size_median"] = float(size.median()) if len(size) else None
+    figures["pr_size_median"] = float(size.median())
     return figures
 
 
@@ -224,32 +246,44 @@ def _week_values(
     with_incidents: set[Any],
 ) -> dict[str, Any]:
     work = commits[~commits["is_merge"]] if len(commits) else commits
-    values: dict[str, Any] = {"commits": len(work)}
-    pr_figures = _pr_figures(prs, k) if len(prs) else {"merged_prs": 0}
-    values |= pr_figures
-    if pr_figures["merged_prs"]:
-        values["throughput"], values["throughput_basis"] = (
-            pr_figures["merged_prs"] / active,
-            "merged PRs",
-        )
+    merged = prs[prs["merged_at"].notna()] if len(prs) else prs
+    withheld: set[str] = set()
+    values: dict[str, Any] = {}
+    if authored_shown(_authors(work), k):
+        values["commits"] = len(work)
     else:
-        values["throughput"], values["throughput_basis"] = len(work) / active, "commits"
+        withheld.add("commits")
+    pr_figures = _pr_figures(merged, k)
+    values |= pr_figures
+    if not pr_figures:
+        withheld.update(PR_FIGURES)
+    if len(merged):
+        basis, count = "merged PRs", pr_figures.get("merged_prs")
+    else:
+        basis, count = "commits", values.get("commits")
+    if count is None:
+        withheld.add("throughput")
+    else:
+        values["throughput"], values["throughput_basis"] = count / active, basis
     values["deployments"] = len(releases)
     values["deployment_days"] = (
         int(releases["tagged_at"].dt.tz_convert("UTC").dt.date.nunique()) if len(releases) else 0
     )
-    lead = (
-        _hours(deployed["deployed_at"] - deployed["committed_at"])
-        if _enough_authors(deployed, k)
-        else pd.Series(dtype=float)
-    )
-    values["lead_time_median_h"] = _quantiles(lead)[0]
-    if len(releases):
+    # Lead time and the failure rate describe the changes deployed this week: their authors'.
+    deployed_shown = authored_shown(_authors(deployed), k)
+    if deployed_shown:
+        lead = _hours(deployed["deployed_at"] - deployed["committed_at"])
+        values["lead_time_median_h"] = _quantiles(lead)[0]
+    else:
+        withheld.add("lead_time_median_h")
+    if len(releases) and deployed_shown:
         failures = sum((r.repository_id, r.tagged_at) in failed for r in releases.itertuples())
         values["change_failure_rate"] = failures / len(releases)
         values["change_failure_basis"] = _failure_basis(
             set(releases["repository_id"]), with_incidents
         )
+    elif len(releases):
+        withheld.add("change_failure_rate")
     resolved = incidents.dropna(subset=["resolved_at"]) if len(incidents) else incidents
     restore = (
         _hours(resolved["resolved_at"] - resolved["opened_at"])
@@ -257,12 +291,31 @@ def _week_values(
         else pd.Series(dtype=float)
     )
     values["time_to_restore_median_h"] = _quantiles(restore)[0]
-    values["ai_commit_share"] = float(work["ai"].mean() * 100) if len(work) else None
-    merged = prs[prs["merged_at"].notna()] if len(prs) else prs
-    values["ai_pr_share"] = float(merged["ai"].mean() * 100) if len(merged) else None
+    values |= _ai_figures(work, merged, k, withheld)
+    values["withheld"] = sorted(withheld)
+    return values
+
+
+def _ai_figures(
+    work: pd.DataFrame, merged: pd.DataFrame, k: int, withheld: set[str]
+) -> dict[str, Any]:
+    """The AI-assisted share of the week's commits and merged PRs, and the AI vs other PR
+    split: each only when both sides come from 0 or at least k authors (else named in
+    `withheld`); None where there was nothing to split."""
+    values: dict[str, Any] = {"ai_commit_share": None, "ai_pr_share": None}
+    if len(work):
+        sides = (work[work["ai"]], work[~work["ai"]])
+        if split_shown([_authors(side) for side in sides], k):
+            values["ai_commit_share"] = float(work["ai"].mean() * 100)
+        else:
+            del values["ai_commit_share"]
+            withheld.add("ai_commit_share")
     if len(merged):
-        values["ai_split"] = {
-            "ai": _pr_figures(merged[merged["ai"]], k),
-            "other": _pr_figures(merged[~merged["ai"]], k),
-        }
+        ai, other = merged[merged["ai"]], merged[~merged["ai"]]
+        if split_shown([_authors(ai), _authors(other)], k):
+            values["ai_pr_share"] = float(merged["ai"].mean() * 100)
+            values["ai_split"] = {"ai": _pr_figures(ai, k), "other": _pr_figures(other, k)}
+        else:
+            del values["ai_pr_share"]
+            withheld.update(("ai_pr_share", "ai_split"))
     return values

@@ -29,24 +29,19 @@ TEAM_NOT_FOUND = error("team: no team you can see has this slug")
 
 
 def _session_output(session: RetroSession) -> dict[str, Any]:
-    if not hasattr(session, "submissions"):
-        session.submissions = (  # type: ignore[attr-defined]
-            session.responses.count() + session.sealed.count()
-        )
-    return s.RetroSessionOutput(session).data
+    return s.RetroSessionOutput(selectors.retro_session_listed(session_id=session.pk)).data
 
 
 class TeamRetroListApi(APIView):
     @extend_schema(
         tags=TAG,
         responses=s.RetroSessionOutput(many=True),
-        summary="A team's retro sessions with their submission counts (team viewers)",
+        summary="A team's retro sessions with how many people's cards are published, where "
+        "that counts at least k (team viewers)",
     )
     def get(self, request: Request, slug: str) -> Response:
         team = team_get_visible(user=request.user, slug=slug)
-        sessions = selectors.retro_sessions_with_counts(team_ids=[team.pk]).prefetch_related(
-            "prompts"
-        )
+        sessions = selectors.retro_sessions_listed(team_ids=[team.pk]).prefetch_related("prompts")
         return Response(s.RetroSessionOutput(sessions, many=True).data)
 
     @extend_schema(
@@ -179,7 +174,7 @@ class MyRetroListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         invitations = selectors.retro_invitations_open_for(user=request.user)
-        sessions = selectors.retro_sessions_with_counts(
+        sessions = selectors.retro_sessions_listed(
             team_ids=invitations.values_list("session__team_id", flat=True)
         ).filter(pk__in=invitations.values_list("session_id", flat=True))
         return Response(s.RetroSessionOutput(sessions.prefetch_related("prompts"), many=True).data)

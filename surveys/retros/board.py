@@ -5,7 +5,9 @@ API, the exports and the CLI — comes here, and so through `retro_board_publish
 publishes the submissions written since the last batch once there are at least k of them
 (docs/DESIGN.md §2.2, late answers). So every reader shows exactly the published shared cards,
 scrubbed and shuffled anew on each reading, with no author, no time and no batch. Scrubbing
-masks the names of everyone in the team's organisation (`surveys.people.names`).
+masks the names of everyone in the team's organisation (`surveys.people.names`). How many
+people took part is said as surveys/retros/participation.py allows: never how many have
+written so far, nor how many wrote since the last batch.
 """
 
 from __future__ import annotations
@@ -17,22 +19,22 @@ from surveys.people.names import team_name_book
 from surveys.retros.errors import RetroBoardHidden
 from surveys.retros.exports import ExportCard, ExportPrompt, RetroDocument
 from surveys.retros.models import RetroSession
+from surveys.retros.participation import Participation, participation
 from surveys.retros.publication import RetroPublication, retro_board_publish
 from surveys.retros.scrub import Scrubber
 
 
 @dataclass(frozen=True)
 class RetroBoard:
+    """A session's board. Its counts decide what is shown; only `participation` says any
+    of them, as it may (never `submissions` or `held_back` themselves: under k)."""
+
     state: str  # "waiting", "too-few" or "shown" (see board_state)
     submissions: int  # people who have written cards
     held_back: int  # people who wrote after the last batch (RetroPublication.held_back)
     closed: bool
+    participation: Participation
     document: RetroDocument  # with the published shared cards only when shown
-
-    @property
-    def still_needed(self) -> int:
-        """How many more people must write before the held-back cards are published."""
-        return max(self.document.k - self.held_back, 0)
 
 
 def board_state(publication: RetroPublication) -> str:
@@ -48,12 +50,19 @@ def retro_board(*, session: RetroSession) -> RetroBoard:
     the prompts with the published shared cards, scrubbed and shuffled."""
     publication = retro_board_publish(session_id=session.pk)
     state = board_state(publication)
+    said = participation(
+        written=publication.submissions,
+        published=publication.published,
+        invited=session.invitations.count(),
+        k=session.k,
+    )
     return RetroBoard(
         state=state,
         submissions=publication.submissions,
         held_back=publication.held_back,
         closed=publication.closed,
-        document=_document(session, publication if state == "shown" else None),
+        participation=said,
+        document=_document(session, publication if state == "shown" else None, said),
     )
 
 
@@ -67,7 +76,7 @@ def retro_document(*, session: RetroSession, with_cards: bool) -> RetroDocument:
     if board.state == "waiting":
         raise RetroBoardHidden(
             f"The cards are shown once at least {session.k} people have written "
-            f"(so far {board.submissions})."
+            f"(so far fewer than {session.k})."
         )
     if board.state == "too-few":
         raise RetroBoardHidden(
@@ -76,8 +85,13 @@ def retro_document(*, session: RetroSession, with_cards: bool) -> RetroDocument:
     return board.document
 
 
-def _document(session: RetroSession, publication: RetroPublication | None) -> RetroDocument:
-    """The prompts, with the publication's cards unless it is None."""
+def _document(
+    session: RetroSession,
+    publication: RetroPublication | None,
+    said: Participation | None = None,
+) -> RetroDocument:
+    """The prompts, with the publication's cards (and how many people's, as `said` may
+    say it) unless it is None."""
     prompts = list(session.prompts.all())
     cards: dict[int, list[ExportCard]] = {prompt.pk: [] for prompt in prompts}
     if publication is not None:
@@ -100,8 +114,9 @@ def _document(session: RetroSession, publication: RetroPublication | None) -> Re
         sprint_start=session.sprint_start,
         sprint_end=session.sprint_end,
         k=session.k,
-        submissions=publication.published if publication else None,
-        held_back=publication.held_back if publication else 0,
+        cards_included=publication is not None,
+        submissions=said.people if publication is not None and said is not None else None,
+        held_back=bool(publication and publication.closed and publication.held_back),
         prompts=tuple(
             ExportPrompt(number=number, text=prompt.text, cards=tuple(cards[prompt.pk]))
             for number, prompt in enumerate(prompts, start=1)

@@ -6,7 +6,8 @@ the README; it carries no ids, no times and nothing about who wrote what.
 
 JSON (`candor-retro-export/1`):
     {"schema", "team", "session", "sprint": {"start", "end"}, "k",
-     "submissions" (the people whose cards are included; null when prompts only),
+     "submissions" (the people whose cards are included; null when prompts only, and
+        when it would count fewer than k people: see surveys/retros/participation.py),
      "shared_cards_included",
      "prompts": [{"number", "text",
                   "cards": [{"category", "category_label", "effect", "effect_label", "text"}]}]}
@@ -89,12 +90,12 @@ class RetroDocument:
     sprint_end: date
     k: int
     prompts: tuple[ExportPrompt, ...]
-    submissions: int | None = None  # people whose cards are in; None: the prompts alone
-    held_back: int = 0  # people who wrote since the last batch, fewer than k: not in
-
-    @property
-    def cards_included(self) -> bool:
-        return self.submissions is not None
+    cards_included: bool = False  # False: the prompts alone
+    # people whose cards are in, where it may be shown (Participation.people); else None
+    submissions: int | None = None
+    # the session closed with cards of fewer than k people written since the last batch:
+    # those are never shown (how many is not said)
+    held_back: bool = False
 
     @property
     def shared_count(self) -> int:
@@ -115,15 +116,19 @@ def document_markdown(document: RetroDocument) -> str:
     if not document.cards_included:
         return _prompts_markdown(document)
     held_back = (
-        f" {document.held_back} more wrote later; their cards are held back, as fewer than "
-        f"k = {document.k} did."
+        f" Cards written later are held back: fewer than k = {document.k} people wrote them."
         if document.held_back
         else ""
+    )
+    people = (
+        f"{document.submissions} people"
+        if document.submissions is not None
+        else f"{document.k} or more people"
     )
     lines = [
         f"# {_md(document.team)} · {_md(document.session)}: retro cards",
         "",
-        f"Sprint {_sprint(document)}. {document.submissions} people wrote cards; "
+        f"Sprint {_sprint(document)}. Published: the cards of {people}, of which "
         f"{document.shared_count} were shared for the retro.{held_back} Anonymous: no names, "
         "times or order; email addresses, @mentions and team members' names are masked.",
     ]

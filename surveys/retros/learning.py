@@ -6,7 +6,10 @@ when a session closes). A cell under k shows nothing, and says the same whether 
 a few people wrote about the category, so not even "someone did" leaks. Inside a shown
 cell, an effect's count is shown only when it and the people who did not report it are
 each 0 or at least k (surveys.anonymity.count_shown): "1 helped" among six is one
-person's card. The row total is the sum of the cells and counts shown, never a count
+person's card. The cell's lean ("Mostly helped", and its colour) compares the counts, so it
+is given only when every one of them is shown (`comparison_shown`), and a total's only
+when no count summed into it was hidden: next to a hidden count, "mostly helped" would
+narrow it down. The row total is the sum of the cells and counts shown, never a count
 taken over all cards: a total that included hidden ones would give them away by
 subtraction (total minus the visible cells), and so would the change of such a total
 when the next sprint is added.
@@ -19,7 +22,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from surveys.anonymity import count_shown, group_shown
+from surveys.anonymity import comparison_shown, count_shown, group_shown
 from surveys.retros.models import CardEffect, TaskCategory
 
 HEATMAP_SPRINTS = 6
@@ -29,6 +32,7 @@ LEAN_LABELS = {
     CardEffect.HURT.value: "Mostly hurt",
     CardEffect.CHOSE_NOT.value: "Mostly chose not to use it",
     "mixed": "Mixed",
+    None: "Lean not shown",
 }
 
 
@@ -44,48 +48,53 @@ def _plus(a: int | None, b: int | None) -> int | None:
 class Counts:
     """People in a category (n) and how many of them reported each effect. One person can
     report several effects, so the three may add up to more than n. An effect is None
-    where it is hidden (see `shown`); `raw` then keeps the counts the colour is read from.
+    where it is hidden (see `shown`); `complete` is false once any count in it, or summed
+    into it, was hidden — then it has no lean.
     """
 
     people: int = 0
     helped: int | None = 0
     hurt: int | None = 0
     chose_not: int | None = 0
-    raw: Counts | None = field(default=None, compare=False, repr=False)
+    complete: bool = field(default=True, compare=False)
 
     def __add__(self, other: Counts) -> Counts:
-        raw = None
-        if self.raw is not None or other.raw is not None:
-            raw = (self.raw or self) + (other.raw or other)
         return Counts(
             people=self.people + other.people,
             helped=_plus(self.helped, other.helped),
             hurt=_plus(self.hurt, other.hurt),
             chose_not=_plus(self.chose_not, other.chose_not),
-            raw=raw,
+            complete=self.whole and other.whole,
         )
+
+    @property
+    def whole(self) -> bool:
+        """Whether no count here, nor any summed into it, is hidden."""
+        return self.complete and all(getattr(self, effect) is not None for effect in EFFECTS)
 
     def shown(self, k: int) -> Counts:
         """The counts as a cell may show them: an effect reported, or not reported, by 1 to
-        k − 1 of the people is hidden."""
+        k − 1 of the people is hidden, and with it the lean."""
 
         def hide(count: int | None) -> int | None:
             return None if count is not None and not count_shown(count, self.people, k) else count
 
+        counts = [count for effect in EFFECTS if (count := getattr(self, effect)) is not None]
         return Counts(
             people=self.people,
             helped=hide(self.helped),
             hurt=hide(self.hurt),
             chose_not=hide(self.chose_not),
-            raw=self.raw or self,
+            complete=self.whole and comparison_shown(counts, self.people, k),
         )
 
     @property
-    def lean(self) -> str:
+    def lean(self) -> str | None:
         """The effect most people reported ("mixed" on a tie), for the colour: which effect,
-        never how many."""
-        counts = self.raw or self
-        by_effect = {effect: getattr(counts, effect) or 0 for effect in EFFECTS}
+        never how many. None when a count it would compare is hidden."""
+        if not self.whole:
+            return None
+        by_effect = {effect: getattr(self, effect) for effect in EFFECTS}
         top = max(by_effect.values())
         leaders = [effect for effect, count in by_effect.items() if count == top]
         return leaders[0] if top and len(leaders) == 1 else "mixed"
@@ -96,22 +105,25 @@ class Counts:
 
     @property
     def strength(self) -> int:
-        """2 when the leading effect comes from at least 3 in 4 people, else 1. Read from
-        the counts shown: a hidden count's share is not hinted at either."""
-        if self.lean == "mixed" or not self.people:
+        """2 when the leading effect comes from at least 3 in 4 people, else 1 (and 1 with
+        no lean: a hidden count's share is not hinted at either)."""
+        lean = self.lean
+        if lean is None or lean == "mixed" or not self.people:
             return 1
-        leading = getattr(self, self.lean)
-        return 2 if leading is not None and leading >= STRONG_SHARE * self.people else 1
+        return 2 if getattr(self, lean) >= STRONG_SHARE * self.people else 1
 
 
 @dataclass(frozen=True)
 class Sprint:
-    """A closed session as a heatmap column."""
+    """A closed session as a heatmap column. `submissions` (people who wrote) decides
+    whether its cells may show; `people` is what the column may say of who took part
+    (surveys/retros/participation.py): None where that would count fewer than k."""
 
     label: str
     sprint_start: date
     submissions: int
     k: int
+    people: int | None = None
 
     @property
     def shown(self) -> bool:

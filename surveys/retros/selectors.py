@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from surveys.links.selectors import invitations_open
 from surveys.people.access import runnable_get
@@ -19,10 +20,12 @@ from surveys.retros.models import (
     RetroInvitation,
     RetroPrompt,
     RetroPromptSet,
+    RetroResponse,
     RetroSession,
     RetroStatus,
     RetroTally,
 )
+from surveys.retros.participation import Participation, participation
 
 
 def retro_session_get_runnable(*, user: AnyUser, session_id: int) -> RetroSession:
@@ -45,6 +48,39 @@ def retro_sessions_with_counts(*, team_ids: Iterable[int]) -> QuerySet[RetroSess
         .select_related("team")
         .annotate(submissions=Count("responses", distinct=True) + Count("sealed", distinct=True))
         .order_by("-sprint_start", "-pk")
+    )
+
+
+def _per_session(rows: QuerySet) -> Coalesce:
+    """How many of these rows belong to the outer session (a subquery; 0 for none)."""
+    counted = rows.filter(session=OuterRef("pk")).order_by().values("session")
+    return Coalesce(
+        Subquery(counted.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0
+    )
+
+
+def retro_sessions_listed(*, team_ids: Iterable[int]) -> QuerySet[RetroSession]:
+    """`retro_sessions_with_counts`, each also with `published` (people whose cards are
+    published) and `invited`: what `retro_participation` says of it (one query)."""
+    return retro_sessions_with_counts(team_ids=team_ids).annotate(
+        published=_per_session(RetroResponse.objects.filter(batch__isnull=False)),
+        invited=_per_session(RetroInvitation.objects.all()),
+    )
+
+
+def retro_session_listed(*, session_id: int) -> RetroSession:
+    """One session as `retro_sessions_listed` gives it."""
+    team_id = RetroSession.objects.values_list("team_id", flat=True).get(pk=session_id)
+    return retro_sessions_listed(team_ids=[team_id]).prefetch_related("prompts").get(pk=session_id)
+
+
+def retro_participation(session: RetroSession) -> Participation:
+    """What may be said of who took part in a session from `retro_sessions_listed`."""
+    return participation(
+        written=session.submissions,  # type: ignore[attr-defined]
+        published=session.published,  # type: ignore[attr-defined]
+        invited=session.invited,  # type: ignore[attr-defined]
+        k=session.k,
     )
 
 
@@ -73,7 +109,7 @@ def retro_heatmap(*, team: Team) -> Heatmap:
     """The team's latest closed sessions (oldest first) against the task categories, from
     the stored tallies: two queries whatever the number of sessions."""
     sessions = list(
-        retro_sessions_with_counts(team_ids=[team.pk]).filter(status=RetroStatus.CLOSED)[
+        retro_sessions_listed(team_ids=[team.pk]).filter(status=RetroStatus.CLOSED)[
             :HEATMAP_SPRINTS
         ]
     )
@@ -91,6 +127,7 @@ def retro_heatmap(*, team: Team) -> Heatmap:
             sprint_start=session.sprint_start,
             submissions=session.submissions,  # type: ignore[attr-defined]
             k=session.k,
+            people=retro_participation(session).people,
         )
         for session in sessions
     ]

@@ -20,6 +20,14 @@ from surveys.retros.models import (
     RetroStatus,
     TaskCategory,
 )
+from surveys.retros.selectors import retro_participation
+
+SUBMISSIONS_HELP = (
+    "How many people's cards are published (in batches of at least k). null when fewer "
+    "than k have written, or when the invited who are not among them are 1 to k − 1: a "
+    "count of fewer than k people. How many have written so far, or since the last batch, "
+    "is never given: it would single out whoever wrote last."
+)
 
 
 class ChoiceOutput(serializers.Serializer):
@@ -86,8 +94,18 @@ class RetroSessionOutput(serializers.Serializer):
     closes_at = serializers.DateTimeField()
     status = serializers.ChoiceField(choices=RetroStatus.choices)
     k = serializers.IntegerField()
-    submissions = serializers.IntegerField(help_text="How many people have written cards.")
+    submissions = serializers.SerializerMethodField(help_text=SUBMISSIONS_HELP)
+    k_reached = serializers.SerializerMethodField(
+        help_text="Whether at least k people have written: the board shows their cards (or "
+        "will, the next time it is read)."
+    )
     prompts = SessionPromptOutput(many=True, source="prompts.all")
+
+    def get_submissions(self, session: Any) -> int | None:
+        return retro_participation(session).people
+
+    def get_k_reached(self, session: Any) -> bool:
+        return retro_participation(session).k_reached
 
 
 class RetroSessionCreateInput(StrictInput):
@@ -191,7 +209,11 @@ class RetroExportOutput(serializers.Serializer):
     session = serializers.CharField()
     sprint = SprintOutput()
     k = serializers.IntegerField()
-    submissions = serializers.IntegerField(allow_null=True)
+    submissions = serializers.IntegerField(
+        allow_null=True,
+        help_text="How many people's cards are included; null for the prompts alone, and "
+        "when the invited who are not among them are 1 to k − 1.",
+    )
     shared_cards_included = serializers.BooleanField()
     prompts = ExportPromptOutput(many=True)
 
@@ -207,7 +229,12 @@ class RetroCountsOutput(serializers.Serializer):
     helped = _effect_count()
     hurt = _effect_count()
     chose_not = _effect_count()
-    lean = serializers.CharField(help_text="helped, hurt, chose_not or mixed")
+    lean = serializers.CharField(
+        allow_null=True,
+        help_text="helped, hurt, chose_not or mixed; null when a count it would compare is "
+        "hidden (in a total: when one summed into it was), as saying which leads would hint "
+        "at it",
+    )
 
 
 class RetroHeatmapCellOutput(serializers.Serializer):
@@ -227,7 +254,9 @@ class RetroHeatmapRowOutput(serializers.Serializer):
 class RetroHeatmapSprintOutput(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
     sprint_start = serializers.DateField()
-    submissions = serializers.IntegerField()
+    submissions = serializers.IntegerField(
+        source="people", allow_null=True, help_text=SUBMISSIONS_HELP
+    )
     k = serializers.IntegerField()
     shown = serializers.BooleanField()
 

@@ -7,6 +7,7 @@ read the board (which publishes: surveys/retros/board.py), export, close it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
 from django.contrib import messages
@@ -32,6 +33,7 @@ from surveys.retros.errors import RetroBoardHidden
 from surveys.retros.exports import CONTENT_TYPES, FORMATS, document_render
 from surveys.retros.forms import CardsForm, RetroSessionForm
 from surveys.retros.models import RetroInvitation, RetroSession
+from surveys.retros.participation import Participation
 
 # Where a link that cannot be used sends people who have an account.
 ELSEWHERE = ("My retros", "my-retros")
@@ -73,6 +75,13 @@ def my_retro_write(request: HttpRequest, session_id: int) -> HttpResponse:
     return _write_flow(request, invitation)
 
 
+def _with_participation(
+    sessions: Iterable[RetroSession],
+) -> list[tuple[RetroSession, Participation]]:
+    """Each listed session with what may be said of who took part in it."""
+    return [(session, selectors.retro_participation(session)) for session in sessions]
+
+
 @never_cache
 @login_required
 @require_safe
@@ -81,7 +90,7 @@ def my_retros(request: HttpRequest) -> HttpResponse:
         "session__closes_at"
     )
     runnable = team_ids_runnable_by(user=request.user)
-    sessions = selectors.retro_sessions_with_counts(team_ids=runnable)[:20]
+    sessions = _with_participation(selectors.retro_sessions_listed(team_ids=runnable)[:20])
     teams = teams_visible_to(user=request.user).filter(pk__in=runnable).order_by("name")
     context = {"invitations": invitations, "sessions": sessions, "teams": teams}
     return render(request, "retros/my_retros.html", context)
@@ -90,11 +99,12 @@ def my_retros(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def team_retros(request: HttpRequest, slug: str) -> HttpResponse:
-    """A team's sessions with their submission counts (for everyone who sees the team)."""
+    """A team's sessions and who took part, as far as it may be said (for everyone who
+    sees the team)."""
     team = team_get_visible(user=request.user, slug=slug)
     context = {
         "team": team,
-        "sessions": selectors.retro_sessions_with_counts(team_ids=[team.pk]),
+        "sessions": _with_participation(selectors.retro_sessions_listed(team_ids=[team.pk])),
         "runs_retros": team.pk in team_ids_runnable_by(user=request.user),
     }
     return render(request, "retros/team.html", context)
@@ -145,11 +155,7 @@ def retro_session_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _board_context(session: RetroSession) -> dict[str, object]:
-    return {
-        "session": session,
-        "board": board.retro_board(session=session),
-        "invited": session.invitations.count(),
-    }
+    return {"session": session, "board": board.retro_board(session=session)}
 
 
 @never_cache

@@ -102,7 +102,7 @@ def test_a_facilitator_runs_a_retro_and_exports_only_the_shared_cards(
     _fits_a_phone(page)
     page.get_by_role("button", name="Start the retro and email the links").click()
     page.wait_for_selector("[data-board=waiting]")
-    assert page.locator("[data-submissions]").get_attribute("data-submissions") == "0"
+    assert page.locator("[data-people]").get_attribute("data-people") == "fewer-than-k"
     session = RetroSession.objects.get()
     assert session.prompts.count() == 4
 
@@ -117,16 +117,17 @@ def test_a_facilitator_runs_a_retro_and_exports_only_the_shared_cards(
     for index, (username, *_) in enumerate(PEOPLE[:4]):
         _write_cards(browser, links[f"{username}@northwind.example"], index)
 
-    # After four, the facilitator sees only the count; after the fifth, the board, while
-    # the session stays open.
+    # After four, the facilitator sees only "fewer than 5" (as after none); after the fifth,
+    # the board, while the session stays open.
     page.reload()
-    assert page.locator("[data-submissions]").get_attribute("data-submissions") == "4"
+    assert page.locator("[data-people]").get_attribute("data-people") == "fewer-than-k"
     assert page.locator("[data-board=waiting]").is_visible()
     assert "Copilot drafted" not in page.content()
     _write_cards(browser, links[f"{PEOPLE[4][0]}@northwind.example"], 4)
     page.reload()
     page.wait_for_selector("[data-board=shown]")
-    assert page.locator("[data-submissions]").get_attribute("data-submissions") == "5"
+    # Five of the six invited: the one who did not write is fewer than k, so "5 or more".
+    assert page.locator("[data-people]").get_attribute("data-people") == "k-or-more"
     assert page.get_by_role("button", name="Close the session now").is_visible()
     assert RetroSession.objects.get().status == "open"
     board = page.locator("main").inner_text()

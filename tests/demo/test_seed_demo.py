@@ -66,10 +66,18 @@ def test_the_payments_board_shows_shared_cards_with_names_masked(seeded) -> None
 
 
 def test_the_heatmap_shows_where_ai_helps_and_hides_the_small_team(seeded) -> None:
-    payments = retro_heatmap(team=Team.objects.get(slug="payments"))
-    rows = {row.category: row for row in payments.rows}
-    assert rows["tests"].shown_total.lean == "helped"
-    assert rows["debugging"].shown_total.lean == "hurt"
+    leans = []
+    for slug in ("payments", "data"):
+        heatmap = retro_heatmap(team=Team.objects.get(slug=slug))
+        assert heatmap.has_data
+        for row in heatmap.rows:
+            shown = [cell.counts for cell in row.cells if cell.counts is not None]
+            for counts in [*shown, *([row.shown_total] if row.shown_total else [])]:
+                if counts.lean is not None:  # a lean only where no count it reads is hidden
+                    assert None not in (counts.helped, counts.hurt, counts.chose_not)
+                    leans.append((row.category, counts.lean))
+    # Where a whole cell agrees, it says so: AI helps with boilerplate and tests.
+    assert {lean for category, lean in leans if category in ("boilerplate", "tests")} == {"helped"}
     assert not retro_heatmap(team=Team.objects.get(slug="design-systems")).has_data
 
 
@@ -127,13 +135,21 @@ def test_the_demo_shows_delivery_next_to_pulses_and_hides_the_small_team(seeded)
 
 
 def test_ai_assisted_share_rises_over_the_demo_weeks(seeded) -> None:
-    from analytics.delivery.models import TeamWeekDelivery
+    from analytics.delivery.models import PullRequest, TeamWeekDelivery
 
-    shares = [
-        week.metrics["ai_pr_share"]
-        for week in TeamWeekDelivery.objects.filter(team__slug="data", suppressed=False).order_by(
-            "week_start"
-        )
-        if week.metrics.get("ai_pr_share") is not None
-    ]
+    # From the pull requests themselves: the pages withhold a week's share when its
+    # AI-assisted or other PRs come from fewer than k people, as they often do in the
+    # first weeks (one or two people trying it) and the last (one or two not).
+    merged = PullRequest.objects.filter(
+        repository__team__slug="data", merged_at__isnull=False
+    ).order_by("merged_at")
+    by_week: dict[tuple[int, int], list[bool]] = {}
+    for pull in merged:
+        by_week.setdefault(pull.merged_at.isocalendar()[:2], []).append(pull.ai_tool != "")
+    shares = [100 * sum(week) / len(week) for week in by_week.values()]
     assert sum(shares[-3:]) / 3 > sum(shares[:3]) / 3 + 20
+    weeks = TeamWeekDelivery.objects.filter(team__slug="data", suppressed=False)
+    for week in weeks:
+        if "ai_pr_share" in week.metrics["withheld"]:
+            assert "ai_pr_share" not in week.metrics
+    assert any(week.metrics.get("ai_pr_share") is not None for week in weeks)

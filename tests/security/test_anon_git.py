@@ -48,10 +48,13 @@ def history(
     *,
     openers: Sequence[Any] | None = None,
     weeks: int = WEEKS,
+    ai_openers: int = 1,
+    ai_authors: int = 0,
 ) -> Repository:
     """A repository of the team: each author commits one to three times a week; each of `openers`
     (default: every author) merges one pull request a week, reviewed after a while that
-    differs per person, the first opener's marked AI-assisted."""
+    differs per person. The first `ai_openers` openers' pull requests and the first
+    `ai_authors` authors' commits are marked AI-assisted."""
     repository = Repository.objects.create(
         organisation=world.organisation,
         team=world.teams[team],
@@ -85,6 +88,7 @@ def history(
                         files_changed=1,
                         additions=10 + index,
                         deletions=2,
+                        ai_tool="claude" if index < ai_authors else "",
                     )
                 )
         for index, person in enumerate(openers or authors):
@@ -102,7 +106,7 @@ def history(
                     additions=40 * (index + 1),
                     deletions=5,
                     changed_files=2,
-                    ai_tool="claude" if index == 0 else "",
+                    ai_tool="claude" if index < ai_openers else "",
                 )
             )
     Commit.objects.bulk_create(commits)
@@ -182,4 +186,94 @@ def test_no_surface_shows_a_figure_of_one_persons_git_history() -> None:
     after = every_surface(world, viewers, [])
     assert_unchanged(before, after)
     tally("attack 12: one person's Git history changed", 2)
+    tally("attack 12: surfaces compared", len(after))
+
+
+def _ai_marked(repository: Repository, *, openers: Sequence[Any], authors: Sequence[Any]) -> None:
+    """Mark as AI-assisted exactly the pull requests of `openers` and the commits of
+    `authors` (and nothing else of the repository)."""
+    pulls = PullRequest.objects.filter(repository=repository)
+    pulls.update(ai_tool="")
+    pulls.filter(author__user__in=openers).update(ai_tool="claude")
+    commits = Commit.objects.filter(repository=repository)
+    commits.update(ai_tool="")
+    commits.filter(author__user__in=authors).update(ai_tool="claude")
+
+
+# team size; (AI-assisted PR openers, AI-assisted commit authors) before → after; figures
+# (as the API and the CSVs print them) that must appear nowhere
+SPLITS = {
+    # 1 → 2 people's AI-assisted PRs among 7: shares 14.29 % → 28.57 %
+    "ai side under k": (7, (1, 1), (2, 2), ("14.285", "28.571")),
+    # the AI side has 6 → 7 of 10, but the rest is 4 → 3 people: total minus AI gives them
+    "other side under k": (10, (6, 6), (7, 8), ()),
+}
+
+
+@pytest.mark.parametrize("case", SPLITS)
+def test_no_surface_shows_an_ai_split_from_fewer_than_k_authors(case: str) -> None:
+    """The AI-assisted share of a week's PRs and commits, and the AI vs other comparison,
+    come from two groups of authors: if either holds 1 to k − 1 people, a count or share of
+    theirs is on show (the other side's follows from the week's total). Moving people
+    between the sides must change nothing anywhere."""
+    size, before_sides, after_sides, figures = SPLITS[case]
+    world = World()
+    world.team("Team", size)
+    _surveyed(world, "Team", 6)
+    people = world.members["Team"]
+    repository = history(
+        world, "Team", people, ai_openers=before_sides[0], ai_authors=before_sides[1]
+    )
+    _refresh(world)
+    viewers = {
+        "manager": world.viewer("manager", "Team", Role.MANAGER),
+        "engineer": people[-1],
+        "root": superuser(),
+    }
+    before = every_surface(world, viewers, [])
+
+    _ai_marked(repository, openers=people[: after_sides[0]], authors=people[: after_sides[1]])
+    _refresh(world)
+    after = every_surface(world, viewers, [])
+    assert_unchanged(before, after)
+    for figure in figures:
+        shown = [key for key, (_, text) in {**before, **after}.items() if figure in text]
+        assert not shown, f"{figure} is on {shown[:3]}"
+    tally("attack 12: AI-assisted splits under k changed", 1)
+    tally("attack 12: surfaces compared", len(after))
+
+
+def test_no_surface_counts_the_pull_requests_of_fewer_than_k_authors() -> None:
+    """Everyone commits, but two people merge the week's pull requests: the count of
+    merged PRs (and the throughput, PRs per person) is theirs. Doubling their pull requests
+    must change nothing anywhere."""
+    world = World()
+    world.team("Team", 6)
+    _surveyed(world, "Team", 6)
+    people = world.members["Team"]
+    repository = history(world, "Team", people, openers=people[:2], ai_openers=0)
+    _refresh(world)
+    viewers = {"manager": world.viewer("manager", "Team", Role.MANAGER), "root": superuser()}
+    before = every_surface(world, viewers, [])
+
+    PullRequest.objects.bulk_create(
+        PullRequest(
+            repository=repository,
+            number=pull.number + 50,
+            title=pull.title,
+            author=pull.author,
+            created_at=pull.created_at,
+            first_review_at=pull.first_review_at,
+            merged_at=pull.merged_at,
+            review_count=1,
+            additions=pull.additions,
+            deletions=pull.deletions,
+            changed_files=pull.changed_files,
+        )
+        for pull in PullRequest.objects.filter(repository=repository)
+    )
+    _refresh(world)
+    after = every_surface(world, viewers, [])
+    assert_unchanged(before, after)
+    tally("attack 12: pull requests of fewer than k authors doubled", 1)
     tally("attack 12: surfaces compared", len(after))

@@ -7,7 +7,16 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surveys.anonymity import Node, change_allowed, churn_isolates, tree_suppress
+from surveys.anonymity import (
+    Node,
+    authored_shown,
+    change_allowed,
+    churn_isolates,
+    comparison_shown,
+    participation_shown,
+    split_shown,
+    tree_suppress,
+)
 
 K = 5
 
@@ -112,3 +121,46 @@ def test_one_person_joining_withholds_the_change() -> None:
 def test_change_allowed_per_period() -> None:
     invited = {10: {1, 2, 3, 4, 5}, 11: {1, 2, 3, 4, 5}, 12: {1, 2, 3, 4, 5, 6}}
     assert change_allowed(invited, [10, 11, 12], K) == {10: False, 11: True, 12: False}
+
+
+# --- inside a group: comparisons, who took part, Git authors ----------------------------------
+
+
+def test_a_comparison_is_shown_only_when_every_count_it_reads_is() -> None:
+    # 7 of 12 said helped (shown: 7 and 5), 2 hurt (hidden): "mostly helped" would say the
+    # hidden count is under 7.
+    assert not comparison_shown([7, 2, 3], 12, K)
+    assert comparison_shown([7, 5, 0], 12, K)
+    assert comparison_shown([6, 0, 0], 6, K)  # everyone, and nobody: no one singled out
+    assert not comparison_shown([5, 0, 0], 6, K)  # all but one
+
+
+def test_participation_is_shown_from_k_people_with_k_or_none_left_out() -> None:
+    assert not participation_shown(0, 11, K)  # nobody looks like a few: "fewer than k"
+    assert not participation_shown(4, 11, K)
+    assert participation_shown(5, 11, K)
+    assert not participation_shown(10, 11, K)  # one invited person did not take part
+    assert participation_shown(11, 11, K)
+    assert not participation_shown(5, 6, K)
+
+
+@given(st.integers(0, 40), st.integers(0, 40))
+def test_a_shown_participation_count_isolates_nobody(people: int, absent: int) -> None:
+    if participation_shown(people, people + absent, K):
+        assert people >= K
+        assert absent == 0 or absent >= K
+
+
+def test_figures_from_git_count_authors_not_commits() -> None:
+    assert authored_shown(0, K)  # nothing from nobody: a zero is no one's
+    assert not authored_shown(1, K)  # seven PRs of one person are that person's
+    assert not authored_shown(4, K)
+    assert authored_shown(5, K)
+
+
+def test_a_split_needs_k_authors_on_each_side_or_none() -> None:
+    assert split_shown([5, 6], K)
+    assert split_shown([0, 6], K)  # no AI-assisted PR at all: 0 %
+    assert not split_shown([1, 6], K)  # one person's AI-assisted PRs
+    assert not split_shown([6, 2], K)  # the others follow: the week's total minus AI
+    assert not split_shown([2, 2], K)

@@ -172,3 +172,80 @@ def test_deployments_lead_time_and_change_failure_rate_by_hand() -> None:
     assert v["change_failure_rate"] == pytest.approx(1 / 3)  # release 1 was reverted
     assert "no incidents imported" in v["change_failure_basis"]
     assert v["time_to_restore_median_h"] is None
+
+
+def _one_week(*, openers: int, ai_openers: int, committers: int = 6, ai_committers: int = 0):
+    """Six people commit twice each; `openers` of them merge a pull request each, the
+    first `ai_openers` of those AI-assisted; the first `ai_committers` commit with AI."""
+    commits = commits_frame(
+        [
+            {
+                "sha": f"{person:020x}{number:020x}",
+                "author_id": person,
+                "committed_at": at(person + number),
+                "ai": person < ai_committers,
+            }
+            for person in range(committers)
+            for number in range(2)
+        ]
+    )
+    prs = prs_frame(
+        [
+            {
+                "author_id": person,
+                "created_at": at(0),
+                "first_review_at": at(1 + person),
+                "merged_at": at(3 + 2 * person),
+                "additions": 10 * (person + 1),
+                "deletions": 1,
+                "ai": person < ai_openers,
+            }
+            for person in range(openers)
+        ]
+    )
+    [week] = team_week_metrics(commits=commits, prs=prs, releases=EMPTY_RELEASES, k_by_team={1: 5})
+    assert not week.suppressed
+    return week.figures
+
+
+AI_FIGURES = ("ai_pr_share", "ai_split")
+
+
+def test_an_ai_split_with_fewer_than_k_authors_on_either_side_is_withheld() -> None:
+    # 1 of 6 merged PRs AI-assisted: its share and count are one person's.
+    few_ai = _one_week(openers=6, ai_openers=1)
+    # 5 of 6: the other PR is one person's (6 merged − 5 AI-assisted).
+    few_other = _one_week(openers=6, ai_openers=5)
+    for figures in (few_ai, few_other):
+        assert not set(AI_FIGURES) & set(figures)
+        assert set(AI_FIGURES) <= set(figures["withheld"])
+        assert figures["merged_prs"] == 6  # six people's: shown
+    split = _one_week(openers=10, ai_openers=5, committers=10)
+    assert split["ai_pr_share"] == 50
+    assert split["ai_split"]["ai"]["merged_prs"] == split["ai_split"]["other"]["merged_prs"] == 5
+    nobody = _one_week(openers=6, ai_openers=0)  # 0 people on one side: nothing to single out
+    assert nobody["ai_pr_share"] == 0
+    assert nobody["ai_split"]["ai"] == {"merged_prs": 0}
+
+
+def test_an_ai_commit_share_from_fewer_than_k_authors_is_withheld() -> None:
+    assert "ai_commit_share" not in _one_week(openers=6, ai_openers=0, ai_committers=2)
+    assert "ai_commit_share" not in _one_week(openers=6, ai_openers=0, ai_committers=4)
+    assert _one_week(openers=6, ai_openers=0, ai_committers=0)["ai_commit_share"] == 0
+    assert _one_week(openers=6, ai_openers=0, ai_committers=6)["ai_commit_share"] == 100
+
+
+def test_counts_of_fewer_than_k_authors_pull_requests_are_withheld() -> None:
+    figures = _one_week(openers=2, ai_openers=0)  # six commit, two merge PRs
+    for name in ("merged_prs", "throughput", "ai_pr_share", "ai_split"):
+        assert name not in figures
+        assert name in figures["withheld"]
+    assert figures["commits"] == 12  # six people's
+
+
+def test_counts_of_fewer_than_k_authors_commits_are_withheld() -> None:
+    figures = _one_week(openers=6, ai_openers=0, committers=3)  # six merge PRs, three commit
+    assert "commits" not in figures
+    assert "ai_commit_share" not in figures
+    assert figures["merged_prs"] == 6
+    assert figures["throughput"] == 1

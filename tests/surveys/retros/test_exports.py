@@ -32,6 +32,7 @@ def document(*, with_cards: bool = True) -> RetroDocument:
         sprint_start=date(2026, 11, 2),
         sprint_end=date(2026, 11, 13),
         k=5,
+        cards_included=with_cards,
         submissions=7 if with_cards else None,
         prompts=(
             ExportPrompt(1, "When did AI help you this sprint?", cards if with_cards else ()),
@@ -50,7 +51,7 @@ def test_the_prompts_alone_are_a_numbered_markdown_list() -> None:
 
 def test_the_markdown_groups_shared_cards_by_prompt_then_category() -> None:
     text = document_markdown(document())
-    assert "7 people wrote cards; 3 were shared" in text
+    assert "the cards of 7 people, of which 3 were shared" in text
     prompt = text.index("## 1. When did AI help")
     tests = text.index("### Tests")
     debugging = text.index("### Debugging")

@@ -88,3 +88,35 @@ def test_the_colour_follows_what_most_people_reported() -> None:
     assert Counts(people=6, helped=2, hurt=4).strength == 1
     assert Counts(people=5, chose_not=3, helped=2).lean == "chose_not"
     assert Counts(people=6, helped=3, hurt=3).lean == "mixed"
+
+
+def test_no_lean_is_read_from_hidden_counts() -> None:
+    # 4 helped and 2 hurt of 6, or the other way round: both counts are hidden (2, and
+    # 6 − 4, are under k), so "mostly helped" or "mostly hurt" would tell them apart.
+    helped, hurt = Counts(people=6, helped=4, hurt=2).shown(5), Counts(6, 2, 4).shown(5)
+    # 7 of 12 helped is shown, but next to a hidden hurt count (2, or 12 − 8) "mostly
+    # helped" would say which.
+    few_hurt, many_hurt = Counts(12, 7, 2).shown(5), Counts(12, 7, 8).shown(5)
+    for one, other in ((helped, hurt), (few_hurt, many_hurt)):
+        assert one == other
+        assert (one.lean, one.lean_label, one.strength) == (
+            other.lean,
+            other.lean_label,
+            other.strength,
+        )
+        assert "Mostly" not in one.lean_label
+
+
+def test_a_total_with_a_hidden_count_in_it_has_no_lean_either() -> None:
+    shown = Counts(people=5, helped=5, hurt=0, chose_not=0)
+    totals = [
+        heatmap_build(
+            [sprint("S1"), sprint("S2")],
+            {(0, "tests"): shown, (1, "tests"): Counts(people=9, helped=helped, hurt=9 - helped)},
+        ).rows[1]
+        for helped in (1, 8)  # 1 and 8 of 9: both hidden
+    ]
+    assert totals[0].shown_total == totals[1].shown_total
+    assert "Mostly" not in totals[0].shown_total.lean_label
+    assert totals[0].shown_total.lean == totals[1].shown_total.lean
+    assert shown.shown(5).lean_label == "Mostly helped"  # every count shown: it may say so

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import random
 import re
 import threading
 import time
@@ -18,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 
-from surveys.retros import publication, services
+from surveys.retros import board, publication, services
 from surveys.retros.exports import FORMATS
 from surveys.retros.models import RetroResponse, RetroSession, RetroStatus, RetroTally
 from tests.conftest import OpenRetro, make_open_retro, submit_retro
@@ -55,6 +56,14 @@ def _readings(client, session_id: int) -> dict[str, tuple[int, str]]:
         else:
             readings[f"cli {export_format}"] = (200, out.getvalue())
     return readings
+
+
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+def _without_tokens(readings: dict[str, tuple[int, str]]) -> dict[str, tuple[int, str]]:
+    """The readings without the form tokens, which differ on every page view."""
+    return {name: (status, CSRF_TOKEN.sub("", body)) for name, (status, body) in readings.items()}
 
 
 def _writers_shown(body: str) -> set[int]:
@@ -114,10 +123,11 @@ def test_it_shows_only_the_count_until_k_people_have_written(facilitator_client)
         assert not _writers_shown(body), name
         assert status == (200 if name in ("page", "print") else 409), name
     page = readings["page"][1]
-    assert 'data-submissions="4"' in page
+    assert 'data-people="fewer-than-k"' in page  # not 4: a count of fewer than k people
     assert 'data-board="waiting"' in page
     assert "The cards appear here once at least 5 people have written" in readings["print"][1]
-    assert "once at least 5 people have written (so far 4)" in readings["cli md"][1]
+    assert "once at least 5 people have written (so far fewer than 5)" in readings["cli md"][1]
+    assert not any("so far 4" in body.lower() for _, body in readings.values())
     assert json.loads(readings["api board"][1])["code"] == "board_hidden"
     assert _batches(open_retro.session) == {None: 4}
 
@@ -126,37 +136,40 @@ def test_the_fifth_submission_shows_all_five_without_closing(facilitator_client)
     open_retro = make_open_retro(size=6)
     submit_retro(open_retro, 5)
     readings = _assert_everywhere_shown(facilitator_client(open_retro), open_retro, range(5))
-    assert "data-held-back" not in readings["page"][1]
+    # While open the notice is always the same: whether anyone wrote since is not said.
+    assert 'data-held-back="open"' in readings["page"][1]
     assert "Close the session now" in readings["page"][1]
     assert RetroSession.objects.get().status == RetroStatus.OPEN
     assert _batches(open_retro.session) == {1: 5}
     assert services.retro_invitation_redeem(raw_token=open_retro.tokens[5])  # still writable
 
 
-def test_a_late_submission_waits_for_k_more_then_joins_the_board(first_five_shown) -> None:
+def test_a_late_submission_waits_for_k_more_then_joins_the_board(
+    first_five_shown, monkeypatch
+) -> None:
     open_retro, client = first_five_shown(10)
+    # The same cards in the same order, so that readings can be compared whole.
+    monkeypatch.setattr(board.random, "SystemRandom", lambda: random.Random(0))
+    shown = _assert_everywhere_shown(client, open_retro, range(5))
+    # The first five of 11 invited: 5 published, 6 not; both at least k, so "5" is said.
+    assert 'data-people="shown"' in shown["page"][1]
+    assert "5 people</strong> have their cards on the board" in shown["page"][1]
+    assert json.loads(shown["export json"][1])["submissions"] == 5
     submit_retro(open_retro, 1, first=5)
-    readings = _assert_everywhere_shown(client, open_retro, range(5))
-    page = readings["page"][1]
-    assert 'data-submissions="6"' in page
-    assert 'data-held-back="1"' in page
-    assert "1 more person has written; their cards appear once k = 5 have written" in page
-    assert "(4 more)" in page
-    assert (
-        "5 people wrote cards; 10 were shared for the retro. 1 more wrote later"
-        in (readings["export md"][1])
-    )
-    assert json.loads(readings["export json"][1])["submissions"] == 5
+    late = _assert_everywhere_shown(client, open_retro, range(5))
+    # One more wrote: nothing anywhere says so (not 6, not "1 more", not "4 more needed").
+    assert _without_tokens(late) == _without_tokens(shown)
+    assert "Cards written after the board was last shown join it once k = 5" in late["page"][1]
 
     submit_retro(open_retro, 3, first=6)
-    readings = _assert_everywhere_shown(client, open_retro, range(5))
-    assert "4 more people have written" in readings["page"][1]
-    assert "(1 more)" in readings["page"][1]
+    later = _assert_everywhere_shown(client, open_retro, range(5))
+    assert _without_tokens(later) == _without_tokens(shown)
 
     submit_retro(open_retro, 1, first=9)
     readings = _assert_everywhere_shown(client, open_retro, range(10))
-    assert "data-held-back" not in readings["page"][1]
-    assert json.loads(readings["api board"][1])["submissions"] == 10
+    # 10 published of 11 invited: the one who did not write is fewer than k.
+    assert 'data-people="k-or-more"' in readings["page"][1]
+    assert json.loads(readings["api board"][1])["submissions"] is None
     assert _batches(open_retro.session) == {1: 5, 2: 5}
 
 
@@ -218,8 +231,10 @@ def test_closing_never_shows_fewer_than_k_written_since_the_last_batch(
     services.retro_session_close(session_id=open_retro.session.pk)
     readings = _assert_everywhere_shown(client, open_retro, range(5))
     page = readings["page"][1]
-    assert 'data-held-back="3"' in page
-    assert "Held back: fewer than k = 5 wrote after the board was last shown" in page
+    assert 'data-held-back="true"' in page
+    assert "Held back: fewer than k = 5 people wrote after the board was last shown" in page
+    assert "Cards written later are held back" in readings["export md"][1]
+    assert not any(" 3 " in body or "3 people" in body for _, body in readings.values())
     assert "Close the session now" not in page
     assert _batches(open_retro.session) == {1: 5, None: 3}
     # The tallies still count everyone who wrote: all eight wrote a debugging card.

@@ -239,7 +239,10 @@ def test_the_board_shows_only_the_count_then_the_shared_cards_of_k_people(client
     client.force_login(open_retro.facilitator)
     url = reverse("retro-session", args=[open_retro.session.pk])
     html = client.get(url).content.decode()
-    assert 'data-submissions="4"' in html
+    assert 'data-people="fewer-than-k"' in html
+    assert "Fewer than 5 people</strong> have written cards so far" in html
+    assert "4 people" not in html
+    assert "So far 4" not in html
     assert 'data-board="waiting"' in html
     assert "Card 0a" not in html
     submit_retro(open_retro, 1, first=4)
@@ -261,7 +264,7 @@ def test_the_board_stays_hidden_for_a_closed_session_under_k(client) -> None:
     client.force_login(open_retro.facilitator)
     html = client.get(reverse("retro-session", args=[open_retro.session.pk])).content.decode()
     assert 'data-board="suppressed"' in html
-    assert 'data-submissions="4"' in html
+    assert 'data-people="fewer-than-k"' in html
     assert "Card 0a" not in html
     export = reverse("retro-session-export", args=[open_retro.session.pk, "md"])
     response = client.get(export)
@@ -312,7 +315,7 @@ def test_the_team_retros_page_lists_sessions_with_counts_for_engineers(client) -
     client.force_login(open_retro.invitations[4].user)
     html = client.get(reverse("team-retros", args=[open_retro.team.slug])).content.decode()
     assert "Sprint 42" in html
-    assert "<td>3 <span" in html
+    assert '<td data-people="fewer-than-k">Fewer than 5 people <span' in html
     assert reverse("retro-session", args=[open_retro.session.pk]) not in html
 
 
@@ -328,9 +331,11 @@ def test_the_team_page_shows_where_ai_helps_with_small_cells_hidden(client) -> N
     client.force_login(open_retro.invitations[0].user)
     html = client.get(reverse("team-results", args=[open_retro.team.slug])).content.decode()
     assert "Where AI helps us" in html
-    assert "Mostly hurt" in html
-    # One of six said it helped: a count of one person, so it says "n < k" instead.
+    # One of six said it helped: a count of one person, so it says "n < k" instead, and
+    # no lean: "mostly hurt" would say that fewer than six said it helped.
     assert "n &lt; k</span> helped · 6 hurt · 0 chose not" in html
+    assert "Mostly" not in html
+    assert "Lean not shown" in html
     assert html.count('data-state="shown"') == 2  # the cell and its row's total
     assert html.count('data-state="suppressed"') == 10
 
