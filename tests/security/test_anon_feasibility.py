@@ -18,23 +18,17 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
-from django.core.management import call_command
-from django.test import override_settings
 
 from analytics.insights import stats as app_stats
 from analytics.insights.aggregation.queries import AI_TRUST_A_LOT, AI_USAGE_WEEKLY
-from analytics.insights.models import RunSummary
 from surveys.anonymity import ordered_bins
-from surveys.people.models import Organisation, Team
 from surveys.pulses.models import PulseRun, Question, RunQuestion, RunStatus
-from surveys.retros.models import RetroSession
 from tests.security import feasibility
 from tests.security.access_world import figures_record
 from tests.security.anon_surfaces import urls
@@ -67,7 +61,7 @@ from tests.security.feasibility_surfaces import (
     read_json,
     unclassified,
 )
-from tests.security.feasibility_world import generated_world, true_counts, true_pairs
+from tests.security.feasibility_world import true_counts, true_pairs
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
 
@@ -288,7 +282,7 @@ def test_the_solver_reports_a_group_too_big_to_solve(monkeypatch: pytest.MonkeyP
     assert not solution.pinned
 
 
-def test_the_solver_takes_well_under_a_second_for_sixty_people_on_seven_steps() -> None:
+def test_the_solver_solves_sixty_people_on_seven_steps_without_giving_up() -> None:
     rng = random.Random(60)
     counts = [0] * 7
     for _ in range(60):
@@ -309,9 +303,7 @@ def test_the_solver_takes_well_under_a_second_for_sixty_people_on_seven_steps() 
         Group(values=SEVEN, k=5, sizes=(60,), estimates=(coarse,)),  # ... and without them
     )
     for group in groups:
-        started = time.perf_counter()
         solution = solve(group, own=3)
-        assert time.perf_counter() - started < 1.0
         assert solution.skipped is None
         assert solution.admits(counts, group)
 
@@ -523,50 +515,6 @@ def _record(
     }
     figures["seconds"] = round(seconds, 1)
     figures_record(request.config, name, figures, "\n".join(lines) + f"\n({seconds:.1f} s)")
-
-
-def test_no_count_under_k_can_be_solved_for_in_a_generated_organisation(
-    request: pytest.FixtureRequest,
-) -> None:
-    started = time.perf_counter()
-    world, viewers = generated_world()
-    tallies, lines = attack(world, viewers)
-    _record(request, "feasibility-generated", tallies, lines, time.perf_counter() - started)
-    assert any(t.cells for t in tallies.values())
-    assert_nothing_pinned(tallies)
-
-
-@pytest.fixture
-def demo(tmp_path: Any) -> World:
-    with override_settings(DATA_DIR=tmp_path):
-        call_command("seed_demo")
-    organisation = Organisation.objects.get(slug="northwind")
-    teams = Team.objects.filter(organisation=organisation)
-    return World(
-        organisation=organisation,
-        teams={team.name: team for team in teams},
-        runs={str(run.pk): run for run in PulseRun.objects.filter(team__in=teams)},
-        sessions={str(s.pk): s for s in RetroSession.objects.filter(team__in=teams)},
-    )
-
-
-def test_no_count_under_k_can_be_solved_for_in_the_demo(
-    demo: World, request: pytest.FixtureRequest
-) -> None:
-    started = time.perf_counter()
-    from django.contrib.auth import get_user_model
-
-    users = get_user_model().objects
-    viewers = {
-        "admin": users.get(username="admin"),
-        "manager": users.get(username="omar"),
-        "engineer": users.get(username="alex"),
-        "facilitator": users.get(username="fran"),
-    }
-    assert RunSummary.objects.filter(run__team__organisation=demo.organisation).exists()
-    tallies, lines = attack(demo, viewers)
-    _record(request, "feasibility-demo", tallies, lines, time.perf_counter() - started)
-    assert_nothing_pinned(tallies)
 
 
 def test_every_route_is_read_or_classified() -> None:
