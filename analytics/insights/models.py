@@ -235,6 +235,14 @@ class TeamRollup(models.Model):
     safety = models.FloatField(null=True)
     safety_low = models.FloatField(null=True)
     safety_high = models.FloatField(null=True)
+    perceived_se = models.FloatField(
+        null=True, help_text="standard error of the released perceived speed, noise included"
+    )
+    released = models.BooleanField(
+        default=False,
+        help_text="its survey figures carry their noise, drawn once at publication (a row "
+        "from before gets its draws at the next refresh)",
+    )
     runs = models.JSONField(
         null=True,
         blank=True,

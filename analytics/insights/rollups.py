@@ -1,35 +1,41 @@
 """Roll-ups up the team tree: each team's subtree pooled per ISO week, shown only where
-`analytics.suppression.tree_suppress` allows. Pooling combines the construct-score
-moments (n, mean, mean of squares, computed in SQL) of every run in
-the subtree, small teams' included (that is what a roll-up is for), so the decision of
-what to show is taken over all of them at once, bottom-up, before anything is stored.
-It counts people — who answered each run, from the invitations — not responses."""
+`surveys.anonymity.tree_suppress` allows. Pooling combines the construct-score
+moments (n, mean, mean of squares, computed in SQL) of every run in the subtree, small
+teams' included (that is what a roll-up is for), so the decision of what to show is taken
+over all of them at once, bottom-up, before anything is stored. It counts people — who
+answered each run, from the invitations — not responses.
+
+The pooled scores are released with Laplace noise drawn once, at publication, and stored
+(`release.noisy_release`): exact pooled moments would give back the sums of a roll-up of
+one run (or of one run more than another roll-up), and with them its counts."""
 
 from __future__ import annotations
 
 import math
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from analytics.insights import gaps, stats
+from analytics.insights import gaps, release
 from analytics.insights.aggregation.moments import construct_moments
 from analytics.insights.models import TeamPeriod, TeamRollup
 from surveys.anonymity import Node, TreeDecision, tree_suppress
 from surveys.people.models import Team
 from surveys.people.selectors import subtrees
 from surveys.pulses.models import (
-    PERCENT_LIMITS,
     Construct,
     Invitation,
     PulseRun,
-    Response,
+    Question,
+    QuestionKind,
     RunStatus,
 )
 from surveys.pulses.schedule import week_of
@@ -76,43 +82,96 @@ def run_moments(run_ids: list[int]) -> Moments:
     return construct_moments(run_ids, ROLLUP_CONSTRUCTS)
 
 
-def pooled(parts: list[tuple[int, float, float]]) -> stats.Estimate | None:
-    """The estimate over the union of groups given as (n, mean, mean of squares)."""
-    n = sum(p[0] for p in parts)
-    if n < 2:
-        return None
-    mean = sum(p[0] * p[1] for p in parts) / n
-    square = sum(p[0] * p[2] for p in parts) / n
-    return stats.estimate_from_moments(n, mean, square)
+def pooled(parts: list[tuple[int, float, float]]) -> tuple[int, float, float]:
+    """(n, Σ x, Σ x²) over the union of groups given as (n, mean, mean of squares)."""
+    return (
+        sum(p[0] for p in parts),
+        math.fsum(p[0] * p[1] for p in parts),
+        math.fsum(p[0] * p[2] for p in parts),
+    )
 
 
-def _figures(
-    runs: list[PulseRun], periods: dict[int, TeamPeriod], counts: dict[int, int], moments: Moments
-) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    perceived_se = None
-    for construct, name, (low, high) in (
-        (Construct.PERCEIVED_SPEED, "perceived", PERCENT_LIMITS),
-        (Construct.PSYCHOLOGICAL_SAFETY, "safety", (0, 100)),
-    ):
-        parts = [moments[(run.pk, construct)] for run in runs if (run.pk, construct) in moments]
-        estimate = pooled(parts)
-        if estimate is None:
+ROLLUP_FIGURES = (
+    (Construct.PERCEIVED_SPEED, "perceived"),
+    (Construct.PSYCHOLOGICAL_SAFETY, "safety"),
+)
+SURVEY_FIELDS = (
+    "released",
+    *(f"{name}{end}" for _, name in ROLLUP_FIGURES for end in ("", "_low", "_high")),
+    "perceived_se",
+)
+
+
+class Noise:
+    """Standard Laplace draws for roll-up cells, one pair per (pooled runs, construct) in
+    this refresh: roll-ups pooling the same runs (a parent and its only child with runs)
+    show the same figures, so no one can average two draws of one sum. Drawn from the
+    operating system's randomness, never from anything stored."""
+
+    def __init__(self) -> None:
+        self._rng = np.random.default_rng(secrets.randbits(128))
+        self._drawn: dict[tuple[frozenset[int], str], tuple[float, float]] = {}
+
+    def __call__(self, runs: frozenset[int], construct: str) -> tuple[float, float]:
+        key = (runs, construct)
+        if key not in self._drawn:
+            first, second = self._rng.laplace(size=2).tolist()
+            self._drawn[key] = (first, second)
+        return self._drawn[key]
+
+
+def score_bounds() -> dict[str, tuple[float, float]]:
+    """Each roll-up construct's score range: 0–100 for scales, the percentage items'
+    widest range for percentages (the noise is scaled to it)."""
+    found: dict[str, tuple[float, float]] = {}
+    for construct, kind, low, high in Question.objects.filter(
+        construct__in=ROLLUP_CONSTRUCTS, kind__in=(QuestionKind.SCALE, QuestionKind.PERCENT)
+    ).values_list("construct", "kind", "scale_min", "scale_max"):
+        low, high = (0, 100) if kind == QuestionKind.SCALE else (low, high)
+        before = found.get(construct, (low, high))
+        found[construct] = (min(before[0], low), max(before[1], high))
+    return found
+
+
+def survey_figures(runs: list[PulseRun], inputs: _Inputs, noise: Noise) -> dict[str, Any]:
+    """The roll-up's perceived speed and safety, released with noise
+    (`release.noisy_release`), and the perceived score's standard error."""
+    fields: dict[str, Any] = {"released": True}
+    pooled_runs = frozenset(run.pk for run in runs)
+    for construct, name in ROLLUP_FIGURES:
+        parts = [inputs.moments[key] for r in runs if (key := (r.pk, construct)) in inputs.moments]
+        if construct not in inputs.bounds or not parts:
             continue
-        estimate = stats.clipped(estimate, low, high)
-        fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = (
-            estimate.mean,
-            estimate.ci_low,
-            estimate.ci_high,
+        n, total, squares = pooled(parts)
+        figure = release.noisy_release(
+            n, total, squares, inputs.bounds[construct], noise(pooled_runs, construct)
         )
-        if name == "perceived" and estimate.sd is not None:
-            perceived_se = estimate.sd / math.sqrt(estimate.n)
+        if figure is None:
+            continue
+        fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = (
+            figure.mean,
+            figure.low,
+            figure.high,
+        )
+        if name == "perceived":
+            fields["perceived_se"] = figure.se
+    return fields
+
+
+def git_figures(
+    row: TeamRollup, runs: list[PulseRun], periods: dict[int, TeamPeriod]
+) -> dict[str, Any]:
+    """The roll-up's measured change (its teams weighing the same) and the perception gap
+    against its released perceived speed; recomputed on every refresh, as imports move
+    the measured change."""
+    fields: dict[str, Any] = {"measured": None, "gap": None, "gap_low": None, "gap_high": None}
     measured = pooled_measured([periods[run.pk] for run in runs if run.pk in periods])
-    if measured is not None:
-        fields["measured"] = measured.value
-        if "perceived" in fields and perceived_se is not None:
-            gap = gaps.perception_gap(fields["perceived"], perceived_se, measured)
-            fields["gap"], fields["gap_low"], fields["gap_high"] = gap.value, gap.low, gap.high
+    if measured is None:
+        return fields
+    fields["measured"] = measured.value
+    if row.perceived is not None and row.perceived_se is not None:
+        gap = gaps.perception_gap(row.perceived, row.perceived_se, measured)
+        fields["gap"], fields["gap_low"], fields["gap_high"] = gap.value, gap.low, gap.high
     return fields
 
 
@@ -142,13 +201,13 @@ def respondents_of(runs: Iterable[int]) -> dict[int, frozenset[int]]:
 
 @dataclass(frozen=True)
 class _Inputs:
-    """What a week's roll-ups are computed from: the runs' team-periods, response counts,
-    construct moments and respondents."""
+    """What a week's roll-ups are computed from: the runs' team-periods, construct
+    moments and respondents, and the constructs' score ranges."""
 
     periods: dict[int, TeamPeriod]
-    counts: dict[int, int]
     moments: Moments
     people: dict[int, frozenset[int]]
+    bounds: dict[str, tuple[float, float]]
 
 
 def weeks_waiting(*, organisation_id: int) -> set[date]:
@@ -182,22 +241,32 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
     closed = _closed_in(organisation_id, chosen)
     runs = list(closed.order_by("period_start", "id"))
     frozen = _published(organisation_id, chosen)
-    inputs = _inputs(closed, runs, moments=bool(parents or frozen), people=bool(parents))
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
         by_week[week_of(run.period_start)].append(run)
+    # Published roll-ups keep their released survey figures: only the others need moments.
+    scored = [
+        run
+        for week, week_runs in by_week.items()
+        if not frozen[week] or not all(row.released for row in frozen[week])
+        for run in week_runs
+    ]
+    inputs = _inputs(closed, runs, scored if parents or frozen else [], people=bool(parents))
     waiting = weeks_waiting(organisation_id=organisation_id)
+    noise = Noise()
     rows = []
     for week, week_runs in by_week.items():
         if frozen[week]:
             by_id = {run.pk: run for run in week_runs}
-            rows += [_refigured(row, by_id, inputs) for row in frozen[week]]
+            rows += [_refigured(row, by_id, inputs, noise) for row in frozen[week]]
             continue
         k, decision = _week_decision(week_runs, children, inputs)
         for parent in parents:
             members = [run for run in week_runs if run.team_id in subtree[parent.pk]]
             rows.append(
-                _rollup(parent, week, k, members, decision, inputs, publish=week not in waiting)
+                _rollup(
+                    parent, week, k, members, decision, inputs, noise, publish=week not in waiting
+                )
             )
     with transaction.atomic():
         stale = TeamRollup.objects.filter(team__organisation_id=organisation_id)
@@ -231,20 +300,15 @@ def _published(organisation_id: int, weeks: list[date] | None) -> dict[date, lis
 
 
 def _inputs(
-    closed: QuerySet[PulseRun], runs: list[PulseRun], *, moments: bool, people: bool
+    closed: QuerySet[PulseRun], runs: list[PulseRun], scored: list[PulseRun], *, people: bool
 ) -> _Inputs:
-    """The runs' team-periods and response counts, and — when some roll-up needs them —
-    their construct moments and respondents."""
+    """The runs' team-periods and — when some roll-up needs them — their construct
+    moments and respondents."""
     return _Inputs(
         periods={p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)},
-        counts=dict(
-            Response.objects.filter(run__in=closed)
-            .values("run")
-            .annotate(n=Count("pk"))
-            .values_list("run", "n")
-        ),
-        moments=run_moments([run.pk for run in runs]) if moments else {},
+        moments=run_moments([run.pk for run in scored]) if scored else {},
         people=respondents_of(run.pk for run in runs) if people else {},
+        bounds=score_bounds() if scored else {},
     )
 
 
@@ -272,6 +336,7 @@ def _rollup(
     runs: list[PulseRun],
     decision: TreeDecision,
     inputs: _Inputs,
+    noise: Noise,
     *,
     publish: bool,
 ) -> TeamRollup:
@@ -287,15 +352,23 @@ def _rollup(
     )
     if shown:
         row.respondents = decision.total[parent.pk]
-        for name, value in _figures(runs, inputs.periods, inputs.counts, inputs.moments).items():
-            setattr(row, name, value)
+        _set(row, survey_figures(runs, inputs, noise))
+        _set(row, git_figures(row, runs, inputs.periods))
     return row
 
 
-def _refigured(row: TeamRollup, runs: dict[int, PulseRun], inputs: _Inputs) -> TeamRollup:
-    """A published roll-up again, from the runs it was published with. If one of them is
-    gone (its team was deleted), it is hidden for good: without it, the figure would move
-    by that team."""
+def _set(row: TeamRollup, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(row, name, value)
+
+
+def _refigured(
+    row: TeamRollup, runs: dict[int, PulseRun], inputs: _Inputs, noise: Noise
+) -> TeamRollup:
+    """A published roll-up again, from the runs it was published with: its released
+    survey figures as stored (drawn once; a row from before the noise gets its draws
+    now), its measured change and gap recomputed. If one of its runs is gone (its team
+    was deleted), it is hidden for good: without it, the figure would move by that team."""
     pooled = [runs[pk] for pk in row.runs or [] if pk in runs]
     fresh = TeamRollup(
         team_id=row.team_id,
@@ -307,6 +380,9 @@ def _refigured(row: TeamRollup, runs: dict[int, PulseRun], inputs: _Inputs) -> T
     )
     if fresh.shown:
         fresh.respondents = row.respondents
-        for name, value in _figures(pooled, inputs.periods, inputs.counts, inputs.moments).items():
-            setattr(fresh, name, value)
+        if row.released:
+            _set(fresh, {name: getattr(row, name) for name in SURVEY_FIELDS})
+        else:
+            _set(fresh, survey_figures(pooled, inputs, noise))
+        _set(fresh, git_figures(fresh, pooled, inputs.periods))
     return fresh

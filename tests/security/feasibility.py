@@ -3,38 +3,56 @@ Django here: numbers in, findings out).
 
 A question answered by n people on a scale of a few steps is published as n, bins of
 adjacent steps that each hold 0 or at least k people (`surveys.anonymity.ordered_bins`),
-the mean, the SD and a 95 % t interval (`analytics.insights.stats`). Σx and Σx² follow
-from the mean and the SD (or the interval, which gives the SD back), and with n of 5–10
-on 5 or 7 steps they admit very few count vectors; the bin rule, which an attacker knows,
-prunes the rest. Whatever count — of one step or of any run of adjacent steps, or all
-but such a run — is the same in every vector that fits, is known exactly: a count of 1 to
-k − 1 people is then shown, whatever the bins say.
+and — through the release layer (`surveys.disclosure`) — a mean and a 95 % interval on a
+grid g, with its precision g/2, or no mean at all. With n of 5–10 on 5 or 7 steps, Σx and
+Σx² admit very few count vectors, and an exact mean and interval (which gives the SD back)
+pin counts; the release coarsens them until nothing does. This module is the attacker who
+knows the release's algorithm and checks that claim. Whatever count — of one step or of any
+run of adjacent steps, or all but such a run — is the same in every vector that fits is
+known exactly: a count of 1 to k − 1 people is then shown, whatever the bins say.
 
-`solve` enumerates every count vector that fits what was published, as intervals (a
-figure printed with d decimals stands for ±0.5·10⁻ᵈ, a JSON float for itself, a figure
-released on a grid for its stated half-width), and reports which counts are pinned. It
-walks the steps one by one with the state (people so far, Σx, Σx², people at the last
-category's end), a level of states at a time as numpy arrays: the published bins fix the
-people at bin ends, the bin rule bounds them inside a bin, and the moments prune what can
-no longer reach a published mean and SD (Σx² is not tracked when no spread was published,
-nor Σx when nothing was). A forward pass, a backward pass from the states that fit, and
-then for every run of adjacent steps the set of its possible counts, each state carrying
-as bits the people it had where the run starts. A level past STATE_CAP states is reported
-as `skipped`, with why, never dropped.
+The released figures, modelled (`Released`), re-derived from the documented algorithm and
+not imported from it (the attacker reads the method, not the code; a test checks the two
+agree):
+- the mean is the midpoint of the cell [j·g, (j + 1)·g) that holds the exact mean
+  (j = ⌊mean/g + 10⁻⁹⌋);
+- the interval is EITHER ("t") the exact Student-t interval (sample SD with n − 1, t at
+  0.975 with n − 1 degrees of freedom) cut to the scale and rounded outward to the grid,
+  never ending inside the mean's cell — ⌊low/g + 10⁻⁹⌋ and ⌈high/g − 10⁻⁹⌉ — OR
+  ("bound") one computed from the cell alone: the t interval at the largest SD the scale
+  allows at a mean in the cell (Bhatia–Davis), rounded outward, which says nothing of the
+  SD. Which kinds a grid can carry is the published ladder (SCALE_LADDER, PERCENT_LADDER);
+  where both can, a vector fits if either does;
+- the grid is twice the stated precision (a printed precision: the ladder's grids it can
+  round from; none stated: any grid of the ladder).
+Every other figure (construct scores, team-period and heatmap figures) is computed from the
+released item figures alone, so it is no constraint on the answers beyond theirs; the reader
+(tests/security/feasibility_surfaces.py) checks that it is, and uses a construct of a single
+item as that item's release on another unit. An exact figure (`Estimate`: mean, SD and
+t interval as `analytics.insights.stats` computes them) is still modelled, for a surface
+that would publish one.
+
+`solve` enumerates every count vector that fits what was published, as intervals (a figure
+printed with d decimals stands for ±0.5·10⁻ᵈ, a JSON float for itself), and reports which
+counts are pinned. It walks the steps one by one with the state (people so far, Σx, Σx²,
+people at the last category's end), a level of states at a time as numpy arrays: the
+published bins fix the people at bin ends, the bin rule bounds them inside a bin, and the
+means prune what can no longer reach a published cell (Σx² is not tracked when no spread
+can be read off a figure, nor Σx when nothing was published). A forward pass, a backward
+pass from the states that fit, and then for every run of adjacent steps the set of its
+possible counts, each state carrying as bits the people it had where the run starts. A
+level past STATE_CAP states is reported as `skipped`, with why, never dropped.
 
 A respondent knows one answer, their own: `solve(group, own=step)` keeps the vectors with
 someone at that step and reports the counts of the others (n − 1 people). "A published
 bin minus me" is a count under k whenever a bin holds exactly k — inherent to any k
 threshold — and is reported apart as `inherent`.
 
-`solve_trust` does the same for the paired 2 × 2 table behind the trust gap (weekly AI
-users against those who trust its output): the gap (a − b)/n and its paired t interval
-give a − b and a + b, so the two discordant cells come out exactly.
-
-The formulas are re-derived here from `analytics/insights/stats.py` (`estimates`: the
-sample SD with n − 1, Student's t at 0.975 with n − 1 degrees of freedom, the interval cut
-to the scale) and `analytics/insights/gaps.py` (`trust_gap_from_sums`), not imported: the
-attacker reads the documented method, not the code.
+`solve_trust` does the same for the 2 × 2 table behind the trust gap (weekly AI users
+against those who trust its output). The gap is the difference of the two shares, its
+interval from their 97.5 % Wilson intervals (`analytics.insights.release`,
+`trust_gap_release`): a function of the two margins, so it says nothing of how they pair
+— the solver checks that no cell is pinned beyond what the shares themselves fix.
 """
 
 from __future__ import annotations
@@ -119,6 +137,75 @@ class Estimate:
         return any(f is not None for f in (self.mean, self.sd, self.ci_low, self.ci_high))
 
 
+# The release's ladder (surveys.disclosure, documented there): (grid, interval kind), coarse
+# to fine. "bound": an interval from the mean's cell alone; "t": the exact t interval
+# rounded outward to the grid.
+SCALE_LADDER: tuple[tuple[float, str], ...] = (
+    (2.0, "bound"),
+    (1.0, "bound"),
+    (1.0, "t"),
+    (0.5, "t"),
+    (0.25, "t"),
+    (0.125, "t"),
+)
+PERCENT_LADDER: tuple[tuple[float, str], ...] = (
+    (40.0, "bound"),
+    (20.0, "bound"),
+    (20.0, "t"),
+    (10.0, "t"),
+    (5.0, "t"),
+    (2.5, "t"),
+)
+GRID_SLACK = 1e-9  # the release's slack at a grid point (a value on it is not put astride)
+KINDS = frozenset({"t", "bound"})
+
+
+@dataclass(frozen=True)
+class Grid:
+    """One hypothesis about a released figure's grid: its step g and the interval kinds the
+    ladder publishes at it."""
+
+    step: float
+    kinds: frozenset[str] = KINDS
+
+
+def grids_for(precision: Interval | None, ladder: Sequence[tuple[float, str]]) -> tuple[Grid, ...]:
+    """The grids a stated precision (g/2, as read) can stand for on this ladder, each with
+    the interval kinds published at it; every grid of the ladder when none was stated. A
+    precision off the ladder is taken as stated, with either kind of interval."""
+    kinds: dict[float, set[str]] = {}
+    for step, kind in ladder:
+        kinds.setdefault(step, set()).add(kind)
+    found = tuple(
+        Grid(step, frozenset(names))
+        for step, names in kinds.items()
+        if precision is None or step / 2 in precision
+    )
+    if found or precision is None:
+        return found
+    return (Grid(precision.lo + precision.hi, KINDS),)
+
+
+@dataclass(frozen=True)
+class Released:
+    """A question's released mean and interval, on the question's own scale: `mean` is the
+    published midpoint of the mean's cell as read (and `ci_low`, `ci_high` the published
+    interval ends, None: not shown), `grids` what its grid may be, `low` and `high` the
+    scale's ends (an interval is cut to them)."""
+
+    mean: Interval
+    grids: tuple[Grid, ...]
+    low: float
+    high: float
+    ci_low: Interval | None = None
+    ci_high: Interval | None = None
+
+    def spread(self) -> bool:
+        """Whether some hypothesis reads the SD off the interval (a "t" interval)."""
+        shown = self.ci_low is not None or self.ci_high is not None
+        return shown and any("t" in grid.kinds for grid in self.grids)
+
+
 @dataclass(frozen=True)
 class Bin:
     """A published bin: categories first..last (inclusive) merged, and its count."""
@@ -147,7 +234,9 @@ class Group:
     steps into what the distribution is published over (a percentage bucket holds several
     form steps; None: each step is its own category), and `bins` are the published bins
     over those categories (None: no distribution published). `sizes` are the group sizes
-    consistent with what was published (one when n is shown)."""
+    consistent with what was published (one when n is shown). `releases` are the released
+    means and intervals (each surface's reading of one release, or one item's release read
+    back from a construct of that item alone), `estimates` any exact figure."""
 
     values: tuple[int, ...]
     k: int
@@ -156,6 +245,7 @@ class Group:
     categories: tuple[tuple[int, ...], ...] | None = None
     estimates: tuple[Estimate, ...] = ()
     ranges: tuple[RangeFact, ...] = ()
+    releases: tuple[Released, ...] = ()
 
     def category_steps(self) -> tuple[tuple[int, ...], ...]:
         if self.categories is None:
@@ -203,18 +293,107 @@ def fits(n: int, total_x: int, squares_x: int, estimates: Sequence[Estimate]) ->
     return True
 
 
-def trust_figures(n: int, a: int, b: int) -> tuple[float, float, float]:
-    """(gap, low, high) in points for a weekly-not-trusting and b trusting-not-weekly of n
-    pairs, as `gaps.trust_gap_from_sums` computes them (NaN below two pairs)."""
-    if n < 2:
-        return math.nan, math.nan, math.nan
-    total, squares = float(a - b), float(a + b)
-    mean = total / n
-    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
-    value = mean * 100
-    se = math.sqrt(variance / n) * 100
-    half = t_quantile(0.975, n - 1) * se
-    return value, max(-100.0, value - half), min(100.0, value + half)
+def release_keys(
+    n: int, totals: Any, squares: Any, grid: float, low: float, high: float
+) -> tuple[Any, Any, Any]:
+    """What (Σx, Σx²) (int64 arrays) publish with a "t" interval on `grid`, in grid units:
+    the mean's cell j = ⌊mean/g + 10⁻⁹⌋, and the exact Student-t interval (sample SD,
+    n − 1 degrees of freedom) cut to [low, high] and rounded outward, its ends never inside
+    the mean's cell."""
+    mean = totals / n
+    cell = np.floor(mean / grid + GRID_SLACK)
+    variance = np.maximum(0.0, (squares - totals * totals / n) / (n - 1))
+    half = t_quantile((1 + CONFIDENCE) / 2, n - 1) * np.sqrt(variance / n)
+    low_key = np.minimum(np.floor(np.maximum(low, mean - half) / grid + GRID_SLACK), cell)
+    high_key = np.maximum(np.ceil(np.minimum(high, mean + half) / grid - GRID_SLACK), cell + 1)
+    return cell, low_key, high_key
+
+
+def bound_interval(n: int, cell: int, grid: float, low: float, high: float) -> tuple[float, float]:
+    """The "bound" interval of a mean known to lie in cell j, [j·g, (j + 1)·g): the t interval
+    at the largest SD answers in [low, high] can have at a mean in the cell (Bhatia–Davis:
+    variance ≤ (high − μ)(μ − low), widest at the scale's middle), rounded outward to the
+    grid and cut to the scale. A function of the cell alone."""
+    lowest = float(cell) * grid
+    highest = lowest + grid
+    widest = min(max((low + high) / 2, lowest), highest)
+    variance = (high - widest) * (widest - low) * n / (n - 1)
+    half = t_quantile((1 + CONFIDENCE) / 2, n - 1) * math.sqrt(max(0.0, variance) / n)
+    return (
+        max(low, math.floor((lowest - half) / grid + GRID_SLACK) * grid),
+        min(high, math.ceil((highest + half) / grid - GRID_SLACK) * grid),
+    )
+
+
+def _within(values: Any, interval: Interval | None) -> Any:
+    if interval is None:
+        return np.ones(len(values), dtype=bool)
+    return (values >= interval.lo) & (values <= interval.hi)
+
+
+def released_fits(n: int, totals: Any, squares: Any, released: Released) -> Any:
+    """Per (Σx, Σx²) (int64 arrays), whether it publishes the released figures under some
+    hypothesis: a grid it may be on, and at that grid a "t" interval or a "bound" one."""
+    totals, squares = np.asarray(totals, dtype=np.int64), np.asarray(squares, dtype=np.int64)
+    found = np.zeros(len(totals), dtype=bool)
+    shown = released.ci_low is not None or released.ci_high is not None
+    for grid in released.grids:
+        step = grid.step
+        cell = np.floor(totals / n / step + GRID_SLACK)
+        centre = _within(np.round((cell + 0.5) * step, 6), released.mean)
+        if not shown:
+            found |= centre
+            continue
+        if n < 2:
+            continue
+        interval = np.zeros(len(totals), dtype=bool)
+        if "t" in grid.kinds:
+            _, low_key, high_key = release_keys(
+                n, totals, squares, step, released.low, released.high
+            )
+            interval |= _within(np.round(low_key * step, 6), released.ci_low) & _within(
+                np.round(high_key * step, 6), released.ci_high
+            )
+        if "bound" in grid.kinds:
+            cells, back = np.unique(cell[centre], return_inverse=True)
+            hits = np.zeros(len(cells), dtype=bool)
+            for index, j in enumerate(cells.tolist()):
+                low, high = bound_interval(n, int(j), step, released.low, released.high)
+                low_ok = released.ci_low is None or round(low, 6) in released.ci_low
+                high_ok = released.ci_high is None or round(high, 6) in released.ci_high
+                hits[index] = low_ok and high_ok
+            bound = np.zeros(len(totals), dtype=bool)
+            bound[np.flatnonzero(centre)] = hits[back.reshape(-1)]
+            interval |= bound
+        found |= centre & interval
+    return found
+
+
+SHARE_CONFIDENCE = 0.975  # each share's Wilson interval, so that the gap's holds at 95 %
+
+
+def wilson(yes: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tuple[float, float]:
+    """Wilson's score interval for yes of n, in %."""
+    z = float(stats.norm.ppf((1 + confidence) / 2))
+    p = yes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
+def trust_figures(
+    weekly: int, weekly_n: int, trusting: int, trusting_n: int
+) -> tuple[float, float, float]:
+    """(gap, low, high) in points: the weekly users' share minus the trusting share (each
+    of its own question's n), the interval from their 97.5 % Wilson intervals — a function
+    of the two margins alone, as `release.trust_gap_release` documents it."""
+    weekly_low, weekly_high = wilson(weekly, weekly_n)
+    trust_low, trust_high = wilson(trusting, trusting_n)
+    return (
+        100 * weekly / weekly_n - 100 * trusting / trusting_n,
+        weekly_low - trust_high,
+        weekly_high - trust_low,
+    )
 
 
 # --- findings ----------------------------------------------------------------------------------
@@ -387,6 +566,11 @@ def _bounds(group: Group, n: int) -> tuple[float, float, float, float]:
             s_lo, s_hi = max(s_lo, n * ends[0] - 1e-6), min(s_hi, n * ends[1] + 1e-6)
         if estimate.sd is not None:
             sd_hi = min(sd_hi, estimate.sd.hi / scale)
+    for released in group.releases:
+        # The exact mean lies within half a grid of the published midpoint (and a hair).
+        half = max(grid.step for grid in released.grids) / 2 if released.grids else math.inf
+        s_lo = max(s_lo, n * (released.mean.lo - half) - 1e-6 * max(1, n))
+        s_hi = min(s_hi, n * (released.mean.hi + half) + 1e-6 * max(1, n))
     if sd_hi < math.inf and n > 1:
         # Σx² = (n − 1)·sd² + (Σx)²/n
         extreme = max(s_lo * s_lo, s_hi * s_hi)
@@ -399,7 +583,8 @@ def _tracked(group: Group) -> tuple[bool, bool]:
     interval was): without them, states that differ only there are one."""
     known = [e for e in group.estimates if e.known()]
     spread = any(e.sd is not None or e.ci_low is not None or e.ci_high is not None for e in known)
-    return bool(known), spread
+    spread |= any(released.spread() for released in group.releases)
+    return bool(known) or bool(group.releases), spread
 
 
 @dataclass(frozen=True)
@@ -660,6 +845,8 @@ def _solve_size(
     final = last.t == n
     if final.any():
         final &= _fitting(n, last.s, last.q, group.estimates)
+        for released in group.releases:
+            final &= released_fits(n, last.s, last.q, released)
     viable[m] = final
     paths = final.astype(np.float64)
     for step in range(m, 0, -1):
@@ -701,19 +888,25 @@ def _solve(group: Group, own: int | None) -> tuple[Solution, set[int]]:
     return solution, others
 
 
+@lru_cache(maxsize=4096)
+def _baseline(bare: Group, own: int) -> Solution:
+    """What the bins and shares alone give a respondent (many groups share them)."""
+    return _solve(bare, own)[0]
+
+
 def solve(group: Group, own: int | None = None) -> Solution:
     """Every count vector over the steps that fits what was published about the group,
     and which counts they pin (of the others, with `own` the respondent's step).
 
     With `own`, a count the published bins and shares pin by themselves (a bin of exactly
-    k, minus the respondent) is `inherent`, not pinned: the published estimates add it."""
+    k, minus the respondent) is `inherent`, not pinned: the published means do not add it."""
     m, k = len(group.values), group.k
     solution, others = _solve(group, own)
     if solution.skipped or not solution.feasible:
         return solution
     baseline: dict[tuple[int, int], frozenset[int]] = {}
     if own is not None:
-        bare, _ = _solve(replace(group, estimates=()), own)
+        bare = _baseline(replace(group, estimates=(), releases=()), own)
         if bare.skipped:
             solution.skipped = f"the bins-only baseline: {bare.skipped}"
             return solution
@@ -750,10 +943,10 @@ TRUSTING = frozenset({0, 2})
 @dataclass(frozen=True)
 class TrustTable:
     """What is published about the trust gap of one run: n pairs (answered both), the gap
-    (weekly users minus trusting, in points over the pairs) and its interval, the two
-    shares in % (over the same people: every question of a run is answered), and the
-    counts of weekly users / trusting people other cells allow (from the two questions'
-    own distributions)."""
+    (weekly users' share minus the trusting share, in points) and its interval, the two
+    shares in % (each of its own question's n: `weekly_n`, `trusting_n`, the pairs' n when
+    None), and the counts of weekly users / trusting people other cells allow (from the
+    two questions' own distributions)."""
 
     k: int
     n: int
@@ -764,6 +957,30 @@ class TrustTable:
     trusting_share: Interval | None = None
     weekly_counts: frozenset[int] | None = None
     trusting_counts: frozenset[int] | None = None
+    weekly_n: int | None = None
+    trusting_n: int | None = None
+
+    def margins_fit(self, weekly: int, trusting: int, *, gap: bool = True) -> bool:
+        """Whether w weekly users and t trusting people give what was published (without
+        the gap's figures when `gap` is False)."""
+        weekly_n, trusting_n = self.weekly_n or self.n, self.trusting_n or self.n
+        if self.weekly_share is not None and 100 * weekly / weekly_n not in self.weekly_share:
+            return False
+        if self.trusting_share is not None and (
+            100 * trusting / trusting_n not in self.trusting_share
+        ):
+            return False
+        if self.weekly_counts is not None and weekly not in self.weekly_counts:
+            return False
+        if self.trusting_counts is not None and trusting not in self.trusting_counts:
+            return False
+        if not gap:
+            return True
+        published = (self.gap, self.gap_low, self.gap_high)
+        if all(figure is None for figure in published):
+            return True
+        predicted = trust_figures(weekly, weekly_n, trusting, trusting_n)
+        return all(i is None or v in i for v, i in zip(predicted, published, strict=True))
 
 
 @dataclass
@@ -794,57 +1011,55 @@ def subset_name(cells: Iterable[int]) -> str:
     return "all but " + TRUST_CELLS[next(iter({0, 1, 2, 3} - chosen))]
 
 
+def _tables(table: TrustTable, own: int | None, gap: bool) -> set[tuple[int, int, int, int]]:
+    """Every 2 × 2 table (both, weekly only, trusting only, neither) of n pairs that fits,
+    with someone in the respondent's cell."""
+    n = table.n
+    found = set()
+    for weekly in range(n + 1):
+        for trusting in range(n + 1):
+            if not table.margins_fit(weekly, trusting, gap=gap):
+                continue
+            for both in range(max(0, weekly + trusting - n), min(weekly, trusting) + 1):
+                cells = (both, weekly - both, trusting - both, n - weekly - trusting + both)
+                if own is None or cells[own] > 0:
+                    found.add(cells)
+    return found
+
+
+def _subset_counts(
+    tables: set[tuple[int, int, int, int]], own: int | None
+) -> dict[frozenset[int], frozenset[int]]:
+    values = {}
+    for size in (1, 2, 3):
+        for chosen in combinations(range(4), size):
+            subset = frozenset(chosen)
+            values[subset] = frozenset(
+                sum(cells[c] for c in subset) - (own in subset if own is not None else 0)
+                for cells in tables
+            )
+    return values
+
+
 def solve_trust(table: TrustTable, own: int | None = None) -> TrustSolution:
     """Every 2 × 2 table of n pairs that fits what was published; a count of 1 to k − 1
-    of any cell or union of cells that is the same in all of them is pinned."""
+    of any cell or union of cells that is the same in all of them is pinned. With `own`,
+    a count the shares and the questions' counts fix by themselves is `inherent`."""
     n, k = table.n, table.k
     solution = TrustSolution(own=own)
-    for a in range(n + 1):
-        for b in range(n + 1 - a):
-            gap, low, high = trust_figures(n, a, b)
-            published = zip(
-                (gap, low, high), (table.gap, table.gap_low, table.gap_high), strict=True
-            )
-            if any(i is not None and (math.isnan(v) or v not in i) for v, i in published):
-                continue
-            for both in range(n + 1 - a - b):
-                weekly, trusting = both + a, both + b
-                if table.weekly_share is not None and 100 * weekly / n not in table.weekly_share:
-                    continue
-                if table.trusting_share is not None and (
-                    100 * trusting / n not in table.trusting_share
-                ):
-                    continue
-                if table.weekly_counts is not None and weekly not in table.weekly_counts:
-                    continue
-                if table.trusting_counts is not None and trusting not in table.trusting_counts:
-                    continue
-                cells = (both, a, b, n - both - a - b)
-                if own is not None and cells[own] == 0:
-                    continue
-                solution.tables_fit.add(cells)
+    solution.tables_fit = _tables(table, own, gap=True)
     solution.tables = len(solution.tables_fit)
     if not solution.tables:
         solution.feasible = False
         return solution
-    published = set()
-    if table.weekly_share is not None:
-        published |= {WEEKLY, frozenset({2, 3})}
-    if table.trusting_share is not None:
-        published |= {TRUSTING, frozenset({1, 3})}
-    for size in (1, 2, 3):
-        for chosen in combinations(range(4), size):
-            subset = frozenset(chosen)
-            counts = frozenset(
-                sum(cells[c] for c in subset) - (own in subset if own is not None else 0)
-                for cells in solution.tables_fit
-            )
-            solution.values[subset] = counts
-            whole = n - (own is not None)
-            if len(counts) == 1 and 0 < next(iter(counts)) < k and next(iter(counts)) != whole:
-                finding = (subset_name(subset), next(iter(counts)))
-                if own is not None and subset in published:
-                    solution.inherent.append(finding)
-                else:
-                    solution.pinned.append(finding)
+    solution.values = _subset_counts(solution.tables_fit, own)
+    baseline = _subset_counts(_tables(table, own, gap=False), own) if own is not None else {}
+    whole = n - (own is not None)
+    for subset, counts in solution.values.items():
+        if len(counts) == 1 and 0 < next(iter(counts)) < k and next(iter(counts)) != whole:
+            finding = (subset_name(subset), next(iter(counts)))
+            if baseline.get(subset) == counts:
+                solution.inherent.append(finding)
+            else:
+                solution.pinned.append(finding)
     return solution

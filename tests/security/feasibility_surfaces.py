@@ -1,7 +1,16 @@
 """The feasibility attack's reader: every figure a viewer is shown about a (run, question)
 group, read from the pages, the API and the CSV exports as published — JSON floats as
-themselves, printed numbers with their rounding, a released precision when there is one —
-then joined across surfaces and handed to the solver (tests/security/feasibility.py).
+themselves, printed numbers with their rounding, the released precision beside a mean —
+then joined across surfaces and handed to the solver (tests/security/feasibility.py) as
+the release's figures (`Released`: the mean's cell on a grid of twice the precision, the
+interval a "t" or a "bound" one).
+
+Derived figures are modelled as such: a construct's score (run and team results,
+team-periods, the heatmap) is the mean of its items' released figures mapped, so it is
+checked against that function of the stored releases (`check_derived`) and used as a
+constraint only where it is one item's release on another unit (a construct of a single
+item). The shares are checked to be unions of whole bins, the trust gap to be the
+function of the two shares it is; the trust table is solved with it all the same.
 
 Routes come from tests/security/anon_surfaces.py's enumeration of the URL resolver. A JSON
 answer, and any JSON a page embeds, is read by one generic walk that knows the figures by
@@ -19,6 +28,7 @@ import csv
 import html
 import io
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,22 +47,28 @@ from analytics.insights.aggregation.queries import (
 )
 from analytics.insights.stats import PERCENT_BUCKETS
 from analytics.insights.views import CHARTS
+from surveys.anonymity import ordered_bins
 from surveys.pulses.models import PERCENT_STEPS, Construct, Question, QuestionKind
 from tests.security.anon_surfaces import NOT_DATA, routes
 from tests.security.feasibility import (
+    PERCENT_LADDER,
+    SCALE_LADDER,
     Bin,
     Estimate,
     Finding,
     Group,
     Interval,
     RangeFact,
+    Released,
     Solution,
     TrustSolution,
     TrustTable,
+    grids_for,
     joined,
     solve,
     solve_trust,
     subset_name,
+    trust_figures,
 )
 
 # --- FIELD NAMES: how the surfaces name their figures ------------------------------------------
@@ -60,27 +76,35 @@ from tests.security.feasibility import (
 
 @dataclass(frozen=True)
 class Names:
-    """The fields of one kind of figure object (None: that surface has no such field)."""
+    """The fields of one kind of figure object (None: that surface has no such field). No
+    surface publishes an SD any more; its field is still read, and an SD found is used as
+    the exact figure it is (and reported)."""
 
     mean: str | None
+    precision: str | None
     sd: str | None
     ci_low: str | None
     ci_high: str | None
     n: str | None
 
 
-QUESTION_FIELDS = Names(mean="mean", sd="sd", ci_low="ci_low", ci_high="ci_high", n="n")
+QUESTION_FIELDS = Names(
+    mean="mean", precision="precision", sd="sd", ci_low="ci_low", ci_high="ci_high", n="n"
+)
 CONSTRUCT_FIELDS = QUESTION_FIELDS
-HEATMAP_CELL_FIELDS = Names(mean="mean", sd=None, ci_low="low", ci_high="high", n="n")
+HEATMAP_CELL_FIELDS = Names(
+    mean="mean", precision=None, sd=None, ci_low="low", ci_high="high", n="n"
+)
 # A team-period row's construct figures (its n: the run's respondents, or the item's own).
 PERIOD_CONSTRUCTS = {
     Construct.PERCEIVED_SPEED: Names(
-        "perceived", "perceived_sd", "perceived_low", "perceived_high", "respondents"
+        "perceived", None, "perceived_sd", "perceived_low", "perceived_high", "respondents"
     ),
     Construct.PSYCHOLOGICAL_SAFETY: Names(
-        "safety", "safety_sd", "safety_low", "safety_high", "safety_n"
+        "safety", None, "safety_sd", "safety_low", "safety_high", "safety_n"
     ),
 }
+UNIT = "unit"  # a construct's unit ("index", "percent"), where a surface names it
 DISTRIBUTION = ("distribution", "label", "count")  # list field, its label and count fields
 RESPONDENTS = "respondents"
 TRUST_FIELDS = {  # the trust gap's figures wherever they appear
@@ -91,14 +115,8 @@ TRUST_FIELDS = {  # the trust gap's figures wherever they appear
     "weekly_share": "ai_weekly_share",
     "trusting_share": "ai_trust_share",
 }
-# A released precision: a field of its own next to the figure (`mean_precision`), or one for
-# every figure of the object (`precision`), or the figure as {"value": …, "precision": …}.
-# The true value lies within ± precision of the published one.
-PRECISION_KEYS = ("precision", "half_width", "halfwidth", "resolution", "grid")
-PRECISION_SUFFIXES = tuple(f"_{key}" for key in PRECISION_KEYS)
-VALUE_KEYS = ("value", "estimate")
-# A JSON float stands for itself; an SD and the interval it gives may differ by float noise
-# when the database summed the scores (the person pass), hence the wider tolerance.
+# A JSON float stands for itself, up to float noise (a figure derived from released ones
+# is a mean of mapped floats).
 MEAN_TOLERANCE = 1e-9
 SPREAD_TOLERANCE = 1e-6
 
@@ -165,7 +183,9 @@ UNPARSED = {
     "them to a run (api-heatmap has the same cells with their period)",
     "alerts": "the safety index (several items per person) of alerting periods",
     "api-alerts": "the same",
-    "api-team-rollups": "pooled over sub-teams and runs: no single run's group",
+    "api-team-rollups": "pooled over a subtree's runs of a week, released with Laplace noise "
+    "of unbounded support (analytics.insights.release.noisy_release): it rules out no count "
+    "vector; test_a_roll_up_of_one_run_pins_no_count_and_keeps_its_noise attacks it",
 }
 
 
@@ -182,7 +202,9 @@ Where = int | tuple[str, str]  # a run id, or (team slug, period start) to tie t
 
 @dataclass(frozen=True)
 class Figures:
-    """One surface's figures about one group, on the surface's unit."""
+    """One surface's figures about one group, on the surface's unit, each as the interval
+    of values it stands for (the published value, not widened by its precision: that is
+    `precision`, the published half-width of the mean's cell)."""
 
     n: int | None = None
     mean: Interval | None = None
@@ -190,6 +212,8 @@ class Figures:
     ci_low: Interval | None = None
     ci_high: Interval | None = None
     bins: tuple[tuple[str, int | None], ...] | None = None
+    precision: Interval | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,29 +254,11 @@ class Reading:
 # --- reading figures out of values -------------------------------------------------------------
 
 
-def _precision(node: Mapping[str, Any], name: str) -> float:
-    for suffix in PRECISION_SUFFIXES:
-        if isinstance(node.get(name + suffix), int | float):
-            return float(node[name + suffix])
-    stem = name.rsplit("_", 1)[0]
-    for suffix in PRECISION_SUFFIXES:
-        if isinstance(node.get(stem + suffix), int | float):
-            return float(node[stem + suffix])
-    for key in PRECISION_KEYS:
-        if isinstance(node.get(key), int | float):
-            return float(node[key])
-    return 0.0
-
-
 def json_figure(node: Mapping[str, Any], name: str | None, tolerance: float) -> Interval | None:
     """A JSON figure as the interval it stands for (None: absent or withheld)."""
     if name is None:
         return None
     value = node.get(name)
-    half = _precision(node, name)
-    if isinstance(value, Mapping):
-        half = max(half, _precision(value, ""))
-        value = next((value[k] for k in VALUE_KEYS if k in value), None)
     if isinstance(value, str):
         try:
             value = float(value)
@@ -260,8 +266,7 @@ def json_figure(node: Mapping[str, Any], name: str | None, tolerance: float) -> 
             return None
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
-    exact = Interval.exact(float(value), rel=MEAN_TOLERANCE, absolute=tolerance)
-    return Interval(exact.lo - half, exact.hi + half)
+    return Interval.exact(float(value), rel=MEAN_TOLERANCE, absolute=tolerance)
 
 
 def _count(node: Mapping[str, Any], name: str | None) -> int | None:
@@ -276,6 +281,7 @@ def json_figures(node: Mapping[str, Any], names: Names) -> Figures:
     listed, label, count = DISTRIBUTION
     if isinstance(node.get(listed), list):
         bins = tuple((str(row.get(label)), row.get(count)) for row in node[listed])
+    unit = node.get(UNIT)
     return Figures(
         n=_count(node, names.n),
         mean=json_figure(node, names.mean, MEAN_TOLERANCE),
@@ -283,6 +289,8 @@ def json_figures(node: Mapping[str, Any], names: Names) -> Figures:
         ci_low=json_figure(node, names.ci_low, SPREAD_TOLERANCE),
         ci_high=json_figure(node, names.ci_high, SPREAD_TOLERANCE),
         bins=bins,
+        precision=json_figure(node, names.precision, MEAN_TOLERANCE),
+        unit=unit if isinstance(unit, str) else None,
     )
 
 
@@ -385,31 +393,34 @@ class JsonWalk:
 # --- pages -------------------------------------------------------------------------------------
 
 NUMBER = r"[-+−]?\d+(?:\.\d+)?"
-PLUS_MINUS = rf"(?:\s*±\s*(?P<{{name}}>{NUMBER}))?"
+PLUS_MINUS = rf'(?: <span class="muted">± (?P<pm>{NUMBER})</span>)?'
 
 
-def printed(text: str, plus_minus: str | None = None) -> Interval:
-    """A printed number as the interval it stands for: its last decimal's rounding, and a
-    printed ± half-width if there is one."""
+def printed(text: str) -> Interval:
+    """A printed number as the interval it stands for: its last decimal's rounding."""
     text = text.replace("−", "-").replace("+", "")
     decimals = len(text.split(".")[1]) if "." in text else 0
-    found = Interval.printed(float(text), decimals)
-    if plus_minus:
-        half = float(plus_minus)
-        found = Interval(found.lo - half, found.hi + half)
-    return found
+    return Interval.printed(float(text), decimals)
 
 
 def _estimate_pattern() -> str:
-    """`<strong>m</strong> (95 % CI l to h, n = N)` as the estimate include prints it."""
+    """`<strong>m</strong> <span class="muted">± p</span> <span class="muted">(95 % CI l to
+    h, n = N)</span>` as the estimate include and the team page's question rows print it."""
     return (
-        rf"<strong>(?P<mean>{NUMBER})(?: %)?{PLUS_MINUS.format(name='pm')}</strong>"
+        rf"<strong>(?P<mean>{NUMBER})(?: %)?</strong>{PLUS_MINUS}"
         rf"(?: <span class=\"muted\">\((?:95 % CI (?P<lo>{NUMBER}) to (?P<hi>{NUMBER}), )?"
         r"n = (?P<n>\d+)\)</span>)?"
     )
 
 
 ESTIMATE = _estimate_pattern()
+# A question's line on the run page: the mean with its precision and interval, or a note
+# that it is withheld; then n.
+RUN_QUESTION = (
+    rf"<p>(?:Mean <strong>(?P<mean>{NUMBER})</strong>{PLUS_MINUS}"
+    rf"(?: \(95 % CI (?P<lo>{NUMBER}) to (?P<hi>{NUMBER})\))? · )?"
+    r"(?:<span class=\"muted\">Mean not shown[^<]*</span> · )?n = (?P<n>\d+)</p>"
+)
 CONSTRUCT_LABELS = {str(label): value for value, label in Construct.choices}
 CHART_CONSTRUCTS = {str(title): str(construct) for construct, title, *_ in CHARTS}
 
@@ -418,10 +429,11 @@ def _printed_figures(match: re.Match[str], bins: tuple | None = None) -> Figures
     groups = match.groupdict()
     return Figures(
         n=int(groups["n"]) if groups.get("n") else None,
-        mean=printed(groups["mean"], groups.get("pm")) if groups.get("mean") else None,
+        mean=printed(groups["mean"]) if groups.get("mean") else None,
         ci_low=printed(groups["lo"]) if groups.get("lo") else None,
         ci_high=printed(groups["hi"]) if groups.get("hi") else None,
         bins=bins,
+        precision=printed(groups["pm"]) if groups.get("pm") else None,
     )
 
 
@@ -475,11 +487,7 @@ class Pages:
             if key is None:
                 self.reading.unmapped[f"{self.surface}: a question section"] += 1
                 continue
-            mean = re.search(
-                rf"<p>(?:Mean <strong>(?P<mean>{NUMBER}){PLUS_MINUS.format(name='pm')}</strong>"
-                rf"(?: \(95 % CI (?P<lo>{NUMBER}) to (?P<hi>{NUMBER})\))? · )?n = (?P<n>\d+)</p>",
-                section,
-            )
+            mean = re.search(RUN_QUESTION, section)
             rows = re.findall(
                 r'<tr><th scope="row">(.*?)</th>.*?<td class="(count|count-hidden)">(.*?)</td>',
                 section,
@@ -658,20 +666,91 @@ def score_map(question: Question) -> tuple[float, float, tuple[float, float]]:
     return a, b, (0.0, 100.0)
 
 
+def unit_of(question: Question) -> str:
+    """The unit its construct is scored on (`batch.column_of`)."""
+    return "index" if question.kind == QuestionKind.SCALE else "percent"
+
+
+def ladder_of(question: Question) -> tuple[tuple[float, str], ...]:
+    return PERCENT_LADDER if question.kind == QuestionKind.PERCENT else SCALE_LADDER
+
+
+def numeric(question: Question) -> bool:
+    return question.kind in (QuestionKind.SCALE, QuestionKind.PERCENT)
+
+
+def construct_items(
+    run: int, construct: str, unit: str | None, asked: Mapping[int, Sequence[str]], bank: Any
+) -> list[str]:
+    """The numeric items of a construct (of one unit, or any) that the run asked."""
+    return [
+        key
+        for key in asked.get(run, ())
+        if key in bank
+        and bank[key].construct == construct
+        and numeric(bank[key])
+        and (unit is None or unit_of(bank[key]) == unit)
+    ]
+
+
 def _joined_figures(found: Iterable[Figures]) -> tuple[set[int], Figures]:
     sizes: set[int] = set()
-    mean = sd = low = high = None
+    mean = sd = low = high = precision = None
     bins: tuple[tuple[str, int | None], ...] | None = None
     for figures in found:
         if figures.n is not None:
             sizes.add(figures.n)
         mean, sd = joined(mean, figures.mean), joined(sd, figures.sd)
         low, high = joined(low, figures.ci_low), joined(high, figures.ci_high)
+        precision = joined(precision, figures.precision)
         if figures.bins:
             if bins is not None and bins != figures.bins:
                 raise ValueError(f"two surfaces show different bins: {bins} and {figures.bins}")
             bins = figures.bins
-    return sizes, Figures(mean=mean, sd=sd, ci_low=low, ci_high=high, bins=bins)
+    return sizes, Figures(
+        mean=mean, sd=sd, ci_low=low, ci_high=high, bins=bins, precision=precision
+    )
+
+
+def _unmapped(interval: Interval | None, a: float, b: float) -> Interval | None:
+    """The values x with a·x + b in the interval."""
+    if interval is None:
+        return None
+    ends = sorted(((interval.lo - b) / a, (interval.hi - b) / a))
+    return Interval(ends[0], ends[1])
+
+
+def released_of(question: Question, figures: Figures) -> Released | None:
+    """A question's released mean and interval as read (None: no mean shown)."""
+    if figures.mean is None:
+        return None
+    return Released(
+        mean=figures.mean,
+        grids=grids_for(figures.precision, ladder_of(question)),
+        low=float(question.scale_min),
+        high=float(question.scale_max),
+        ci_low=figures.ci_low,
+        ci_high=figures.ci_high,
+    )
+
+
+def item_release(question: Question, unit: Figures) -> Released | None:
+    """A construct of this single item, read back as the item's release: the construct is
+    a·mean + b of it, its interval the mapped ends (swapped when reverse-scored), its
+    precision |a| times the item's."""
+    if unit.mean is None:
+        return None
+    a, b, _ = score_map(question)
+    low, high = (unit.ci_low, unit.ci_high) if a > 0 else (unit.ci_high, unit.ci_low)
+    precision = _unmapped(unit.precision, abs(a), 0.0)
+    return Released(
+        mean=_unmapped(unit.mean, a, b) or unit.mean,
+        grids=grids_for(precision, ladder_of(question)),
+        low=float(question.scale_min),
+        high=float(question.scale_max),
+        ci_low=_unmapped(low, a, b),
+        ci_high=_unmapped(high, a, b),
+    )
 
 
 @dataclass(frozen=True)
@@ -720,18 +799,15 @@ def cells(
                 figures[seen.subject] = joined(figures.get(seen.subject), seen.value)
             if seen.count is not None:
                 figures[seen.subject] = seen.count
-    # A construct of one item in its run is that item on another unit: a group of its own
-    # even where the question's figures are not shown.
+    # A construct of one item in its run is that item's release on another unit: a group
+    # of its own even where the question's figures are not shown. A construct of several
+    # items is a function of their releases, and no constraint beyond theirs.
     for run, construct in constructs:
-        items = [
-            key
-            for key in asked.get(run, ())
-            if key in bank
-            and bank[key].construct == construct
-            and bank[key].kind in (QuestionKind.SCALE, QuestionKind.PERCENT)
-        ]
+        items = construct_items(run, construct, None, asked, bank)
         if len(items) == 1:
             questions.setdefault((run, items[0]), [])
+        elif items:
+            notes["a construct of several items: derived, checked, not solved with"] += 1
     found: list[Cell] = []
     for (run, key), figures_list in sorted(questions.items()):
         question = bank[key]
@@ -748,7 +824,10 @@ def cells(
         if isinstance(cell, str):
             notes[cell] += 1
         else:
+            if any(e.sd is not None for e in cell.group.estimates):
+                notes["an SD is published (solved with as exact)"] += 1
             found.append(cell)
+    sizes = {(cell.run, cell.key): cell.group.sizes for cell in found}
     trust_cells = []
     for run, figures in sorted(trust.items()):
         info = reading.runs.get(run)
@@ -758,6 +837,12 @@ def cells(
             or n is None
             or not any(figures.get(f) is not None for f in ("gap", "gap_low", "gap_high"))
         ):
+            continue
+        # The shares are of each question's n; the pairs are those who answered both, the
+        # same people only when both questions have the pairs' n.
+        of = [sizes.get((run, key)) for key in (AI_USAGE_KEY, AI_TRUST_KEY)]
+        if any(found_sizes not in (None, (n,)) for found_sizes in of):
+            notes["trust gap: the two questions' n differ from the pairs'"] += 1
             continue
         table = TrustTable(
             k=info.k,
@@ -784,22 +869,21 @@ def _cell(
 ) -> Cell | str:
     sizes, figures = _joined_figures(figures_list)
     clip = (float(question.scale_min), float(question.scale_max))
-    estimates = [Estimate(figures.mean, figures.sd, figures.ci_low, figures.ci_high, clip=clip)]
-    same_construct = [
-        key
-        for key in asked.get(run, ())
-        if key in bank
-        and bank[key].construct == question.construct
-        and bank[key].kind in (QuestionKind.SCALE, QuestionKind.PERCENT)
-    ]
-    if same_construct == [question.key] and (run, question.construct) in constructs:
-        construct_sizes, unit = _joined_figures(constructs[(run, question.construct)])
-        a, b, unit_clip = score_map(question)
-        if not sizes or not construct_sizes or construct_sizes == sizes:
-            sizes |= construct_sizes
-            estimates.append(
-                Estimate(unit.mean, unit.sd, unit.ci_low, unit.ci_high, a, b, unit_clip)
-            )
+    releases = [released_of(question, figures)]
+    estimates = [Estimate(sd=figures.sd, clip=clip)]  # an SD, were one published
+    if construct_items(run, question.construct, None, asked, bank) == [question.key]:
+        unit_figures = [
+            f
+            for f in constructs.get((run, question.construct), [])
+            if f.unit in (None, unit_of(question))
+        ]
+        if unit_figures:
+            construct_sizes, unit = _joined_figures(unit_figures)
+            if not sizes or not construct_sizes or construct_sizes == sizes:
+                sizes |= construct_sizes
+                releases.append(item_release(question, unit))
+                a, b, unit_clip = score_map(question)
+                estimates.append(Estimate(sd=unit.sd, a=a, b=b, clip=unit_clip))
     bins = bins_of(question, figures.bins) if figures.bins else None
     if not sizes and bins is not None:
         sizes = {sum(b.count for b in bins)}  # n withheld, but the bins add up to it
@@ -824,6 +908,7 @@ def _cell(
         categories=categories_of(question),
         estimates=tuple(e for e in estimates if e.known()),
         ranges=tuple(ranges),
+        releases=tuple(r for r in releases if r is not None),
     )
     return Cell(run, question.key, group, tuple(f"{v}" for v in _step_labels(question)))
 
@@ -844,20 +929,21 @@ class Tally:
     pinned: int = 0
     skipped: int = 0
     inherent: int = 0
-    infeasible: int = 0  # no count vector fits: a wrong reading (or noise beyond its bound)
-    excluded: int = 0  # the true answers do not fit: a wrong reading
+    infeasible: int = 0  # no count vector fits: a wrong model of the publication
+    excluded: int = 0  # the true answers do not fit: a wrong model of the publication
     tables: int = 0  # of the cells, trust gaps' 2 × 2 tables
     tables_pinned: int = 0
+    derived: int = 0  # figures checked against the release (`check_derived`)
+    underived: int = 0  # ... that are neither a released figure nor a function of them
     findings: list[str] = field(default_factory=list)
 
     def line(self, name: str) -> str:
-        extra = ""
-        if self.infeasible or self.excluded:
-            extra = f", {self.infeasible} infeasible, {self.excluded} excluding the truth"
         return (
             f"feasibility {name}: {self.cells} cells, {self.pinned} pinned, "
-            f"{self.skipped} skipped, {self.inherent} inherent{extra} "
-            f"(trust tables: {self.tables} cells, {self.tables_pinned} pinned)"
+            f"{self.skipped} skipped, {self.inherent} inherent, {self.infeasible} infeasible, "
+            f"{self.excluded} excluding the truth (trust tables: {self.tables} cells, "
+            f"{self.tables_pinned} pinned; figures checked against the release: {self.derived}, "
+            f"{self.underived} not released nor derived from it)"
         )
 
 
@@ -880,11 +966,203 @@ def solved_trust(table: TrustTable, own: int | None = None) -> TrustSolution:
 
 
 @dataclass(frozen=True)
+class ItemRelease:
+    """A question's released figures in one run, as stored (QuestionAggregate)."""
+
+    n: int
+    mean: float | None
+    low: float | None
+    high: float | None
+    precision: float | None
+
+
+@dataclass(frozen=True)
 class Truth:
-    """What the experimenter knows and the attacker does not: the true counts."""
+    """What the experimenter knows and the attacker does not: the true counts, and every
+    question's release as stored (which a viewer may see only part of)."""
 
     counts: Mapping[tuple[int, str], Mapping[int, int]]  # (run, key) → value → people
     pairs: Mapping[int, Mapping[int, int]]  # run → trust cell → people
+    released: Mapping[tuple[int, str], ItemRelease] = field(default_factory=dict)
+    respondents: Mapping[int, int] = field(default_factory=dict)  # run → respondents
+
+
+# --- derived figures: functions of the released ones -------------------------------------------
+
+
+def construct_figures(
+    items: Sequence[tuple[Question, ItemRelease]],
+) -> tuple[int, float, float, float, float] | None:
+    """(n, mean, low, high, precision) of a construct from its items' releases, as
+    `release.construct_release` documents it: the mean of the mapped released means, of
+    the mapped interval ends (swapped when reverse-scored) and of the mapped precisions,
+    over the items with a mean; n the largest item n. None when no item has a mean."""
+    mapped = []
+    for question, item in items:
+        if item.mean is None or item.low is None or item.high is None:
+            continue
+        a, b, _ = score_map(question)
+        ends = sorted((a * item.low + b, a * item.high + b))
+        mapped.append((item.n, a * item.mean + b, *ends, abs(a) * (item.precision or 0.0)))
+    if not mapped:
+        return None
+    count = len(mapped)
+    return (
+        max(m[0] for m in mapped),
+        *(math.fsum(m[i] for m in mapped) / count for i in (1, 2, 3, 4)),
+    )  # type: ignore[return-value]
+
+
+def _bins_start_at(counts: Sequence[int], k: int, first: int) -> bool:
+    """Whether steps first.. (to the top) are a union of whole published bins."""
+    return first == 0 or any(steps.start == first for steps in ordered_bins(list(counts), k))
+
+
+def check_derived(
+    reading: Reading,
+    bank: Mapping[str, Question],
+    asked: Mapping[int, Sequence[str]],
+    truth: Truth,
+    surfaces: Iterable[str] | None = None,
+) -> tuple[int, list[str]]:
+    """Every figure the observations of `surfaces` show, checked against the release: a
+    question's against its stored release (QuestionAggregate); a derived one against the
+    function of released figures it should be — a construct's (run results, team results,
+    team-periods, heatmap) against its items' stored releases, a share against its item's
+    counts, shown only as a union of whole bins, the trust gap against the two shares. A
+    figure that is neither is a channel the per-question audit never saw. Returns (figures
+    checked, failures)."""
+    wanted = None if surfaces is None else set(surfaces)
+    checked, failures = 0, []
+    trust: dict[int, dict[str, list[Interval | int]]] = {}
+    for seen in reading.observations:
+        if wanted is not None and seen.surface not in wanted:
+            continue
+        run = reading.run_of(seen.where)
+        if run is None:
+            continue
+        if seen.kind == "trust":
+            value = seen.value if seen.value is not None else seen.count
+            if value is not None:
+                trust.setdefault(run, {}).setdefault(seen.subject, []).append(value)
+            continue
+        if seen.figures is None or seen.kind not in ("question", "construct"):
+            continue
+        checked += 1
+        if seen.kind == "question":
+            problem = _question_problem(run, seen.subject, seen.figures, truth)
+        else:
+            problem = _construct_problem(run, seen.subject, seen.figures, asked, bank, truth)
+        if problem:
+            failures.append(f"UNDERIVED {seen.surface} run {run} {seen.subject}: {problem}")
+    for run, figures in sorted(trust.items()):
+        checked += 1
+        info = reading.runs.get(run)
+        problem = _trust_problem(run, figures, truth, info.k if info else None, bank)
+        if problem:
+            failures.append(f"UNDERIVED run {run} trust figures: {problem}")
+    return checked, failures
+
+
+def _question_problem(run: int, key: str, figures: Figures, truth: Truth) -> str | None:
+    """A question's figures as read against its stored release (a surface that showed
+    anything else — an exact mean, an SD — would be a channel the audit never saw)."""
+    item = truth.released.get((run, key))
+    if item is None:
+        return "shown, but no release is stored"
+    pairs = (
+        (figures.mean, item.mean),
+        (figures.ci_low, item.low),
+        (figures.ci_high, item.high),
+        (figures.precision, item.precision),
+    )
+    for shown, value in pairs:
+        if shown is not None and (value is None or value not in shown):
+            return f"{figures} is not its release {item}"
+    if figures.sd is not None or (figures.n is not None and figures.n != item.n):
+        return f"{figures} is not its release {item}"
+    return None
+
+
+def _construct_problem(
+    run: int,
+    construct: str,
+    figures: Figures,
+    asked: Mapping[int, Sequence[str]],
+    bank: Mapping[str, Question],
+    truth: Truth,
+) -> str | None:
+    candidates = []
+    for unit in ("index", "percent"):
+        if figures.unit not in (None, unit):
+            continue
+        keys = construct_items(run, construct, unit, asked, bank)
+        items = [
+            (bank[key], truth.released[(run, key)]) for key in keys if (run, key) in truth.released
+        ]
+        expected = construct_figures(items)
+        if expected is not None:
+            candidates.append(expected)
+    if not candidates:
+        return "shown, but no item of it has a released mean"
+    for n, mean, low, high, precision in candidates:
+        pairs = (
+            (figures.mean, mean),
+            (figures.ci_low, low),
+            (figures.ci_high, high),
+            (figures.precision, precision),
+        )
+        # A team-period's perceived speed is shown with the run's respondents as its n.
+        sizes = (n, truth.respondents.get(run))
+        if (
+            all(shown is None or value in shown for shown, value in pairs)
+            and figures.sd is None
+            and (figures.n is None or figures.n in sizes)
+        ):
+            return None
+    return f"{figures} is not f(released items) = {candidates}"
+
+
+def _trust_problem(
+    run: int,
+    figures: Mapping[str, list[Interval | int]],
+    truth: Truth,
+    k: int | None,
+    bank: Mapping[str, Question],
+) -> str | None:
+    shares = {}
+    for name, key, threshold in (
+        ("weekly_share", AI_USAGE_KEY, AI_USAGE_WEEKLY),
+        ("trusting_share", AI_TRUST_KEY, AI_TRUST_A_LOT),
+    ):
+        shown = [f for f in figures.get(name, []) if isinstance(f, Interval)]
+        if not shown:
+            continue
+        counts = truth.counts.get((run, key), {})
+        item = truth.released.get((run, key))
+        if item is None or k is None:
+            return f"{name} shown for a question with no release"
+        question_steps = steps_of(bank[key])
+        scale = [counts.get(v, 0) for v in question_steps]
+        yes = sum(c for v, c in counts.items() if v >= threshold)
+        if not _bins_start_at(scale, k, question_steps.index(threshold)):
+            return f"{name} shown, but its steps are not a union of whole bins"
+        if any(100 * yes / item.n not in f for f in shown):
+            return f"{name} {shown} is not {yes} of {item.n}"
+        shares[name] = (yes, item.n)
+    gap = {name: figures.get(name, []) for name in ("gap", "gap_low", "gap_high")}
+    if not any(gap.values()):
+        return None
+    if len(shares) != 2:
+        return "a trust gap shown without both shares: not a function of shown figures"
+    (weekly, weekly_n), (trusting, trusting_n) = shares["weekly_share"], shares["trusting_share"]
+    expected = trust_figures(weekly, weekly_n, trusting, trusting_n)
+    for (name, shown), value in zip(gap.items(), expected, strict=True):
+        if any(isinstance(f, Interval) and value not in f for f in shown):
+            return f"{name} {shown} is not {value} (from the shares)"
+    if any(n != min(weekly_n, trusting_n) for n in figures.get("n", [])):
+        return f"trust_gap_n {figures['n']} is not min({weekly_n}, {trusting_n})"
+    return None
 
 
 def _where(cell_run: int, reading: Reading) -> str:
@@ -899,9 +1177,12 @@ def attack_cells(
     trust_cells: Sequence[TrustCell],
     truth: Truth,
     own: bool,
+    derived: tuple[int, list[str]] = (0, []),
 ) -> Tally:
-    """Solve every cell (from the outside, or as each respondent could) and tally."""
-    tally = Tally()
+    """Solve every cell (from the outside, or as each respondent could) and tally, with
+    the check of the derived figures (`check_derived`) the same surfaces show."""
+    tally = Tally(derived=derived[0], underived=len(derived[1]))
+    tally.findings += [f"{name}: {failure}" for failure in derived[1]]
     usage: dict[int, tuple[Cell, Solution]] = {}
     trusting: dict[int, tuple[Cell, Solution]] = {}
     for cell in found:

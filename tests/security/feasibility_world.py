@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,28 +81,32 @@ TEAMS = (
 )
 
 
-def generated_world() -> tuple[AnsweredWorld, dict[str, Any]]:
-    """An organisation of the TEAMS under one parent, RUNS closed weekly runs each, and the
-    viewers: the organisation's admin, the parent's manager, an engineer of Seven who
-    answered, and Dissent's facilitator."""
+def generated_world(
+    teams: Sequence[tuple[str, int, int, str]] = TEAMS, runs: int = RUNS
+) -> tuple[AnsweredWorld, dict[str, Any]]:
+    """An organisation of the teams (TEAMS) under one parent, `runs` closed weekly runs
+    each, and the viewers: the organisation's admin, the parent's manager, an engineer of
+    Seven who answered, and Dissent's facilitator (those teams being there)."""
     world = AnsweredWorld()
     world.team("Engineering", 0)
     rng = random.Random(SEED)
-    profiles = {name: _profile_answers(profile, rng) for name, _, _, profile in TEAMS}
-    for name, size, _, _ in TEAMS:
+    profiles = {name: _profile_answers(profile, rng) for name, _, _, profile in teams}
+    for name, size, _, _ in teams:
         world.team(name, size, parent="Engineering")
         world.pulse(name)
-    for name, _, answering, _ in TEAMS:
+    for name, _, answering, _ in teams:
         world.answers = profiles[name]
-        for weeks_ago in range(RUNS, 0, -1):
+        for weeks_ago in range(runs, 0, -1):
             world.run(f"{name} w{weeks_ago}", name, weeks_ago=weeks_ago, answering=range(answering))
     refresh_everything()
     viewers = {
         "admin": world.viewer("admin", "Engineering", Role.ADMIN),
         "manager": world.viewer("manager", "Engineering", Role.MANAGER),
-        "engineer": world.members["Seven"][0],
-        "facilitator": world.viewer("facilitator", "Dissent", Role.FACILITATOR),
     }
+    if "Seven" in world.members:
+        viewers["engineer"] = world.members["Seven"][0]
+    if "Dissent" in world.teams:
+        viewers["facilitator"] = world.viewer("facilitator", "Dissent", Role.FACILITATOR)
     return world, viewers
 
 

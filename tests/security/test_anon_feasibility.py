@@ -1,16 +1,23 @@
 """Anonymity attack 5: solving for the counts (docs/DESIGN.md §2.2, "nor by solving for it").
 
-A question's bins hold 0 or at least k people, but its n, mean, SD and interval are
-published too; with n of 5–10 on a 5- or 7-step scale, Σx and Σx² admit very few count
-vectors, and the bin rule prunes the rest. The trust gap and its paired interval give both
-discordant cells of the weekly-use × trust table. A respondent also knows their own answer.
+A question's bins hold 0 or at least k people, but its n and a mean and interval are
+published too; with n of 5–10 on a 5- or 7-step scale an exact mean and interval (which
+gives the SD back) admit very few count vectors, and the bin rule prunes the rest. The
+release layer (surveys.disclosure) publishes the mean only as a cell of a grid and the
+interval rounded outward to it, or one computed from the cell alone, at the finest grid
+its audit finds safe; every other figure is computed from those. A respondent also knows
+their own answer.
 
 The solver (tests/security/feasibility.py) is checked first on its own, against brute
-force and on hand-made groups. Then every surface is read as each role
-(tests/security/feasibility_surfaces.py), on a generated organisation (teams of 5 to 10,
-random and adversarial answers) and on the demo, and every (run, question) group and
-every trust table is solved from the outside and as each of its respondents could. The
-test passes when no count of 1 to k − 1 people is pinned and no group was too big to solve.
+force over the release's own functions and on hand-made groups. Then every surface is read
+as each role (tests/security/feasibility_surfaces.py), on a generated organisation (teams
+of 5 to 10, random and adversarial answers) and on the demo; every figure read is checked
+against the stored release (a question's) or the function of it it should be (constructs,
+team-periods, heatmap, shares, trust gap); and every (run, question) group and every trust
+table is solved from the outside and as each of its respondents could. The test passes
+when the model never excludes the true answers, every figure is released or derived, no
+count of 1 to k − 1 people is pinned and no group was too big to solve. With the guard
+removed (every group at the finest level) the same attack pins counts.
 """
 
 from __future__ import annotations
@@ -18,32 +25,53 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
 
+from analytics.insights import release as app_release
 from analytics.insights import stats as app_stats
 from analytics.insights.aggregation.queries import AI_TRUST_A_LOT, AI_USAGE_WEEKLY
+from analytics.insights.models import QuestionAggregate, RunSummary
+from analytics.insights.stats import PERCENT_BUCKETS
+from surveys import disclosure
 from surveys.anonymity import ordered_bins
-from surveys.pulses.models import PulseRun, Question, RunQuestion, RunStatus
+from surveys.people.models import Organisation, Role, Team
+from surveys.pulses.models import (
+    PERCENT_STEPS,
+    PulseRun,
+    Question,
+    QuestionKind,
+    RunQuestion,
+    RunStatus,
+)
+from surveys.retros.models import RetroSession
 from tests.security import feasibility
 from tests.security.access_world import figures_record
 from tests.security.anon_surfaces import urls
 from tests.security.anon_world import (
     World,
     anonymity_tally,  # noqa: F401
+    refresh_everything,
     tally,
 )
 from tests.security.feasibility import (
     Bin,
     Estimate,
     Finding,
+    Grid,
     Group,
     Interval,
+    Released,
     TrustTable,
+    grids_for,
     solve,
     solve_trust,
     trust_figures,
@@ -51,21 +79,36 @@ from tests.security.feasibility import (
 from tests.security.feasibility_surfaces import (
     PARSED,
     UNPARSED,
+    ItemRelease,
     Pages,
     Reading,
     Tally,
     Truth,
     attack_cells,
+    bins_of,
+    categories_of,
     cells,
+    check_derived,
     read,
     read_json,
+    steps_of,
     unclassified,
 )
-from tests.security.feasibility_world import true_counts, true_pairs
+from tests.security.feasibility_world import (
+    SEED,
+    TEAMS,
+    AnsweredWorld,
+    _profile_answers,
+    generated_world,
+    true_counts,
+    true_pairs,
+)
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db, pytest.mark.usefixtures("anonymity_tally")]
 
 SEVEN = tuple(range(1, 8))
+# The organisation the guard-removed attack runs on: small, a run each.
+GUARD_TEAMS = tuple(team for team in TEAMS if team[0] in ("Five", "Seven", "Dissent", "Extremes"))
 FIVE = tuple(range(1, 6))
 
 # --- the solver on its own ---------------------------------------------------------------------
@@ -315,41 +358,229 @@ def test_the_solver_counts_past_sixty_four_people() -> None:
     assert solution.vectors == math.comb(74, 4)
 
 
-def _trust_table(a: int, b: int, both: int, n: int, *, interval: bool) -> TrustTable:
-    gap, low, high = trust_figures(n, a, b)
+# --- the released figures (surveys.disclosure), modelled -------------------------------------
+
+
+PERCENT_SHAPE = app_release.shape_of(
+    Question(kind=QuestionKind.PERCENT, scale_min=-50, scale_max=100)
+)
+
+
+def test_the_ladder_is_the_release_s() -> None:
+    assert feasibility.SCALE_LADDER == disclosure.SCALE_LEVELS
+    assert feasibility.PERCENT_LADDER == disclosure.PERCENT_LEVELS
+    assert PERCENT_SHAPE.values == PERCENT_STEPS
+    assert len(PERCENT_SHAPE.groups) == len(PERCENT_BUCKETS)
+
+
+def app_publishes(
+    shape: disclosure.Shape, counts: Sequence[int], level: tuple[float, str]
+) -> tuple[float, float, float]:
+    """(mean, ci_low, ci_high) these counts publish at a level of the ladder, by the
+    release's own functions (`_keys`, `bound_interval`), as `disclosure.release` does."""
+    values = np.array(shape.values, dtype=np.int64)
+    vector = np.array(counts, dtype=np.int64)
+    n = int(vector.sum())
+    total, squares = int(vector @ values), int(vector @ (values * values))
+    grid, kind = level
+    keys = disclosure._keys(shape, n, np.array([total]), np.array([squares]), level)[0]
+    if kind == "t":
+        low, high = float(keys[1]) * grid, float(keys[2]) * grid
+    else:
+        low, high = disclosure.bound_interval(shape, n, float(keys[0]) * grid, grid)
+    return round((float(keys[0]) + 0.5) * grid, 6), round(low, 6), round(high, 6)
+
+
+def released_group(
+    shape: disclosure.Shape,
+    counts: Sequence[int],
+    level: tuple[float, str],
+    *,
+    k: int = 5,
+    printed: bool = False,
+) -> Group:
+    """What a group publishes at a level: the bins and the released figures, read as JSON
+    floats or as the run page prints them (1 decimal, precision to 2)."""
+    mean, low, high = app_publishes(shape, counts, level)
+    per_group = [sum(counts[i] for i in steps) for steps in shape.groups]
+    bins = tuple(
+        Bin(r.start, r.stop - 1, sum(per_group[i] for i in r)) for r in ordered_bins(per_group, k)
+    )
+
+    def read(value: float, decimals: int) -> Interval:
+        return (
+            Interval.printed(round(value, decimals), decimals) if printed else Interval.exact(value)
+        )
+
+    ladder = (
+        feasibility.PERCENT_LADDER
+        if shape.levels == disclosure.PERCENT_LEVELS
+        else feasibility.SCALE_LADDER
+    )
+    released = Released(
+        mean=read(mean, 1),
+        grids=grids_for(read(level[0] / 2, 2), ladder),
+        low=shape.low,
+        high=shape.high,
+        ci_low=read(low, 1),
+        ci_high=read(high, 1),
+    )
+    percent = len(shape.groups) != len(shape.values)
+    return Group(
+        values=shape.values,
+        k=k,
+        sizes=(sum(counts),),
+        bins=bins,
+        categories=shape.groups if percent else None,
+        releases=(released,),
+    )
+
+
+def released_brute_force(shape: disclosure.Shape, group: Group) -> list[tuple[int, ...]]:
+    """Every count vector with the group's bins that publishes what it read at some level
+    of the ladder with a grid the read precision allows (the release's own functions)."""
+    (n,) = group.sizes
+    (released,) = group.releases
+    steps = {grid.step for grid in released.grids}
+    levels = [level for level in shape.levels if level[0] in steps]
+    found = []
+    for vector in compositions(n, len(shape.values)):
+        per_group = [sum(vector[i] for i in g) for g in shape.groups]
+        bins = tuple(
+            Bin(r.start, r.stop - 1, sum(per_group[i] for i in r))
+            for r in ordered_bins(per_group, group.k)
+        )
+        if bins != group.bins:
+            continue
+        for level in levels:
+            published_figures = app_publishes(shape, vector, level)
+            read = (released.mean, released.ci_low, released.ci_high)
+            if all(i is None or v in i for v, i in zip(published_figures, read, strict=True)):
+                found.append(vector)
+                break
+    return found
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_released_figures_model_agrees_with_the_release_and_brute_force(seed: int) -> None:
+    """At every level of the ladder (a "t" and a "bound" interval, every grid), read as
+    JSON or as printed: the solver's counts of every run of steps equal those of brute
+    force over the release's own functions, the true counts always among them — and the
+    level the release really chose is one of them."""
+    rng = random.Random(seed)
+    for trial in range(6):
+        if trial == 5:
+            shape, n = PERCENT_SHAPE, rng.randint(5, 6)
+        else:
+            shape = disclosure.Shape.scale(1, rng.choice((5, 7)))
+            n = rng.randint(5, 8)
+        counts = [0] * len(shape.values)
+        for _ in range(n):
+            centre = len(counts) / 2
+            counts[min(len(counts) - 1, max(0, round(rng.gauss(centre, 1.5))))] += 1
+        levels = list(shape.levels)
+        chosen = disclosure.release(
+            shape,
+            disclosure.published_facts([sum(counts[i] for i in g) for g in shape.groups], 5),
+            int(np.dot(counts, shape.values)),
+            int(np.dot(counts, np.square(shape.values))),
+            5,
+        )
+        for level in (rng.choice(levels), rng.choice(levels)):
+            group = released_group(shape, counts, level, printed=rng.random() < 0.3)
+            fitting = released_brute_force(shape, group)
+            assert tuple(counts) in fitting
+            for own in (None, *(i for i, c in enumerate(counts) if c)):
+                solution = solve(group, own)
+                assert solution.admits(counts, group), (counts, level, own)
+                assert solution.values == range_counts(fitting, own), (counts, level, own)
+        if chosen.mean is not None:
+            assert chosen.precision is not None
+            assert any(
+                app_publishes(shape, counts, level) == (chosen.mean, chosen.low, chosen.high)
+                for level in levels
+                if level[0] == 2 * chosen.precision
+            )
+
+
+def test_an_exact_mean_and_interval_pin_a_lone_dissenter_and_the_release_does_not() -> None:
+    # Five "4" and one "1" on five steps: one bin of six. At the finest level the mean's
+    # cell and the t interval (the SD) pin the "1"; the release's own choice (3.5 ± 0.5,
+    # 2 to 5) pins nothing, from the outside or for any of the six.
+    shape = disclosure.Shape.scale(1, 5)
+    counts = [1, 0, 0, 5, 0]
+    finest = solve(released_group(shape, counts, shape.levels[-1]))
+    assert Finding(0, 0, 1) in finest.pinned
+    chosen = disclosure.release(shape, disclosure.published_facts(counts, 5), 21, 81, 5)
+    assert chosen.mean is not None
+    assert chosen.precision is not None
+    released = Released(
+        mean=Interval.exact(chosen.mean),
+        grids=grids_for(Interval.exact(chosen.precision), feasibility.SCALE_LADDER),
+        low=1.0,
+        high=5.0,
+        ci_low=Interval.exact(chosen.low),
+        ci_high=Interval.exact(chosen.high),
+    )
+    group = replace(released_group(shape, counts, shape.levels[0]), releases=(released,))
+    for own in (None, 0, 3):
+        solution = solve(group, own)
+        assert solution.pinned == [], (own, solution.pinned)
+        assert solution.admits(counts, group)
+
+
+def _trust_table(weekly: int, trusting: int, n: int, *, interval: bool) -> TrustTable:
+    gap, low, high = trust_figures(weekly, n, trusting, n)
     return TrustTable(
         k=5,
         n=n,
         gap=Interval.exact(gap),
         gap_low=Interval.exact(low) if interval else None,
         gap_high=Interval.exact(high) if interval else None,
+        weekly_share=Interval.exact(100 * weekly / n),
+        trusting_share=Interval.exact(100 * trusting / n),
     )
 
 
-def test_the_trust_gap_and_its_interval_give_both_discordant_cells() -> None:
-    # Seven answered both: one uses AI weekly without trusting it, two the reverse.
-    table = _trust_table(1, 2, 2, 7, interval=True)
-    solution = solve_trust(table)
-    assert ("weekly, not trusting", 1) in solution.pinned
-    assert ("trusting, not weekly", 2) in solution.pinned
-    assert (2, 1, 2, 2) in solution.tables_fit
-
-
-def test_the_trust_gap_alone_pins_nothing_here() -> None:
-    # A gap of 0 over ten: a = b, anything from 0 to 5 each.
-    solution = solve_trust(_trust_table(3, 3, 2, 10, interval=False))
+def test_the_trust_gap_says_nothing_of_how_the_shares_pair() -> None:
+    # Ten answered both, five use AI weekly and five trust it: 0 to 5 do both.
+    solution = solve_trust(_trust_table(5, 5, 10, interval=True))
     assert solution.pinned == []
-    assert len(solution.tables_fit) > 5
+    assert {cells[0] for cells in solution.tables_fit} == set(range(6))
+    # Everyone uses AI weekly, five trust it: "weekly & trusting" is the trusting share
+    # itself, so knowing one's own cell, "the others who do both" is inherent, not pinned.
+    table = _trust_table(10, 5, 10, interval=True)
+    for own in (None, 0, 1):
+        mine = solve_trust(table, own)
+        assert mine.pinned == [], (own, mine.pinned)
+        assert (5, 5, 0, 0) in mine.tables_fit
+    assert solve_trust(table, 0).inherent
 
 
-# --- the reader, on what a release layer may publish ------------------------------------------
+def test_the_trust_table_solver_finds_a_share_cut_inside_a_bin() -> None:
+    # Were the trusting share shown for three of seven (a count inside a bin), the table
+    # would pin it, and with everyone a weekly user, the four who do not trust.
+    solution = solve_trust(
+        TrustTable(
+            k=5,
+            n=7,
+            weekly_share=Interval.exact(100.0),
+            trusting_share=Interval.exact(300 / 7),
+        )
+    )
+    assert ("trusting", 3) in solution.pinned
+    assert ("weekly, not trusting", 4) in solution.pinned
+    assert solution.tables_fit == {(3, 4, 0, 0)}
+
+
+# --- the reader, on what the release layer publishes -------------------------------------------
 
 
 def _near(interval: Interval | None, low: float, high: float) -> bool:
     return interval is not None and abs(interval.lo - low) < 1e-5 and abs(interval.hi - high) < 1e-5
 
 
-def test_the_reader_takes_a_stated_precision_and_treats_missing_figures_as_unknown() -> None:
+def test_the_reader_takes_the_released_figures_and_treats_missing_ones_as_unknown() -> None:
     bank = {q.key: q for q in Question.objects.all()}
     everyone = [{"label": "Strongly disagree – Strongly agree", "count": 6}]
     document = {
@@ -361,11 +592,9 @@ def test_the_reader_takes_a_stated_precision_and_treats_missing_figures_as_unkno
                 "key": "devex_flow",
                 "n": 6,
                 "mean": 3.5,
-                "precision": 0.25,  # for every figure of the object
-                "sd": None,  # withheld
-                "ci_low": {"value": 2.0, "half_width": 0.5},  # the figure with its own
+                "precision": 0.5,  # a grid of 1: a "bound" or a "t" interval
+                "ci_low": 2.0,
                 "ci_high": 5.0,
-                "ci_high_precision": 0.5,  # a field next to the figure
                 "distribution": everyone,
             },
             {"key": "devex_feedback_loops", "mean": None, "distribution": everyone},  # no n
@@ -377,43 +606,67 @@ def test_the_reader_takes_a_stated_precision_and_treats_missing_figures_as_unkno
     flow, loops = (
         next(c for c in found if c.key == key) for key in ("devex_flow", "devex_feedback_loops")
     )
-    (estimate,) = flow.group.estimates
-    assert _near(estimate.mean, 3.25, 3.75)
-    assert estimate.sd is None
-    assert _near(estimate.ci_low, 1.5, 2.5)
-    assert _near(estimate.ci_high, 4.5, 5.5)
+    assert flow.group.estimates == ()  # no SD, nothing exact
+    (released,) = flow.group.releases
+    assert _near(released.mean, 3.5, 3.5)
+    assert released.grids == (Grid(1.0, frozenset({"bound", "t"})),)
+    assert _near(released.ci_low, 2.0, 2.0)
     assert flow.group.bins == (Bin(0, 4, 6),)
     assert loops.group.sizes == (6,)  # n from the bins
-    assert loops.group.estimates == ()
+    assert loops.group.releases == ()
     assert solve(loops.group).pinned == []
 
 
 def test_the_reader_takes_a_page_as_printed() -> None:
     bank = {q.key: q for q in Question.objects.all()}
-    text = bank["devex_flow"].text
-    body = (
-        '<p class="muted">Closed · answers from 1 Jan to 4 Jan · k = 5</p><p>n = 6</p>'
-        f'<section class="card question-result"><h3>{text}</h3>'
-        "<p>Mean <strong>3.50 ± 0.25</strong> (95 % CI 2.1 to 4.9) · n = 6</p>"
+    text, other = bank["devex_flow"].text, bank["devex_feedback_loops"].text
+    row = (
         '<tr><th scope="row">Strongly disagree – Strongly agree</th><td class="bar-cell">'
         '</td><td class="count">6</td></tr></section>'
     )
+    body = (
+        '<p class="muted">Closed · answers from 1 Jan to 4 Jan · k = 5</p><p>n = 6</p>'
+        f'<section class="card question-result"><h3>{text}</h3>'
+        '<p>Mean <strong>3.5</strong> <span class="muted">± 0.13</span> '
+        "(95 % CI 2.1 to 4.9) · n = 6</p>" + row + '<section class="card question-result">'
+        f'<h3>{other}</h3><p><span class="muted">Mean not shown: with this spread of answers '
+        "it would single out fewer than 5 people.</span> · n = 6</p>" + row
+    )
     reading = Reading()
     Pages("run-results", reading, bank).run_results(body, 1)
-    found, _, _ = cells(reading, bank, {1: ["devex_flow"]})
-    (estimate,) = found[0].group.estimates
-    assert _near(estimate.mean, 3.245 - 1e-9 * 3.5, 3.755 + 1e-9 * 3.5)
-    assert _near(estimate.ci_low, 2.05 - 1e-9 * 2.1, 2.15 + 1e-9 * 2.1)
-    assert found[0].group.k == 5
+    found, _, _ = cells(reading, bank, {1: ["devex_flow", "devex_feedback_loops"]})
+    flow, loops = (
+        next(c for c in found if c.key == key) for key in ("devex_flow", "devex_feedback_loops")
+    )
+    (released,) = flow.group.releases
+    assert _near(released.mean, 3.45 - 1e-9 * 3.5, 3.55 + 1e-9 * 3.5)
+    assert released.grids == (Grid(0.25, frozenset({"t"})),)  # 0.125 printed as 0.13
+    assert _near(released.ci_low, 2.05 - 1e-9 * 2.1, 2.15 + 1e-9 * 2.1)
+    assert flow.group.k == 5
+    assert loops.group.bins == (Bin(0, 4, 6),)
+    assert loops.group.releases == ()
 
 
 # --- the app, read as each role ----------------------------------------------------------------
 
 
 def _truth(run_ids: list[int]) -> Truth:
+    released = {
+        (run, key): ItemRelease(n, mean, low, high, precision)
+        for run, key, n, mean, low, high, precision in QuestionAggregate.objects.filter(
+            run_id__in=run_ids
+        ).values_list("run_id", "question__key", "n", "mean", "ci_low", "ci_high", "precision")
+    }
+    respondents = dict(
+        RunSummary.objects.filter(run_id__in=run_ids, respondents__isnull=False).values_list(
+            "run_id", "respondents"
+        )
+    )
     return Truth(
         counts=true_counts(run_ids),
         pairs=true_pairs(run_ids, AI_USAGE_WEEKLY, AI_TRUST_A_LOT),
+        released=released,
+        respondents=respondents,
     )
 
 
@@ -425,9 +678,11 @@ def _asked(run_ids: list[int]) -> dict[int, list[str]]:
     return asked
 
 
-def attack(world: World, viewers: dict[str, Any]) -> tuple[dict[str, Tally], list[str]]:
-    """Every role's tallies (joined across surfaces and per surface, from the outside and
-    as a respondent), and their lines."""
+def attack(
+    world: World, viewers: dict[str, Any], *, per_surface: bool = True
+) -> tuple[dict[str, Tally], list[str]]:
+    """Every role's tallies (joined across surfaces and, with `per_surface`, per surface;
+    from the outside and as a respondent), and their lines."""
     bank = {q.key: q for q in Question.objects.all()}
     run_ids = list(
         PulseRun.objects.filter(
@@ -441,35 +696,58 @@ def attack(world: World, viewers: dict[str, Any]) -> tuple[dict[str, Tally], lis
     for role, viewer in viewers.items():
         reading = read(viewer, groups, bank)
         scopes: list[tuple[str, list[str] | None]] = [("joined", None)]
-        scopes += [(surface, [surface]) for surface in sorted(reading.surfaces)]
+        if per_surface:
+            scopes += [(surface, [surface]) for surface in sorted(reading.surfaces)]
         for scope, surfaces in scopes:
             found, trust_cells, _ = cells(reading, bank, asked, surfaces)
-            if not found and not trust_cells:
+            derived = check_derived(reading, bank, asked, truth, surfaces)
+            if not found and not trust_cells and not derived[0]:
                 continue
             for own in (False, True):
                 name = f"{role} [{scope}, {'own answer known' if own else 'outsider'}]"
-                found_tally = attack_cells(name, reading, found, trust_cells, truth, own)
+                found_tally = attack_cells(name, reading, found, trust_cells, truth, own, derived)
                 tallies[name] = found_tally
                 lines.append(found_tally.line(name))
                 if scope == "joined":
                     tally("attack 5: groups solved for their counts", found_tally.cells)
-        _, _, notes = cells(reading, bank, asked)
+        found, _, notes = cells(reading, bank, asked)
         read_count = sum(reading.surfaces.values())
         lines.append(
             f"feasibility {role}: read {read_count} bodies of {len(reading.surfaces)} routes; "
             f"not solved: {dict(notes) or 'none'}; not tied to a run: "
-            f"{dict(reading.unmapped) or 'none'}"
+            f"{dict(reading.unmapped) or 'none'}; released figures read: {_levels_read(found)}"
         )
     return tallies, lines
+
+
+def _levels_read(found: Sequence[Any]) -> dict[str, int]:
+    """How many groups were read at which grid (and interval kinds), or with no mean."""
+    levels: Counter[str] = Counter()
+    for cell in found:
+        grids = {grid for released in cell.group.releases for grid in released.grids}
+        if not grids:
+            levels["no mean"] += 1
+        elif len(grids) > 1:
+            levels["grid unstated"] += 1
+        else:
+            (grid,) = grids
+            levels[f"grid {grid.step:g} ({' or '.join(sorted(grid.kinds))})"] += 1
+    return dict(sorted(levels.items()))
 
 
 def assert_nothing_pinned(tallies: dict[str, Tally]) -> None:
     unsound = {name: t for name, t in tallies.items() if t.infeasible or t.excluded}
     assert not unsound, (
-        "The published figures, read as intervals (feasibility_surfaces FIELD NAMES), exclude "
-        "the true answers — a misreading; if the release layer adds noise, publish its bound "
-        "as a precision field:\n"
+        "The model of the publication (feasibility.Released, the FIELD NAMES of "
+        "feasibility_surfaces) excludes the true answers: an attacker whose model excludes "
+        "the truth proves nothing; the model or the reading is wrong:\n"
         + "\n".join(f for t in unsound.values() for f in t.findings if "UNSOUND" in f)[:4000]
+    )
+    underived = {name: t for name, t in tallies.items() if t.underived}
+    assert not underived, (
+        "A derived figure is not the function of released figures it should be: a channel "
+        "the per-question audit never saw:\n"
+        + "\n".join(f for t in underived.values() for f in t.findings if "UNDERIVED" in f)[:4000]
     )
     leaking = {name: t for name, t in tallies.items() if t.pinned or t.skipped}
     if not leaking:
@@ -510,11 +788,160 @@ def _record(
             "inherent": t.inherent,
             "infeasible": t.infeasible,
             "excluded": t.excluded,
+            "derived": t.derived,
+            "underived": t.underived,
         }
         for label, t in tallies.items()
     }
     figures["seconds"] = round(seconds, 1)
     figures_record(request.config, name, figures, "\n".join(lines) + f"\n({seconds:.1f} s)")
+
+
+def test_no_count_under_k_can_be_solved_for_in_a_generated_organisation(
+    request: pytest.FixtureRequest,
+) -> None:
+    started = time.perf_counter()
+    world, viewers = generated_world()
+    tallies, lines = attack(world, viewers)
+    _record(request, "feasibility-generated", tallies, lines, time.perf_counter() - started)
+    assert any(t.cells for t in tallies.values())
+    assert_nothing_pinned(tallies)
+
+
+def test_the_attack_pins_counts_when_the_guard_is_removed(
+    monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The same attack on an organisation released with the guard removed: every group
+    published at the finest level of the ladder (the mean to an eighth of a step, the exact
+    t interval rounded outward to it), as if the audit found every class safe. The attack
+    must then pin counts — else finding none on the real release would prove nothing —
+    and still never exclude the truth."""
+    started = time.perf_counter()
+
+    class Finest(dict):
+        def get(self, key: Any, default: Any = None) -> int:
+            return len(disclosure.SCALE_LEVELS) - 1  # both ladders: the last level
+
+    assert len(disclosure.SCALE_LEVELS) == len(disclosure.PERCENT_LEVELS)
+    monkeypatch.setattr(disclosure, "_levels", lambda shape, facts, k: Finest())
+    world, viewers = generated_world(GUARD_TEAMS, runs=1)
+    tallies, lines = attack(world, {"admin": viewers["admin"]}, per_surface=False)
+    _record(request, "feasibility-unguarded", tallies, lines, time.perf_counter() - started)
+    outsider, respondent = (
+        tallies[f"admin [joined, {scope}]"] for scope in ("outsider", "own answer known")
+    )
+    for found in (outsider, respondent):
+        assert found.infeasible == 0
+        assert found.excluded == 0
+        assert found.underived == 0
+    assert outsider.pinned >= outsider.cells // 4, outsider.line("unguarded")
+    assert respondent.pinned >= outsider.pinned
+
+
+PERCEIVED = (-50, -50, -20, -20, -20, -10)  # six answers to perceived speed, in %
+
+
+# The roll-up's Laplace noise exceeds this many of its scales with probability e^−20.7,
+# one in a billion: the attacker below treats anything beyond as impossible.
+NOISE_SCALES = math.log(1e9)
+
+
+def test_a_roll_up_of_one_run_pins_no_count_and_keeps_its_noise() -> None:
+    """A parent whose only sub-team ran in a week: its roll-up (api-team-rollups, and the
+    team-insights page) pools that run's six answers alone. Built from the answers' exact
+    moments, its perceived speed's mean and t interval gave Σx and Σx² of the six, and
+    with the published bins one vector: "1 at −10 %" was pinned beside a release showing
+    only "−30 ± 10 %" and one bin of six. Released with noise, the attacker who knows the
+    mechanism and treats any noise above a one-in-a-billion draw as impossible pins
+    nothing, and the truth stays feasible. The draws are made once: a grandparent pooling
+    the same run shows the same figures, and a refresh changes nothing."""
+    world = AnsweredWorld()
+    world.team("Top", 0)
+    world.team("Parent", 0, parent="Top")
+    world.team("Child", 6, parent="Parent")
+    world.pulse("Child")
+    random_answers = _profile_answers("random", random.Random(SEED))
+
+    def answers(run: PulseRun, respondent: int) -> dict[str, Any]:
+        return random_answers(run, respondent) | {"perceived_speed": PERCEIVED[respondent]}
+
+    world.answers = answers
+    world.run("Child w1", "Child", weeks_ago=1, answering=range(6))
+    refresh_everything()
+    run = world.runs["Child w1"]
+    question = Question.objects.get(key="perceived_speed")
+    aggregate = QuestionAggregate.objects.get(run=run, question=question)
+    bins = bins_of(question, [(row["label"], row["count"]) for row in aggregate.distribution])
+    client = Client()
+    client.force_login(world.viewer("admin", "Top", Role.ADMIN))
+
+    def read() -> list[dict[str, Any]]:
+        return [
+            client.get(f"/api/teams/{world.teams[name].slug}/rollups/").json()[0]
+            for name in ("Parent", "Top")
+        ]
+
+    rollup, top = read()
+    assert (rollup["shown"], rollup["teams"], rollup["respondents"]) == (True, 1, 6), rollup
+    assert top == rollup  # one draw per pooled set of runs: nothing to average
+    refresh_everything()
+    assert read() == [rollup, top]  # drawn once, stored
+
+    steps = steps_of(question)
+    truth = [PERCEIVED.count(step) for step in steps]
+    exact = sum(PERCEIVED) / len(PERCEIVED)
+    assert rollup["perceived"] != pytest.approx(exact)  # the noise is there
+    scale = (question.scale_max - question.scale_min) / app_release.ROLLUP_EPSILON / 6
+    group = Group(
+        values=tuple(steps),
+        k=run.k,
+        sizes=(6,),
+        bins=bins,
+        categories=categories_of(question),
+        estimates=(
+            Estimate(
+                mean=Interval.around(rollup["perceived"], NOISE_SCALES * scale),
+                clip=(float(question.scale_min), float(question.scale_max)),
+            ),
+        ),
+    )
+    solution = solve(group)
+    assert solution.admits(truth, group)
+    labels = [f"{step} %" for step in steps]
+    assert not solution.pinned, [f.describe(labels) for f in solution.pinned][:4]
+
+
+@pytest.fixture
+def demo(tmp_path: Any) -> World:
+    with override_settings(DATA_DIR=tmp_path):
+        call_command("seed_demo")
+    organisation = Organisation.objects.get(slug="northwind")
+    teams = Team.objects.filter(organisation=organisation)
+    return World(
+        organisation=organisation,
+        teams={team.name: team for team in teams},
+        runs={str(run.pk): run for run in PulseRun.objects.filter(team__in=teams)},
+        sessions={str(s.pk): s for s in RetroSession.objects.filter(team__in=teams)},
+    )
+
+
+def test_no_count_under_k_can_be_solved_for_in_the_demo(
+    demo: World, request: pytest.FixtureRequest
+) -> None:
+    started = time.perf_counter()
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects
+    viewers = {
+        "admin": users.get(username="admin"),
+        "manager": users.get(username="omar"),
+        "engineer": users.get(username="alex"),
+        "facilitator": users.get(username="fran"),
+    }
+    assert RunSummary.objects.filter(run__team__organisation=demo.organisation).exists()
+    tallies, lines = attack(demo, viewers)
+    _record(request, "feasibility-demo", tallies, lines, time.perf_counter() - started)
+    assert_nothing_pinned(tallies)
 
 
 def test_every_route_is_read_or_classified() -> None:
