@@ -5,9 +5,9 @@ passes over the answers (`queries`), folded and estimated over arrays (`batch`).
 - The question pass counts each (run, question, value); numpy folds the counts into n,
   Σ value, Σ value², the count at each scale step and in each percentage bucket.
 - The person pass scores each respondent on the constructs a run asks with two or more
-  items (reverse-scored, 0–100 for scales) and on the AI usage and trust thresholds, in
-  a GROUP BY response, and sums those per run. A construct asked with one item needs no
-  person pass: its scores are a linear map of that item's values.
+  items (reverse-scored, 0–100 for scales), in a GROUP BY response, and sums those per
+  run. A construct asked with one item needs no person pass: its scores are a linear map
+  of that item's values.
 - Multiple-choice answers have no value: the question pass counts who answered, and a
   third query counts each option, reading only those questions' answers.
 

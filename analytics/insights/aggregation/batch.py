@@ -37,7 +37,6 @@ BUCKET_LOWS = np.array([low for _, low, _ in stats.PERCENT_BUCKETS], dtype=np.in
 BUCKET_HIGHS = np.array([high for _, _, high in stats.PERCENT_BUCKETS], dtype=np.int64)
 
 Sums = tuple[int, float, float]  # n, Σ x, Σ x²
-TrustSums = tuple[float, ...]  # as queries.person_sums lists them
 
 
 def column_of(question: Question) -> PersonColumn:
@@ -86,10 +85,6 @@ class Plan:
         return sorted(
             q.pk for q in self.bank.values() if q.kind in NUMERIC and column_of(q) in wanted
         )
-
-    @property
-    def trust_questions(self) -> list[int]:
-        return sorted(q.pk for q in self.bank.values() if q.key in (AI_USAGE_KEY, AI_TRUST_KEY))
 
     @property
     def multi_questions(self) -> list[int]:
@@ -158,13 +153,12 @@ def construct_sums(
     plan: Plan,
     sums: QuestionSums,
     *,
-    trust: bool,
     keep: Iterable[PersonColumn] | None = None,
-) -> tuple[dict[tuple[int, PersonColumn], Sums], dict[int, TrustSums]]:
-    """Each run's construct-score sums (those of `keep`, or all) and, when `trust`, its
-    trust sums. A construct that no run of the batch asks with several items is a linear
-    map of its one item, so its sums follow from the question sums: Σ (a x + b) and
-    Σ (a x + b)² from n, Σ x and Σ x². The others come from the person pass."""
+) -> dict[tuple[int, PersonColumn], Sums]:
+    """Each run's construct-score sums (those of `keep`, or all). A construct that no run
+    of the batch asks with several items is a linear map of its one item, so its sums
+    follow from the question sums: Σ (a x + b) and Σ (a x + b)² from n, Σ x and Σ x². The
+    others come from the person pass."""
     several = set(plan.person_columns)
     wanted = None if keep is None else set(keep)
     mapped = {
@@ -191,19 +185,14 @@ def construct_sums(
             if question_id in mapped:
                 found[(run_id, mapped[question_id][0])] = (n, total, square)
     columns = [c for c in plan.person_columns if wanted is None or c in wanted]
-    trust = trust and bool(plan.trust_questions)
-    trusts: dict[int, TrustSums] = {}
-    if not (columns or trust) or not run_ids:
-        return found, trusts
-    read = plan.questions(columns) + (plan.trust_questions if trust else [])
-    for row in person_sums(run_ids, read, columns, trust):
+    if not columns or not run_ids:
+        return found
+    for row in person_sums(run_ids, plan.questions(columns), columns):
         for position, column in enumerate(columns):
             n, total, square = row[1 + 3 * position : 4 + 3 * position]
             if n:  # PostgreSQL sums integers as Decimal
                 found[(row[0], column)] = (int(n), float(total), float(square))
-        if trust:
-            trusts[row[0]] = tuple(float(v or 0) for v in row[1 + 3 * len(columns) :])
-    return found, trusts
+    return found
 
 
 def summary_figures(plan: Plan, released: Mapping[int, QuestionRelease]) -> dict[str, Any]:

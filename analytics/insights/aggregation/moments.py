@@ -28,9 +28,7 @@ def _moments(run_ids: list[int], wanted: set[str]) -> ConstructMoments:
     plan = batch.Plan.of(run_ids)
     keep = {batch.column_of(q) for q in plan.bank.values() if q.construct in wanted}
     counts = queries.value_counts(run_ids, plan.questions(keep))
-    sums, _ = batch.construct_sums(
-        run_ids, plan, batch.fold_counts(counts, plan), trust=False, keep=keep
-    )
+    sums = batch.construct_sums(run_ids, plan, batch.fold_counts(counts, plan), keep=keep)
     return {
         (run_id, column.construct): (n, total / n, squares / n)
         for (run_id, column), (n, total, squares) in sums.items()

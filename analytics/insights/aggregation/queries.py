@@ -104,11 +104,9 @@ def person_sums(
     run_ids: Sequence[int],
     question_ids: Sequence[int],
     columns: Sequence[PersonColumn],
-    trust: bool,
 ) -> list[tuple[Any, ...]]:
-    """Per run: for each column, (n, Σ score, Σ score²) over the respondents with a score;
-    then, when `trust`, (answered usage, weekly users, answered trust, trusting, answered
-    both, Σ (user − truster), Σ (user − truster)²). Reads only `question_ids`' answers.
+    """Per run: for each column, (n, Σ score, Σ score²) over the respondents with a score.
+    Reads only `question_ids`' answers.
 
     Respondents are scored in a GROUP BY response over the (response) index, so no sort;
     `question_id + 0` keeps SQLite from looking up each (response, question) pair one by
@@ -123,19 +121,6 @@ def person_sums(
         params += column_params
         s = f"p.s{position}"
         outer.append(f"COUNT({s}), SUM({s}), SUM({s} * {s})")
-    if trust:
-        flag = "CASE WHEN a.value >= %s THEN 1 ELSE 0 END"
-        for name, key, threshold in (
-            ("u", AI_USAGE_KEY, AI_USAGE_WEEKLY),
-            ("tr", AI_TRUST_KEY, AI_TRUST_A_LOT),
-        ):
-            inner.append(f"MAX(CASE WHEN q.key = %s THEN ({flag}) END) AS {name}")
-            params += [key, threshold]
-        outer.append(
-            "COUNT(p.u), SUM(p.u), COUNT(p.tr), SUM(p.tr), "
-            "SUM(CASE WHEN p.u IS NOT NULL AND p.tr IS NOT NULL THEN 1 ELSE 0 END), "
-            "SUM(p.u - p.tr), SUM((p.u - p.tr) * (p.u - p.tr))"
-        )
     sql = f"""
         SELECT r.run_id, {", ".join(outer)}
         FROM (
