@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import pipeline
-from analytics.insights import alerts, correlations, heatmap
+from analytics.insights import alerts, correlations, heatmap, release, rollups
 from analytics.insights import selectors as insights
-from analytics.insights.models import CorrelationResult, SafetyAlert, TeamPeriod
+from analytics.insights.models import CorrelationResult, SafetyAlert, TeamPeriod, TeamRollup
 from analytics.insights.team_periods.fill import period_fill
 from surveys.people.models import Role, Team
 from surveys.people.selectors import subtrees
@@ -291,8 +292,38 @@ def test_a_roll_up_waits_for_every_run_of_its_week_then_pools_them_all(
     pipeline.periods_refresh(reports_inline=True)
     row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
     assert (row["waiting"], row["shown"], row["respondents"], row["teams"]) == (False, True, 11, 3)
-    # Felt speed of all eleven, small teams included: (−10 0 20 30 50 −10) (−10 0 20) (−10 0).
-    assert row["perceived"] == pytest.approx(80 / 11)
+    # Felt speed of all eleven, small teams included: (−10 0 20 30 50 −10) (−10 0 20) (−10 0),
+    # plus the roll-up's noise, whose draw (in units of its scale, 150 / ε over 11 people)
+    # is stored with it.
+    drawn = TeamRollup.objects.get(team=parent)
+    assert drawn.released
+    scale = 150 / release.ROLLUP_EPSILON / 11
+    assert (row["perceived_low"] < row["perceived"] < row["perceived_high"]) or row[
+        "perceived"
+    ] in (-50, 100)
+    assert row["perceived"] != pytest.approx(80 / 11)
+    assert abs(row["perceived"] - 80 / 11) < math.log(1e9) * scale
+
+
+def test_a_roll_up_pools_the_small_teams_answers_exactly_under_its_noise(
+    api_client, manager_of, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the noise drawn as zero, the roll-up is the plain pooled mean of everyone."""
+    monkeypatch.setattr(rollups.Noise, "__call__", lambda self, runs, construct: (0.0, 0.0))
+    parent = TeamFactory(name="Platform")
+    open_runs = [
+        make_open_run(size=5, team=TeamFactory(organisation=parent.organisation, parent=parent))
+        for _ in range(2)
+    ]
+    api_client.force_login(manager_of(parent))
+    for open_run in open_runs:
+        submit_all(open_run, 5)
+        close_and_refresh(open_run.run.pk)
+    pipeline.periods_refresh(reports_inline=True)
+    row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
+    assert (row["shown"], row["respondents"]) == (True, 10)
+    # (−10 0 20 30 50) twice.
+    assert row["perceived"] == pytest.approx(90 / 5)
 
 
 def test_subtrees_from_parent_links() -> None:
