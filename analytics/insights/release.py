@@ -249,10 +249,11 @@ def trust_gap_release(weekly: tuple[int, int], trusting: tuple[int, int]) -> Der
 # bound, so no count is ever determined by a roll-up, whatever else is read beside it;
 # the draws are made once, when the week is published, and stored with the figures, and
 # roll-ups pooling the same runs share them, so nothing can average them away.
-ROLLUP_EPSILON = 1.0  # per noisy sum; a roll-up construct cell spends two
+ROLLUP_EPSILON = 2.0  # per noisy sum; a roll-up construct cell spends two
 ROLLUP_CONFIDENCE = 0.95
 # Of the 5 % the interval may miss: 1 % for the SD bound being too low (the noisy Σ (x−c)²
-# taken at its 99 % upper quantile), 4 % for the sampling error plus the mean's noise.
+# taken at its 99.5 % upper quantile, the mean's distance from c at its 99.5 % lower one),
+# 4 % for the sampling error plus the mean's noise.
 _SD_MISS = 0.01
 
 
@@ -314,11 +315,16 @@ def noisy_release(
     centre = (low + high) / 2
     mean_scale = span / epsilon
     square_scale = (span / 2) ** 2 / epsilon
-    mean = min(high, max(low, (total + mean_scale * draws[0]) / n))
+    noisy_mean = (total + mean_scale * draws[0]) / n
+    mean = min(high, max(low, noisy_mean))
     centred = squares - 2 * centre * total + n * centre * centre  # Σ (x − c)²
-    # (n − 1) s² ≤ Σ (x − c)²; its noisy value at the 99 % upper quantile, and never
-    # above the largest variance the range allows.
-    upper = centred + square_scale * draws[1] + square_scale * math.log(1 / (2 * _SD_MISS))
+    # (n − 1) s² = Σ (x − c)² − n (x̄ − c)²: the first at its upper quantile, the distance
+    # of x̄ from c at its lower one (each missing half of _SD_MISS), and never above the
+    # largest variance the range allows.
+    # A Laplace draw is above x scales with probability e^−x / 2, beyond ±x with e^−x.
+    upper = centred + square_scale * (draws[1] + math.log(1 / _SD_MISS))
+    distance = max(0.0, abs(noisy_mean - centre) - math.log(2 / _SD_MISS) * mean_scale / n)
+    upper -= n * distance * distance
     variance = min(max(upper, 0.0) / (n - 1), (span / 2) ** 2 * n / (n - 1))
     miss = 1 - ROLLUP_CONFIDENCE - _SD_MISS
     # Student's t for the sampling part: its SD scaled so a normal has the t's quantile.
