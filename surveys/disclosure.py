@@ -319,20 +319,28 @@ def _spans(width: int) -> list[tuple[int, int]]:
     return [(i, j) for i in range(width) for j in range(i + 1, width + 1) if (i, j) != (0, width)]
 
 
-def _range_counts(vectors: np.ndarray) -> np.ndarray:
-    """Each vector's count in every range of `_spans`."""
+def _range_counts(vectors: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Each vector's count in every range of `_spans`, as `dtype` (which holds n)."""
     width = vectors.shape[1]
-    zero = np.zeros((len(vectors), 1), dtype=np.int64)
-    prefix = np.concatenate([zero, vectors.cumsum(axis=1)], axis=1)
+    zero = np.zeros((len(vectors), 1), dtype=dtype)
+    prefix = np.concatenate([zero, vectors.cumsum(axis=1, dtype=dtype)], axis=1)
     spans = _spans(width)
     if not spans:
-        return np.zeros((len(vectors), 0), dtype=np.int64)
+        return np.zeros((len(vectors), 0), dtype=dtype)
     starts = np.array([i for i, _ in spans])
     stops = np.array([j for _, j in spans])
     return prefix[:, stops] - prefix[:, starts]
 
 
-BIG = np.iinfo(np.int16).max  # no universe holds this many people (UNIVERSE_CAP)
+def _count_type(n: int) -> type[np.signedinteger]:
+    """The narrowest integer type that holds counts of n people and a sentinel above them:
+    the audit's reductions are bound by memory traffic, so int8 halves them."""
+    return np.int8 if n < np.iinfo(np.int8).max else np.int16
+
+
+def _big(dtype: np.dtype) -> int:
+    """The sentinel of "no vector": above every count (and its negative below)."""
+    return int(np.iinfo(dtype).max)
 
 
 @dataclass
@@ -340,7 +348,8 @@ class _Summary:
     """What the audit needs of each of m sets of vectors, per range of `_spans`: the least
     and greatest count over the set (`low`, `high`, m × ranges), and the same over the
     set's vectors with someone at each value (`own_low`, `own_high`, m × values × ranges;
-    BIG and −BIG where no vector of the set has anyone there). Sets combine by taking the
+    the type's largest value and its negative (`_big`) where no vector of the set has anyone
+    there). Sets combine by taking the
     least of the least and the greatest of the greatest."""
 
     low: np.ndarray
@@ -353,21 +362,24 @@ class _Summary:
             self.low[index], self.high[index], self.own_low[index], self.own_high[index]
         )
 
-    def combined(self, groups: np.ndarray) -> _Summary:
-        """One summary per group id (0..g − 1) of the sets."""
+    def combined(self, groups: np.ndarray, index: np.ndarray | None = None) -> _Summary:
+        """One summary per group id (0..g − 1) of the sets (of the sets `index`, in that
+        order, when given: one copy instead of two)."""
         order = np.argsort(groups, kind="stable")
+        rows = order if index is None else index[order]
         ordered = groups[order]
         starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         size = int(groups.max()) + 1
         parts = []
+        big = _big(self.low.dtype)
         for field, combine, empty in (
-            (self.low, np.minimum, BIG),
-            (self.high, np.maximum, -BIG),
-            (self.own_low, np.minimum, BIG),
-            (self.own_high, np.maximum, -BIG),
+            (self.low, np.minimum, big),
+            (self.high, np.maximum, -big),
+            (self.own_low, np.minimum, big),
+            (self.own_high, np.maximum, -big),
         ):
             out = np.full((size, *field.shape[1:]), empty, dtype=field.dtype)
-            out[ordered[starts]] = combine.reduceat(field[order], starts, axis=0)
+            out[ordered[starts]] = combine.reduceat(field[rows], starts, axis=0)
             parts.append(out)
         return _Summary(*parts)
 
@@ -377,31 +389,37 @@ class _Audit:
 
     def __init__(self, vectors: np.ndarray, n: int, k: int) -> None:
         self.vectors, self.n, self.k = vectors, n, k
-        counts = _range_counts(vectors)
+        self.dtype = np.dtype(_count_type(n))
+        counts = _range_counts(vectors, self.dtype)
         # A range whose count the published facts fix for the whole universe (a union of
         # whole bins: 0 or ≥ k people) pins nothing new for a reader, and "my bin minus
         # me" is inherent for a respondent: only the ranges that vary are audited.
         free = counts.min(axis=0) != counts.max(axis=0)
-        self.counts = counts[:, free].astype(np.int16)
+        self.counts = counts[:, free]
         spans = [
             span for span, varies in zip(_spans(vectors.shape[1]), free, strict=True) if varies
         ]
         self.holds = np.array(
             [[start <= value < stop for start, stop in spans] for value in range(vectors.shape[1])],
-            dtype=np.int16,
+            dtype=self.dtype,
         )
 
     def summary(self, ids: np.ndarray, rows: np.ndarray) -> _Summary:
         """One summary per class id (0..m − 1) of the universe's `rows`."""
         size = int(ids.max()) + 1 if len(ids) else 0
         width, ranges = self.vectors.shape[1], self.counts.shape[1]
-        low, high, _ = _reduce(ids, self.counts[rows], size)
-        own_low = np.full((size, width, ranges), BIG, dtype=np.int16)
-        own_high = np.full((size, width, ranges), -BIG, dtype=np.int16)
+        # Sorted by class once: every reduction below takes a subsequence, still sorted.
+        order = np.argsort(ids, kind="stable")
+        ids, rows = ids[order], rows[order]
+        counts = self.counts[rows]
+        low, high, _ = _reduce_sorted(ids, counts, size)
+        big = _big(self.dtype)
+        own_low = np.full((size, width, ranges), big, dtype=self.dtype)
+        own_high = np.full((size, width, ranges), -big, dtype=self.dtype)
         for value in range(width):
             mine = self.vectors[rows, value] > 0
             if mine.any():
-                low_v, high_v, present = _reduce(ids[mine], self.counts[rows[mine]], size)
+                low_v, high_v, present = _reduce_sorted(ids[mine], counts[mine], size)
                 own_low[present, value] = low_v[present]
                 own_high[present, value] = high_v[present]
         return _Summary(low, high, own_low, own_high)
@@ -410,23 +428,23 @@ class _Audit:
         """Per set: whether it pins a count for a reader or for a respondent."""
         pinned = ((summary.low == summary.high) & _small(summary.low, self.n, self.k)).any(axis=1)
         others = summary.own_low - self.holds[None, :, :]
-        present = summary.own_low < BIG
+        present = summary.own_low < _big(self.dtype)
         own = present & (summary.own_low == summary.own_high) & _small(others, self.n - 1, self.k)
         return pinned | own.any(axis=(1, 2))
 
 
-def _reduce(ids: np.ndarray, rows: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
-    """Per id (0..size − 1): the least and greatest of `rows`, and which ids have any."""
-    low = np.full((size, rows.shape[1]), BIG, dtype=np.int16)
-    high = np.full((size, rows.shape[1]), -BIG, dtype=np.int16)
+def _reduce_sorted(ids: np.ndarray, rows: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """Per id (0..size − 1) of `ids`, sorted: the least and greatest of `rows`, and which
+    ids have any."""
+    big = _big(rows.dtype)
+    low = np.full((size, rows.shape[1]), big, dtype=rows.dtype)
+    high = np.full((size, rows.shape[1]), -big, dtype=rows.dtype)
     present = np.zeros(size, dtype=bool)
     if len(ids):
-        order = np.argsort(ids, kind="stable")
-        ordered = ids[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        where = ordered[starts]
-        low[where] = np.minimum.reduceat(rows[order], starts, axis=0)
-        high[where] = np.maximum.reduceat(rows[order], starts, axis=0)
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        where = ids[starts]
+        low[where] = np.minimum.reduceat(rows, starts, axis=0)
+        high[where] = np.maximum.reduceat(rows, starts, axis=0)
         present[where] = True
     return low, high, present
 
@@ -512,7 +530,7 @@ def _levels(shape: Shape, facts: Published, k: int) -> Table | None:
             break
         keys = _keys(shape, facts.n, totals[frontier], squares[frontier], step)
         children = _class_ids(parents, keys)
-        parts = summaries.take(frontier).combined(children)
+        parts = summaries.combined(children, index=frontier)
         unsafe = audit.unsafe(parts)
         sizes = np.bincount(children, minlength=len(unsafe))
         parent_of = np.zeros(len(unsafe), dtype=np.int64)
