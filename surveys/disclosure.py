@@ -152,7 +152,52 @@ def published_facts(
     return Published(n=n, bins=bins, shares=shown)
 
 
-Table = dict[tuple[int, int], int]  # (Σ x, Σ x²) → level index (or WITHHELD_LEVEL)
+WITHHELD_LEVEL = -1
+
+
+class Table:
+    """A universe's audit result: (Σ x, Σ x²) → level index (or WITHHELD_LEVEL), held as
+    arrays sorted by (Σ x, Σ x²). Loading one from storage is a few array copies rather
+    than a dict of thousands of tuples (that made a one-period refresh of 500 teams spend
+    most of its time unpacking tables)."""
+
+    __slots__ = ("levels", "squares", "totals")
+
+    def __init__(self, totals: np.ndarray, squares: np.ndarray, levels: np.ndarray) -> None:
+        order = np.lexsort((squares, totals))
+        self.totals = np.asarray(totals, dtype=np.int64)[order]
+        self.squares = np.asarray(squares, dtype=np.int64)[order]
+        self.levels = np.asarray(levels, dtype=np.int64)[order]
+
+    @classmethod
+    def from_triples(cls, triples: np.ndarray) -> Table:
+        """From rows of (Σ x, Σ x², level)."""
+        return cls(triples[:, 0], triples[:, 1], triples[:, 2])
+
+    def triples(self) -> np.ndarray:
+        """Rows of (Σ x, Σ x², level), for storing."""
+        return np.stack([self.totals, self.squares, self.levels], axis=1)
+
+    def get(self, key: tuple[int, int], default: int = WITHHELD_LEVEL) -> int:
+        total, squares = key
+        first = int(np.searchsorted(self.totals, total, side="left"))
+        last = int(np.searchsorted(self.totals, total, side="right"))
+        at = first + int(np.searchsorted(self.squares[first:last], squares))
+        if at < last and self.squares[at] == squares:
+            return int(self.levels[at])
+        return default
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return bool(np.array_equal(self.triples(), other.triples()))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 # Part of every stored table's key: a change to the audit must not reuse old tables.
 ALGORITHM = "candor-disclosure-1"
 
@@ -456,7 +501,6 @@ def _small(count: np.ndarray, people: int, k: int) -> np.ndarray:
     return (count > 0) & (rest > 0) & ((count < k) | (rest < k))
 
 
-WITHHELD_LEVEL = -1
 
 
 def _settle(audit: _Audit, parts: _Summary, sizes: np.ndarray, unsafe: np.ndarray) -> np.ndarray:
@@ -542,9 +586,4 @@ def _levels(shape: Shape, facts: Published, k: int) -> Table | None:
         moving = ~stays[children]
         level[frontier[moving]] = index
         frontier, parents = frontier[moving], children[moving]
-    return {
-        (int(total), int(square)): int(stop)
-        for total, square, stop in zip(
-            totals.tolist(), squares.tolist(), level.tolist(), strict=True
-        )
-    }
+    return Table(totals, squares, level)

@@ -111,15 +111,13 @@ def _stored(key: str) -> Table | bool | None:
     capped, rows = found
     if capped:
         return None
-    triples = np.frombuffer(bytes(rows), dtype="<i8").reshape(-1, 3)
-    return {(int(t), int(s)): int(level) for t, s, level in triples.tolist()}
+    return Table.from_triples(np.frombuffer(bytes(rows), dtype="<i8").reshape(-1, 3))
 
 
 def _store(key: str, table: Table | None) -> None:
     rows = b""
-    if table is not None:
-        triples = np.array([(t, s, level) for (t, s), level in table.items()], dtype="<i8")
-        rows = triples.tobytes()
+    if isinstance(table, Table):
+        rows = table.triples().astype("<i8").tobytes()
     ReleaseTable.objects.bulk_create(
         [ReleaseTable(key=key, capped=table is None, rows=rows)], ignore_conflicts=True
     )
