@@ -275,6 +275,12 @@ def question_rows(
     if len(kept):
         matrix, widths = _counts_matrix(plan, sums, kept)
         at = plan.position
+        release.prefetch(
+            (plan.bank[question_id], k[run_id], counts)
+            for run_id, question_id, counts in zip(
+                sums.run[kept].tolist(), sums.question[kept].tolist(), matrix.tolist(), strict=True
+            )
+        )
         for run_id, question_id, n, total, squares, counts, json_counts in zip(
             sums.run[kept].tolist(),
             sums.question[kept].tolist(),

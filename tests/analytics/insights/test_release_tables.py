@@ -65,3 +65,20 @@ def test_lookups_match_a_plain_mapping() -> None:
     for (total, squares), level in mapping.items():
         assert table.get((total, squares)) == level
         assert table.get((total, squares + 1), 99) == mapping.get((total, squares + 1), 99)
+
+
+def test_a_batch_reads_its_stored_tables_in_one_query(django_assert_num_queries) -> None:
+    class Scale:  # a question as the release reads it (release.QuestionLike)
+        key, kind, scale_min, scale_max, reverse_scored = "q", "scale", 1, 5, False
+
+    groups = [
+        (Scale(), 5, counts) for counts in ([0, 5, 0, 0, 2], [3, 0, 4, 0, 0], [1, 1, 5, 0, 0])
+    ]
+    for item, k, counts in groups:
+        release.question_release(item, k, counts, 0, 0)  # computes and stores each table
+    release._table.cache_clear()
+    with django_assert_num_queries(1):
+        release.prefetch(groups)
+    with django_assert_num_queries(0):
+        for item, k, counts in groups:
+            release.question_release(item, k, counts, 0, 0)
