@@ -501,8 +501,6 @@ def _small(count: np.ndarray, people: int, k: int) -> np.ndarray:
     return (count > 0) & (rest > 0) & ((count < k) | (rest < k))
 
 
-
-
 def _settle(audit: _Audit, parts: _Summary, sizes: np.ndarray, unsafe: np.ndarray) -> np.ndarray:
     """Which parts of one class keep its coarser figure: its unsafe parts, plus its
     smallest safe parts one by one until, together, they are safe — or all of them."""
