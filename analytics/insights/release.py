@@ -33,6 +33,8 @@ from typing import Protocol
 
 import numpy as np
 from scipy import stats
+from scipy.optimize import brentq
+from scipy.special import log_ndtr
 
 from analytics.insights.aggregation.queries import (
     AI_TRUST_A_LOT,
@@ -317,8 +319,6 @@ class Noised:
 
 def _miss(half: float, sd: float, scale: float) -> float:
     """P(|N(0, sd) + Laplace(scale)| > half), by the closed form of the sum's tail."""
-    from scipy.special import log_ndtr
-
     if scale <= 0:
         return float(2 * stats.norm.sf(half / sd))
     if sd <= 0:
@@ -336,8 +336,6 @@ def _miss(half: float, sd: float, scale: float) -> float:
 
 def _half_width(sd: float, scale: float, miss: float) -> float:
     """The h with P(|N(0, sd) + Laplace(scale)| > h) = miss."""
-    from scipy.optimize import brentq
-
     high = stats.norm.isf(miss / 4) * sd + math.log(2 / miss) * scale + 1e-12
     return float(brentq(lambda h: _miss(h, sd, scale) - miss, 0.0, high, xtol=1e-9))
 

@@ -244,11 +244,12 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
     by_week: dict[date, list[PulseRun]] = defaultdict(list)
     for run in runs:
         by_week[week_of(run.period_start)].append(run)
-    # Published roll-ups keep their released survey figures: only the others need moments.
+    # Published roll-ups keep their released survey figures (hidden ones have none): only
+    # the others need moments.
     scored = [
         run
         for week, week_runs in by_week.items()
-        if not frozen[week] or not all(row.released for row in frozen[week])
+        if not frozen[week] or not all(row.released or not row.shown for row in frozen[week])
         for run in week_runs
     ]
     inputs = _inputs(closed, runs, scored if parents or frozen else [], people=bool(parents))
