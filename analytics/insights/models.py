@@ -240,8 +240,8 @@ class TeamRollup(models.Model):
     )
     released = models.BooleanField(
         default=False,
-        help_text="its survey figures carry their noise, drawn once at publication (a row "
-        "from before gets its draws at the next refresh)",
+        help_text="its survey figures come from stored noisy sums (RollupRelease); a shown "
+        "row without gets them at the next refresh",
     )
     runs = models.JSONField(
         null=True,
@@ -263,6 +263,32 @@ class TeamRollup(models.Model):
     def waiting(self) -> bool:
         """Whether a run of its week is still open, so nothing is published yet."""
         return self.runs is None
+
+
+class RollupRelease(models.Model):
+    """The noisy sums of one construct over one set of runs — those that answered it —,
+    drawn once (`analytics.insights.noise`) and kept: every roll-up pooling the same
+    answers, now or after any refresh, re-publication or restructuring, shows the same
+    draw. Holds nothing but noisy sums and the parameters they were drawn with."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    construct = models.CharField(max_length=32, choices=Construct.choices)
+    runs_key = models.CharField(max_length=64, help_text="SHA-256 of the sorted run ids")
+    runs = models.JSONField(help_text="ids of the runs whose answers it pools")
+    total = models.BigIntegerField(help_text="noisy Σ (x − c), in grid units")
+    squares = models.BigIntegerField(help_text="noisy Σ (x − c)², in grid units squared")
+    low = models.FloatField()
+    high = models.FloatField()
+    total_scale = models.FloatField()
+    squares_scale = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["construct", "runs_key"], name="one_draw_per_pool"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.construct} over {len(self.runs)} runs"
 
 
 class TeamSnapshot(models.Model):

@@ -33,8 +33,6 @@ from typing import Protocol
 
 import numpy as np
 from scipy import stats
-from scipy.optimize import brentq
-from scipy.special import log_ndtr
 
 from analytics.insights.aggregation.queries import (
     AI_TRUST_A_LOT,
@@ -283,103 +281,4 @@ def trust_gap_release(weekly: tuple[int, int], trusting: tuple[int, int]) -> Der
         low=weekly_low - trust_high,
         high=weekly_high - trust_low,
         precision=0.0,
-    )
-
-
-# --- roll-ups: pooled sums with Laplace noise --------------------------------------------------
-#
-# A roll-up pools every answer of a subtree, small teams' included (that is what it is
-# for), so it cannot be built from released figures. Its construct scores are released by
-# the Laplace mechanism on the two sufficient statistics — Σ x and Σ (x − c)², c the middle
-# of the score's range — with n (people, published) fixed: replacing one person's answers
-# moves Σ x by at most the range Δ and Σ (x − c)² by at most (Δ/2)², so noise of scale Δ/ε
-# and (Δ/2)²/ε makes each cell ε-differentially private for each sum. The noise has no
-# bound, so no count is ever determined by a roll-up, whatever else is read beside it;
-# the draws are made once, when the week is published, and stored with the figures, and
-# roll-ups pooling the same runs share them, so nothing can average them away.
-ROLLUP_EPSILON = 2.0  # per noisy sum; a roll-up construct cell spends two
-ROLLUP_CONFIDENCE = 0.95
-# Of the 5 % the interval may miss: 1 % for the SD bound being too low (the noisy Σ (x−c)²
-# taken at its 99.5 % upper quantile, the mean's distance from c at its 99.5 % lower one),
-# 4 % for the sampling error plus the mean's noise.
-_SD_MISS = 0.01
-
-
-@dataclass(frozen=True)
-class Noised:
-    """A pooled score released with noise: the noisy mean, an interval that holds at 95 %
-    over sampling and noise together, and the standard error of both (for gaps)."""
-
-    n: int
-    mean: float
-    low: float
-    high: float
-    se: float
-
-
-def _miss(half: float, sd: float, scale: float) -> float:
-    """P(|N(0, sd) + Laplace(scale)| > half), by the closed form of the sum's tail."""
-    if scale <= 0:
-        return float(2 * stats.norm.sf(half / sd))
-    if sd <= 0:
-        return math.exp(-half / scale)
-    ratio = sd / scale
-    # P(N + L > h) = Φ̄(h/σ) + ½ e^{σ²/2b² − h/b} Φ(h/σ − σ/b) − ½ e^{σ²/2b² + h/b} Φ(−h/σ − σ/b)
-    base = ratio * ratio / 2
-    above = (
-        stats.norm.sf(half / sd)
-        + 0.5 * math.exp(base - half / scale + float(log_ndtr(half / sd - ratio)))
-        - 0.5 * math.exp(base + half / scale + float(log_ndtr(-half / sd - ratio)))
-    )
-    return float(min(1.0, max(0.0, 2 * above)))
-
-
-def _half_width(sd: float, scale: float, miss: float) -> float:
-    """The h with P(|N(0, sd) + Laplace(scale)| > h) = miss."""
-    high = stats.norm.isf(miss / 4) * sd + math.log(2 / miss) * scale + 1e-12
-    return float(brentq(lambda h: _miss(h, sd, scale) - miss, 0.0, high, xtol=1e-9))
-
-
-def noisy_release(
-    n: int,
-    total: float,
-    squares: float,
-    bounds: tuple[float, float],
-    draws: tuple[float, float],
-    epsilon: float = ROLLUP_EPSILON,
-) -> Noised | None:
-    """A pooled score of n people (Σ x = total, Σ x² = squares, each x within `bounds`),
-    released with the standard Laplace `draws` (scaled here): the noisy mean cut to the
-    bounds, and a 95 % interval that counts the noise (see the comment above). None for
-    fewer than two people."""
-    if n < 2:
-        return None
-    low, high = bounds
-    span = high - low
-    centre = (low + high) / 2
-    mean_scale = span / epsilon
-    square_scale = (span / 2) ** 2 / epsilon
-    noisy_mean = (total + mean_scale * draws[0]) / n
-    mean = min(high, max(low, noisy_mean))
-    centred = squares - 2 * centre * total + n * centre * centre  # Σ (x − c)²
-    # (n − 1) s² = Σ (x − c)² − n (x̄ − c)²: the first at its upper quantile, the distance
-    # of x̄ from c at its lower one (each missing half of _SD_MISS), and never above the
-    # largest variance the range allows.
-    # A Laplace draw is above x scales with probability e^−x / 2, beyond ±x with e^−x.
-    upper = centred + square_scale * (draws[1] + math.log(1 / _SD_MISS))
-    distance = max(0.0, abs(noisy_mean - centre) - math.log(2 / _SD_MISS) * mean_scale / n)
-    upper -= n * distance * distance
-    variance = min(max(upper, 0.0) / (n - 1), (span / 2) ** 2 * n / (n - 1))
-    miss = 1 - ROLLUP_CONFIDENCE - _SD_MISS
-    # Student's t for the sampling part: its SD scaled so a normal has the t's quantile.
-    t_ratio = float(stats.t.isf(miss / 2, n - 1) / stats.norm.isf(miss / 2))
-    sampling = t_ratio * math.sqrt(variance / n)
-    noise = mean_scale / n
-    half = _half_width(sampling, noise, miss)
-    return Noised(
-        n=n,
-        mean=mean,
-        low=max(low, mean - half),
-        high=min(high, mean + half),
-        se=math.sqrt(variance / n + 2 * noise * noise),
     )

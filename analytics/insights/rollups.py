@@ -5,28 +5,28 @@ teams' included (that is what a roll-up is for), so the decision of what to show
 over all of them at once, bottom-up, before anything is stored. It counts people — who
 answered each run, from the invitations — not responses.
 
-The pooled scores are released with Laplace noise drawn once, at publication, and stored
-(`release.noisy_release`): exact pooled moments would give back the sums of a roll-up of
-one run (or of one run more than another roll-up), and with them its counts."""
+The pooled scores are released with discrete Laplace noise on their sums, drawn once per
+set of answering runs and stored (`analytics.insights.noise`, `RollupRelease`): exact
+pooled moments would give back the sums of a roll-up of one run (or of one run more than
+another roll-up), and with them its counts."""
 
 from __future__ import annotations
 
+import hashlib
 import math
-import secrets
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import numpy as np
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from analytics.insights import gaps, release
+from analytics.insights import gaps, noise, release
 from analytics.insights.aggregation.moments import construct_moments
-from analytics.insights.models import TeamPeriod, TeamRollup
+from analytics.insights.models import RollupRelease, TeamPeriod, TeamRollup
 from surveys.anonymity import Node, TreeDecision, tree_suppress
 from surveys.people.models import Team
 from surveys.people.selectors import subtrees
@@ -102,50 +102,132 @@ SURVEY_FIELDS = (
 )
 
 
-class Noise:
-    """Standard Laplace draws for roll-up cells, one pair per (pooled runs, construct) in
-    this refresh: roll-ups pooling the same runs (a parent and its only child with runs)
-    show the same figures, so no one can average two draws of one sum. Drawn from the
-    operating system's randomness, never from anything stored."""
-
-    def __init__(self) -> None:
-        self._rng = np.random.default_rng(secrets.randbits(128))
-        self._drawn: dict[tuple[frozenset[int], str], tuple[float, float]] = {}
-
-    def __call__(self, runs: frozenset[int], construct: str) -> tuple[float, float]:
-        key = (runs, construct)
-        if key not in self._drawn:
-            first, second = self._rng.laplace(size=2).tolist()
-            self._drawn[key] = (first, second)
-        return self._drawn[key]
+def _runs_key(runs: Iterable[int]) -> str:
+    return hashlib.sha256(",".join(map(str, sorted(runs))).encode()).hexdigest()
 
 
-def score_bounds() -> dict[str, tuple[float, float]]:
-    """Each roll-up construct's score range: 0–100 for scales, the percentage items'
-    widest range for percentages (the noise is scaled to it)."""
-    found: dict[str, tuple[float, float]] = {}
-    for construct, kind, low, high in Question.objects.filter(
-        construct__in=ROLLUP_CONSTRUCTS, kind__in=(QuestionKind.SCALE, QuestionKind.PERCENT)
-    ).values_list("construct", "kind", "scale_min", "scale_max"):
-        low, high = (0, 100) if kind == QuestionKind.SCALE else (low, high)
-        before = found.get(construct, (low, high))
-        found[construct] = (min(before[0], low), max(before[1], high))
+def _asked(run: PulseRun, construct: str, bank: dict[int, Question]) -> list[tuple[float, float]]:
+    """The score ranges of the construct's items in the run's form, as asked (answers are
+    checked against the form; the score map is the bank's, as in the moments)."""
+    ranges = []
+    for spec in run.form:
+        question = bank.get(spec.get("question_id", 0))
+        if question is None or question.construct != construct:
+            continue
+        a, b = release.score_map(question)
+        ends = (a * spec["scale_min"] + b, a * spec["scale_max"] + b)
+        ranges.append((min(ends), max(ends)))
+    return ranges
+
+
+@dataclass(frozen=True)
+class _Pool:
+    """A roll-up construct cell's pool: the runs asking the construct and those not, the
+    runs whose answers it holds, and its key in the stored draws."""
+
+    construct: str
+    asking: list[PulseRun]
+    others: list[PulseRun]
+    answered: list[int]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.construct, _runs_key(self.answered)
+
+    def bounds(self, inputs: _Inputs) -> tuple[float, float]:
+        ranges = [r for run in self.asking for r in _asked(run, self.construct, inputs.bank)]
+        return min(low for low, _ in ranges), max(high for _, high in ranges)
+
+    def multiplicity(self, inputs: _Inputs) -> int:
+        """The most asking runs of the pool any one person was invited to."""
+        runs_of: dict[int, int] = defaultdict(int)
+        for run in self.asking:
+            for user in inputs.invited.get(run.pk, frozenset()):
+                runs_of[user] += 1
+        return max(runs_of.values(), default=1)
+
+    def draw(self, inputs: _Inputs) -> noise.NoisySums:
+        parts = [inputs.moments[(pk, self.construct)] for pk in self.answered]
+        n, total, squares = pooled(parts)
+        return noise.noisy_sums(n, total, squares, self.bounds(inputs), self.multiplicity(inputs))
+
+
+def _pools(runs: list[PulseRun], inputs: _Inputs) -> list[_Pool]:
+    """The roll-up's construct pools that hold answers."""
+    found = []
+    for construct in ROLLUP_CONSTRUCTS:
+        asking = [run for run in runs if _asked(run, construct, inputs.bank)]
+        answered = [
+            run.pk for run in asking if inputs.moments.get((run.pk, construct), (0, 0, 0))[0]
+        ]
+        if answered:
+            others = [run for run in runs if run not in asking]
+            found.append(_Pool(construct, asking, others, answered))
     return found
 
 
-def survey_figures(runs: list[PulseRun], inputs: _Inputs, noise: Noise) -> dict[str, Any]:
-    """The roll-up's perceived speed and safety, released with noise
-    (`release.noisy_release`), and the perceived score's standard error."""
+def stored_draws(
+    organisation_id: int, wanted: dict[tuple[str, str], _Pool], inputs: _Inputs
+) -> dict[tuple[str, str], noise.NoisySums]:
+    """The stored noisy sums of these pools, drawing and storing the missing ones first.
+    Two refreshes racing to draw one pool both end up with the one stored first (the
+    insert ignores the conflict, then everything is read back)."""
+    found = _stored(wanted)
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        made = []
+        for key in missing:
+            pool = wanted[key]
+            sums = pool.draw(inputs)
+            made.append(
+                RollupRelease(
+                    organisation_id=organisation_id,
+                    construct=pool.construct,
+                    runs_key=key[1],
+                    runs=sorted(pool.answered),
+                    **{field: getattr(sums, field) for field in _SUMS_FIELDS},
+                )
+            )
+        RollupRelease.objects.bulk_create(made, ignore_conflicts=True)
+        found |= _stored(missing)
+    return found
+
+
+_SUMS_FIELDS = ("total", "squares", "low", "high", "total_scale", "squares_scale")
+
+
+def _stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], noise.NoisySums]:
+    wanted = set(keys)
+    found: dict[tuple[str, str], noise.NoisySums] = {}
+    hashes = sorted({runs_key for _, runs_key in wanted})
+    for start in range(0, len(hashes), 500):
+        for row in RollupRelease.objects.filter(runs_key__in=hashes[start : start + 500]):
+            if (row.construct, row.runs_key) in wanted:
+                found[(row.construct, row.runs_key)] = noise.NoisySums(
+                    **{field: getattr(row, field) for field in _SUMS_FIELDS}
+                )
+    return found
+
+
+def survey_figures(
+    row: TeamRollup,
+    runs: list[PulseRun],
+    inputs: _Inputs,
+    drawn: dict[tuple[str, str], noise.NoisySums],
+) -> dict[str, Any]:
+    """The roll-up's perceived speed and safety from their stored noisy sums
+    (`noise.noisy_release`), and the perceived score's standard error."""
     fields: dict[str, Any] = {"released": True}
-    pooled_runs = frozenset(run.pk for run in runs)
-    for construct, name in ROLLUP_FIGURES:
-        parts = [inputs.moments[key] for r in runs if (key := (r.pk, construct)) in inputs.moments]
-        if construct not in inputs.bounds or not parts:
-            continue
-        n, total, squares = pooled(parts)
-        figure = release.noisy_release(
-            n, total, squares, inputs.bounds[construct], noise(pooled_runs, construct)
+    names: dict[str, str] = {str(construct): name for construct, name in ROLLUP_FIGURES}
+    for pool in _pools(runs, inputs):
+        name = names[pool.construct]
+        people = row.respondents or 0
+        answers = noise.answer_bounds(
+            (inputs.invited.get(run.pk, frozenset()) for run in pool.asking),
+            (inputs.invited.get(run.pk, frozenset()) for run in pool.others),
+            people,
         )
+        figure = noise.noisy_release(drawn[pool.key], people, answers)
         if figure is None:
             continue
         fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = (
@@ -169,9 +251,15 @@ def git_figures(
     if measured is None:
         return fields
     fields["measured"] = measured.value
-    if row.perceived is not None and row.perceived_se is not None:
-        gap = gaps.perception_gap(row.perceived, row.perceived_se, measured)
-        fields["gap"], fields["gap_low"], fields["gap_high"] = gap.value, gap.low, gap.high
+    felt_low, felt, felt_high = row.perceived_low, row.perceived, row.perceived_high
+    if felt is not None and felt_low is not None and felt_high is not None:
+        # The two are independent (answers, Git history): their 95 % half-widths add in
+        # quadrature, so the gap is never narrower than the perceived score's own interval
+        # (its noise is not normal; a normal SE would understate it at small pools).
+        seen = max(measured.high - measured.value, measured.value - measured.low)
+        gap = felt - measured.value
+        half = math.hypot(max(felt_high - felt, felt - felt_low), seen)
+        fields["gap"], fields["gap_low"], fields["gap_high"] = gap, gap - half, gap + half
     return fields
 
 
@@ -188,26 +276,45 @@ def _tree(
     )
 
 
-def respondents_of(runs: Iterable[int]) -> dict[int, frozenset[int]]:
-    """Who answered each run: the participation record (never linked to an answer), so
-    that k counts people, not responses."""
+def invitations_of(runs: Iterable[int]) -> tuple[dict[int, frozenset[int]], ...]:
+    """Who was invited to each run, and who answered it: the participation record (never
+    linked to an answer), so that k counts people, not responses, and the noise is
+    scaled to who could answer, not who did."""
+    invited: dict[int, set[int]] = defaultdict(set)
     people: dict[int, set[int]] = defaultdict(set)
-    for run_id, user_id in Invitation.objects.filter(run_id__in=list(runs), used=True).values_list(
-        "run_id", "user_id"
+    for run_id, user_id, used in Invitation.objects.filter(run_id__in=list(runs)).values_list(
+        "run_id", "user_id", "used"
     ):
-        people[run_id].add(user_id)
-    return {run_id: frozenset(users) for run_id, users in people.items()}
+        invited[run_id].add(user_id)
+        if used:
+            people[run_id].add(user_id)
+    return (
+        {run_id: frozenset(users) for run_id, users in invited.items()},
+        {run_id: frozenset(users) for run_id, users in people.items()},
+    )
 
 
 @dataclass(frozen=True)
 class _Inputs:
     """What a week's roll-ups are computed from: the runs' team-periods, construct
-    moments and respondents, and the constructs' score ranges."""
+    moments, who was invited to and who answered each run, and the roll-up constructs'
+    questions."""
 
     periods: dict[int, TeamPeriod]
     moments: Moments
     people: dict[int, frozenset[int]]
-    bounds: dict[str, tuple[float, float]]
+    invited: dict[int, frozenset[int]]
+    bank: dict[int, Question]
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A roll-up row being refreshed, the runs it pools, and whether its survey figures
+    are to be made (from the stored draws)."""
+
+    row: TeamRollup
+    runs: list[PulseRun]
+    needs_figures: bool
 
 
 def weeks_waiting(*, organisation_id: int) -> set[date]:
@@ -254,21 +361,18 @@ def rollups_refresh(*, organisation_id: int, weeks: Iterable[date] | None = None
     ]
     inputs = _inputs(closed, runs, scored if parents or frozen else [], people=bool(parents))
     waiting = weeks_waiting(organisation_id=organisation_id)
-    noise = Noise()
-    rows = []
+    built: list[_Built] = []
     for week, week_runs in by_week.items():
         if frozen[week]:
             by_id = {run.pk: run for run in week_runs}
-            rows += [_refigured(row, by_id, inputs, noise) for row in frozen[week]]
+            built += [_refigured(row, by_id) for row in frozen[week]]
             continue
         k, decision = _week_decision(week_runs, children, inputs)
         for parent in parents:
             members = [run for run in week_runs if run.team_id in subtree[parent.pk]]
-            rows.append(
-                _rollup(
-                    parent, week, k, members, decision, inputs, noise, publish=week not in waiting
-                )
-            )
+            built.append(_rollup(parent, week, k, members, decision, publish=week not in waiting))
+    _figure(organisation_id, built, inputs)
+    rows = [item.row for item in built]
     with transaction.atomic():
         stale = TeamRollup.objects.filter(team__organisation_id=organisation_id)
         if chosen is not None:
@@ -304,12 +408,18 @@ def _inputs(
     closed: QuerySet[PulseRun], runs: list[PulseRun], scored: list[PulseRun], *, people: bool
 ) -> _Inputs:
     """The runs' team-periods and — when some roll-up needs them — their construct
-    moments and respondents."""
+    moments, invitations and respondents."""
+    invited, answered = invitations_of(run.pk for run in runs) if people else ({}, {})
     return _Inputs(
         periods={p.run_id: p for p in TeamPeriod.objects.filter(run__in=closed)},
         moments=run_moments([run.pk for run in scored]) if scored else {},
-        people=respondents_of(run.pk for run in runs) if people else {},
-        bounds=score_bounds() if scored else {},
+        people=answered,
+        invited=invited,
+        bank=Question.objects.filter(
+            construct__in=ROLLUP_CONSTRUCTS, kind__in=(QuestionKind.SCALE, QuestionKind.PERCENT)
+        ).in_bulk()
+        if scored
+        else {},
     )
 
 
@@ -336,11 +446,9 @@ def _rollup(
     k: int,
     runs: list[PulseRun],
     decision: TreeDecision,
-    inputs: _Inputs,
-    noise: Noise,
     *,
     publish: bool,
-) -> TeamRollup:
+) -> _Built:
     """A parent's roll-up of the week: published (its runs frozen) or waiting."""
     shown = publish and decision.rollup_shown.get(parent.pk, False)
     row = TeamRollup(
@@ -353,23 +461,14 @@ def _rollup(
     )
     if shown:
         row.respondents = decision.total[parent.pk]
-        _set(row, survey_figures(runs, inputs, noise))
-        _set(row, git_figures(row, runs, inputs.periods))
-    return row
+    return _Built(row, runs, needs_figures=shown)
 
 
-def _set(row: TeamRollup, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        setattr(row, name, value)
-
-
-def _refigured(
-    row: TeamRollup, runs: dict[int, PulseRun], inputs: _Inputs, noise: Noise
-) -> TeamRollup:
+def _refigured(row: TeamRollup, runs: dict[int, PulseRun]) -> _Built:
     """A published roll-up again, from the runs it was published with: its released
-    survey figures as stored (drawn once; a row from before the noise gets its draws
-    now), its measured change and gap recomputed. If one of its runs is gone (its team
-    was deleted), it is hidden for good: without it, the figure would move by that team."""
+    survey figures as stored (a shown row without them gets them from the stored draws).
+    If one of its runs is gone (its team was deleted), it is hidden for good: without it,
+    the figure would move by that team."""
     pooled = [runs[pk] for pk in row.runs or [] if pk in runs]
     fresh = TeamRollup(
         team_id=row.team_id,
@@ -383,7 +482,25 @@ def _refigured(
         fresh.respondents = row.respondents
         if row.released:
             _set(fresh, {name: getattr(row, name) for name in SURVEY_FIELDS})
-        else:
-            _set(fresh, survey_figures(pooled, inputs, noise))
-        _set(fresh, git_figures(fresh, pooled, inputs.periods))
-    return fresh
+    return _Built(fresh, pooled, needs_figures=fresh.shown and not row.released)
+
+
+def _figure(organisation_id: int, built: list[_Built], inputs: _Inputs) -> None:
+    """Every shown roll-up's figures: survey figures from the stored draws (drawn now for
+    pools never drawn before), then the measured change and gap."""
+    needing = [item for item in built if item.needs_figures]
+    wanted: dict[tuple[str, str], _Pool] = {}
+    for item in needing:
+        for pool in _pools(item.runs, inputs):
+            wanted.setdefault(pool.key, pool)
+    drawn = stored_draws(organisation_id, wanted, inputs) if wanted else {}
+    for item in needing:
+        _set(item.row, survey_figures(item.row, item.runs, inputs, drawn))
+    for item in built:
+        if item.row.shown:
+            _set(item.row, git_figures(item.row, item.runs, inputs.periods))
+
+
+def _set(row: TeamRollup, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(row, name, value)

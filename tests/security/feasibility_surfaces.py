@@ -184,7 +184,7 @@ UNPARSED = {
     "alerts": "the safety index (several items per person) of alerting periods",
     "api-alerts": "the same",
     "api-team-rollups": "pooled over a subtree's runs of a week, released with Laplace noise "
-    "of unbounded support (analytics.insights.release.noisy_release): it rules out no count "
+    "of unbounded support (analytics.insights.noise): it rules out no count "
     "vector; test_a_roll_up_of_one_run_pins_no_count_and_keeps_its_noise attacks it",
 }
 

@@ -14,13 +14,27 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import pipeline
-from analytics.insights import alerts, correlations, heatmap, release, rollups
+from analytics.insights import alerts, correlations, heatmap, noise, rollups
 from analytics.insights import selectors as insights
-from analytics.insights.models import CorrelationResult, SafetyAlert, TeamPeriod, TeamRollup
+from analytics.insights.models import (
+    CorrelationResult,
+    RollupRelease,
+    SafetyAlert,
+    TeamPeriod,
+    TeamRollup,
+)
 from analytics.insights.team_periods.fill import period_fill
 from surveys.people.models import Role, Team
 from surveys.people.selectors import subtrees
-from surveys.pulses.models import Invitation, Pulse, PulseRun, RunStatus
+from surveys.pulses.models import (
+    Construct,
+    Invitation,
+    Pulse,
+    PulseRun,
+    Question,
+    QuestionKind,
+    RunStatus,
+)
 from tests.analytics.insights.released import assert_released_score
 from tests.conftest import close_and_refresh, make_open_run, submit_all
 from tests.factories import MembershipFactory, PulseFactory, TeamFactory, UserFactory
@@ -293,14 +307,14 @@ def test_a_roll_up_waits_for_every_run_of_its_week_then_pools_them_all(
     row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
     assert (row["waiting"], row["shown"], row["respondents"], row["teams"]) == (False, True, 11, 3)
     # Felt speed of all eleven, small teams included: (−10 0 20 30 50 −10) (−10 0 20) (−10 0),
-    # plus the roll-up's noise, whose draw (in units of its scale, 150 / ε over 11 people)
-    # is stored with it.
+    # plus the roll-up's noise: Σ (x − c) moves by (span / 2) / ε per unit of the draw, the
+    # mean by that over 11 people; the draw is stored.
     drawn = TeamRollup.objects.get(team=parent)
     assert drawn.released
-    scale = 150 / release.ROLLUP_EPSILON / 11
-    assert (row["perceived_low"] < row["perceived"] < row["perceived_high"]) or row[
-        "perceived"
-    ] in (-50, 100)
+    stored = RollupRelease.objects.get(construct=Construct.PERCEIVED_SPEED)
+    assert sorted(stored.runs) == sorted(o.run.pk for o in open_runs[:3])
+    scale = noise.scales(1)[0] * 150 / noise.GRID / 11
+    assert row["perceived_low"] <= row["perceived"] <= row["perceived_high"]
     assert row["perceived"] != pytest.approx(80 / 11)
     assert abs(row["perceived"] - 80 / 11) < math.log(1e9) * scale
 
@@ -309,7 +323,7 @@ def test_a_roll_up_pools_the_small_teams_answers_exactly_under_its_noise(
     api_client, manager_of, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With the noise drawn as zero, the roll-up is the plain pooled mean of everyone."""
-    monkeypatch.setattr(rollups.Noise, "__call__", lambda self, runs, construct: (0.0, 0.0))
+    monkeypatch.setattr(noise, "discrete_laplace", lambda value, scale: value)
     parent = TeamFactory(name="Platform")
     open_runs = [
         make_open_run(size=5, team=TeamFactory(organisation=parent.organisation, parent=parent))
@@ -322,8 +336,79 @@ def test_a_roll_up_pools_the_small_teams_answers_exactly_under_its_noise(
     pipeline.periods_refresh(reports_inline=True)
     row = api_client.get(reverse("api-team-rollups", args=[parent.slug])).json()[0]
     assert (row["shown"], row["respondents"]) == (True, 10)
-    # (−10 0 20 30 50) twice.
-    assert row["perceived"] == pytest.approx(90 / 5)
+    # (−10 0 20 30 50) twice, to the grid's unit (150 / 1000).
+    assert row["perceived"] == pytest.approx(90 / 5, abs=150 / noise.GRID / 10)
+
+
+def test_roll_ups_pooling_the_same_answers_share_one_draw() -> None:
+    """Top has a run nobody answered, Parent none, Child six answers: Parent and Top pool
+    the same answers and, keyed on the runs that answered, show one draw (keyed on every
+    pooled run, Top got a second, independent draw of the same sums to average with
+    Parent's). The noise's range comes from the pooled runs' questions: another
+    organisation's perceived-speed item from −100 to +1000 % does not widen it."""
+    top = TeamFactory(name="Top")
+    parent = TeamFactory(organisation=top.organisation, parent=top, name="Parent")
+    child = make_open_run(size=6, team=TeamFactory(organisation=top.organisation, parent=parent))
+    nobody = make_open_run(size=5, team=top)
+    Question.objects.create(
+        organisation=TeamFactory().organisation,
+        key="odd_speed",
+        construct=Construct.PERCEIVED_SPEED,
+        kind=QuestionKind.PERCENT,
+        text="How much faster?",
+        scale_min=-100,
+        scale_max=1000,
+    )
+    submit_all(child, 6)
+    close_and_refresh(child.run.pk)
+    close_and_refresh(nobody.run.pk)
+    pipeline.periods_refresh(reports_inline=True)
+    rows = {row.team_id: row for row in TeamRollup.objects.all()}
+    assert rows[top.pk].shown
+    assert rows[parent.pk].shown
+    assert rows[top.pk].runs != rows[parent.pk].runs
+    figures = ("perceived", "perceived_low", "perceived_high", "safety", "safety_low")
+    assert [getattr(rows[top.pk], f) for f in figures] == [
+        getattr(rows[parent.pk], f) for f in figures
+    ]
+    drawn = {row.construct: row for row in RollupRelease.objects.all()}
+    assert set(drawn) == {Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY}
+    assert drawn[Construct.PERCEIVED_SPEED].runs == [child.run.pk]
+    assert (drawn[Construct.PERCEIVED_SPEED].low, drawn[Construct.PERCEIVED_SPEED].high) == (
+        -50,
+        100,
+    )
+
+
+def test_two_refreshes_racing_to_draw_a_pool_both_keep_the_first_stored() -> None:
+    """A refresh that found no stored draw, drew one and lost the race to another refresh
+    inserting first ends up with the stored draw, not its own."""
+    parent = TeamFactory(name="Platform")
+    child = make_open_run(size=6, team=TeamFactory(organisation=parent.organisation, parent=parent))
+    submit_all(child, 6)
+    close_and_refresh(child.run.pk)
+    pipeline.periods_refresh(reports_inline=True)
+    first = {row.construct: row.total for row in RollupRelease.objects.all()}
+    assert first
+    stored = rollups._stored
+    calls: list[int] = []
+
+    def blind_once(keys: Any) -> Any:
+        calls.append(1)
+        return {} if len(calls) == 1 else stored(keys)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rollups, "_stored", blind_once)
+        TeamRollup.objects.update(released=False)
+        rollups.rollups_refresh(organisation_id=parent.organisation_id)
+    assert len(calls) == 2  # it drew, inserted nothing, and read the stored draw back
+    assert {row.construct: row.total for row in RollupRelease.objects.all()} == first
+    row = TeamRollup.objects.get(team=parent)
+    unit = 150 / noise.GRID
+    drawn = RollupRelease.objects.get(construct=Construct.PERCEIVED_SPEED)
+    assert row.perceived == pytest.approx(
+        max(-50, min(100, 25 + drawn.total * unit / row.respondents))
+    )
 
 
 def test_subtrees_from_parent_links() -> None:
