@@ -1,5 +1,7 @@
-"""The report maths of docs/DESIGN.md §5: measured speed change, the perception and trust gaps,
-the psychological-safety drop rule and correlations. Pure functions: numbers in, numbers
+"""The report maths of docs/DESIGN.md §5: measured speed change, the perception gap, the
+psychological-safety drop rule and correlations (the trust gap, made from released shares,
+is `analytics.insights.release.trust_gap_release`; reference figures are in
+`analytics.insights.references`). Pure functions: numbers in, numbers
 out, no ORM, so each can be checked against hand-computed and published figures.
 
 Intervals are analytic 95 % intervals (normal approximations; each function says which).
@@ -17,18 +19,9 @@ import pandas as pd
 from scipy import special
 from scipy import stats as scipy_stats
 
-from analytics.insights.stats import t_quantile
 from surveys.anonymity import group_shown
 
 Z = float(scipy_stats.norm.ppf(0.975))
-
-# Published reference figures (docs/DESIGN.md §6), drawn as labelled context lines.
-METR_PERCEIVED = 20.0
-METR_MEASURED = -19.0
-METR_CITATION = "METR 2025 RCT (arXiv:2507.09089): +20 % felt, −19 % measured"
-SO_USE = 84.0
-SO_TRUST = 33.0
-SO_CITATION = "Stack Overflow Developer Survey 2025: 84 % use, about 33 % trust accuracy"
 
 MIN_CORRELATION_PERIODS = 8
 DROP_POINTS = 10.0
@@ -54,7 +47,9 @@ def measured_change(
     positive change always means faster (baseline ÷ period). The interval is the delta
     method on the log of the ratio; a period is usually one or two weeks, too few to
     estimate its own spread, so the week-to-week spread of the baseline stands for both.
-    None without at least one period week, two baseline weeks and positive means.
+    None without at least one period week, two baseline weeks and positive means, and
+    None when the baseline weeks are all equal: their spread cannot stand for the noise,
+    and a zero-width interval would claim certainty (not estimable).
     """
     if not period or len(baseline) < 2:
         return None
@@ -64,6 +59,8 @@ def measured_change(
     if now <= 0 or before <= 0:
         return None
     spread = math.sqrt(math.fsum((v - before) ** 2 for v in baseline) / (len(baseline) - 1))
+    if spread <= 0:
+        return None
     ratio = before / now if lower_is_faster else now / before
     se_log = math.sqrt(spread**2 / (len(period) * now**2) + spread**2 / (len(baseline) * before**2))
     return Interval(
@@ -85,28 +82,21 @@ def perception_gap(perceived_mean: float, perceived_se: float, measured: Interva
     return Interval(value=value, low=value - Z * se, high=value + Z * se, se=se)
 
 
-def trust_gap(pairs: Sequence[tuple[bool, bool]]) -> Interval | None:
-    """Share using AI at least weekly minus share trusting its output, in points.
-
-    `pairs` holds (uses weekly, trusts) for each respondent who answered both, so the gap
-    is the mean of a per-person difference in {−1, 0, 1} and its interval a t interval on
-    that mean (paired: the same people answer both). None for fewer than two pairs.
-    """
-    differences = [float(uses) - float(trusts) for uses, trusts in pairs]
-    return trust_gap_from_sums(len(differences), sum(differences), sum(d * d for d in differences))
-
-
-def trust_gap_from_sums(n: int, total: float, squares: float) -> Interval | None:
-    """trust_gap from the count, sum and sum of squares of the per-person differences."""
-    if n < 2:
-        return None
-    mean = total / n
-    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
-    value = mean * 100
-    se = math.sqrt(variance / n) * 100
-    half = t_quantile(0.975, n - 1) * se
-    return Interval(
-        value=value, low=max(-100.0, value - half), high=min(100.0, value + half), se=se
+def mover_difference(
+    first: tuple[float, float, float], second: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """first − second, each (value, low, high) with its own 95 % interval, with the
+    interval of the difference by MOVER (Zou & Donner 2008; Newcombe's square-and-add):
+    each side's distance to its own limits, added in quadrature — so it inherits each
+    interval's shape (t, Wilson, asymmetric) and is never narrower than either. Assumes
+    the two are independent; two periods of one team share people, whose answers
+    correlate positively, which makes it conservative."""
+    (a, a_low, a_high), (b, b_low, b_high) = first, second
+    value = a - b
+    return (
+        value,
+        value - math.hypot(a - a_low, b_high - b),
+        value + math.hypot(a_high - a, b - b_low),
     )
 
 

@@ -302,6 +302,10 @@ class TeamSnapshot(models.Model):
     gap = models.FloatField(null=True)
     trust_gap = models.FloatField(null=True)
     trust_gap_n = models.PositiveIntegerField(null=True)
+    gap_low = models.FloatField(null=True)
+    gap_high = models.FloatField(null=True)
+    trust_gap_low = models.FloatField(null=True)
+    trust_gap_high = models.FloatField(null=True)
     has_period = models.BooleanField(default=False)
     refreshed_on = models.DateField()
 

@@ -67,8 +67,18 @@ class RunResultsOutput(serializers.Serializer):
     respondents = serializers.IntegerField(allow_null=True)
     response_rate = serializers.FloatField(allow_null=True)
     ai_weekly_share = serializers.FloatField(allow_null=True)
+    ai_weekly_share_low = serializers.FloatField(allow_null=True, help_text="95 % Wilson")
+    ai_weekly_share_high = serializers.FloatField(allow_null=True)
     ai_trust_share = serializers.FloatField(allow_null=True)
+    ai_trust_share_low = serializers.FloatField(allow_null=True, help_text="95 % Wilson")
+    ai_trust_share_high = serializers.FloatField(allow_null=True)
     trust_gap = serializers.FloatField(allow_null=True)
+    trust_gap_low = serializers.FloatField(
+        allow_null=True,
+        help_text="Newcombe's paired 95 % interval at the least favourable pairing the two "
+        "shares allow",
+    )
+    trust_gap_high = serializers.FloatField(allow_null=True)
     constructs = ConstructResultOutput(many=True)
     questions = QuestionResultOutput(many=True)
 
@@ -169,14 +179,30 @@ class HeatmapRowOutput(serializers.Serializer):
     name = serializers.CharField(source="team.name")
     cells = HeatmapCellOutput(many=True)
     perception_gap = serializers.SerializerMethodField()
+    perception_gap_low = serializers.SerializerMethodField()
+    perception_gap_high = serializers.SerializerMethodField()
     trust_gap = serializers.SerializerMethodField()
+    trust_gap_low = serializers.SerializerMethodField()
+    trust_gap_high = serializers.SerializerMethodField()
     trust_gap_n = serializers.SerializerMethodField()
 
     def get_perception_gap(self, row: HeatmapRow) -> float | None:
         return row.latest.gap if row.latest else None
 
+    def get_perception_gap_low(self, row: HeatmapRow) -> float | None:
+        return row.latest.gap_low if row.latest else None
+
+    def get_perception_gap_high(self, row: HeatmapRow) -> float | None:
+        return row.latest.gap_high if row.latest else None
+
     def get_trust_gap(self, row: HeatmapRow) -> float | None:
         return row.latest.trust_gap if row.latest else None
+
+    def get_trust_gap_low(self, row: HeatmapRow) -> float | None:
+        return row.latest.trust_gap_low if row.latest else None
+
+    def get_trust_gap_high(self, row: HeatmapRow) -> float | None:
+        return row.latest.trust_gap_high if row.latest else None
 
     def get_trust_gap_n(self, row: HeatmapRow) -> int | None:
         return row.latest.trust_gap_n if row.latest else None

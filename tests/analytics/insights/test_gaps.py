@@ -12,15 +12,6 @@ from analytics.insights import gaps
 from analytics.insights.gaps import Interval, SafetyPoint
 
 
-def test_metr_headline_a_felt_plus_20_and_a_measured_minus_19_is_a_39_point_gap() -> None:
-    # Throughput 8.1 a week against a steady baseline of 10: 19 % slower.
-    measured = gaps.measured_change([8.1], [10.0, 10.0, 10.0])
-    assert measured is not None
-    assert measured.value == pytest.approx(-19.0)
-    gap = gaps.perception_gap(20.0, 0.0, measured)
-    assert gap.value == pytest.approx(39.0)
-
-
 def test_measured_change_interval_by_hand() -> None:
     # Baseline 8, 12 (mean 10, sd 2.828), period 11: ratio 1.1.
     # se(log) = sqrt(8/(1·121) + 8/(2·100)) = sqrt(0.066116 + 0.04) = 0.325755
@@ -33,14 +24,20 @@ def test_measured_change_interval_by_hand() -> None:
 
 
 def test_for_cycle_time_shorter_is_faster() -> None:
-    measured = gaps.measured_change([40.0], [50.0, 50.0], lower_is_faster=True)
+    measured = gaps.measured_change([40.0], [45.0, 55.0], lower_is_faster=True)
     assert measured is not None
     assert measured.value == pytest.approx(25.0)
 
 
 @pytest.mark.parametrize(
     ("period", "baseline"),
-    [([], [1.0, 2.0]), ([1.0], [2.0]), ([0.0], [1.0, 2.0]), ([1.0], [0.0, 0.0])],
+    [
+        ([], [1.0, 2.0]),
+        ([1.0], [2.0]),
+        ([0.0], [1.0, 2.0]),
+        ([1.0], [0.0, 0.0]),
+        ([8.1], [10.0, 10.0, 10.0]),  # no spread: a zero-width interval, not estimable
+    ],
 )
 def test_no_measured_change_without_enough_positive_data(period, baseline) -> None:
     assert gaps.measured_change(period, baseline) is None
@@ -51,26 +48,6 @@ def test_perception_gap_errors_add_in_quadrature() -> None:
     assert gap.value == 10.0
     assert gap.se == pytest.approx(5.0)
     assert (gap.low, gap.high) == pytest.approx((10 - 1.959964 * 5, 10 + 1.959964 * 5))
-
-
-def test_trust_gap_is_a_paired_difference() -> None:
-    # 10 people: 8 use weekly, 3 trust; the 3 who trust also use. Gap 50 points.
-    pairs = [(True, True)] * 3 + [(True, False)] * 5 + [(False, False)] * 2
-    gap = gaps.trust_gap(pairs)
-    assert gap is not None
-    assert gap.value == pytest.approx(50.0)
-    # d = 1 for five people, 0 for five: sd = sqrt(10/36) = 0.527046, se = 0.166667
-    assert gap.se == pytest.approx(16.6667, abs=1e-3)
-    half = scipy_stats.t.ppf(0.975, 9) * 16.6667
-    assert (gap.low, gap.high) == pytest.approx((50 - half, 50 + half), abs=1e-2)
-
-
-def test_stack_overflow_figures_give_a_51_point_trust_gap() -> None:
-    # 84 % use, 33 % trust (docs/DESIGN.md §6), all who trust also use: 51 points.
-    pairs = [(True, True)] * 33 + [(True, False)] * 51 + [(False, False)] * 16
-    gap = gaps.trust_gap(pairs)
-    assert gap is not None
-    assert gap.value == pytest.approx(gaps.SO_USE - gaps.SO_TRUST)
 
 
 def _history(*points: tuple[float | None, int]) -> list[SafetyPoint]:
@@ -162,3 +139,15 @@ def test_one_teams_within_team_coefficients_equal_its_centred_values_by_hand() -
     )
     assert (within_pearson.n, within_pearson.teams) == (10, 1)
     assert within_pearson.low == found["pearson", "pooled"].low
+
+
+def test_a_difference_of_two_intervals_by_mover() -> None:
+    # 70 [60, 78] now against 62 [55, 70] before: 8 points, below by √(10² + 8²) = 12.806,
+    # above by √(8² + 7²) = 10.630 — each side's own distances, never narrower than either.
+    value, low, high = gaps.mover_difference((70.0, 60.0, 78.0), (62.0, 55.0, 70.0))
+    assert value == 8.0
+    assert low == pytest.approx(8 - math.hypot(10, 8))
+    assert high == pytest.approx(8 + math.hypot(8, 7))
+    # Two symmetric normal intervals: the usual √(se₁² + se₂²) interval.
+    value, low, high = gaps.mover_difference((10.0, 6.08, 13.92), (0.0, -3.92, 3.92))
+    assert (low, high) == pytest.approx((10 - 3.92 * math.sqrt(2), 10 + 3.92 * math.sqrt(2)))

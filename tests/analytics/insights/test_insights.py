@@ -426,6 +426,11 @@ def test_the_heatmap_document_matches_its_documented_serializer() -> None:
     rows = heatmap.heatmap(teams=[big.team, small.team])
     documented = json.loads(json.dumps(HeatmapRowOutput(rows, many=True).data))
     assert heatmap.heatmap_document(rows) == documented
+    # Every gap carries its interval beside its n.
+    gap_fields = {"perception_gap", "perception_gap_low", "perception_gap_high"}
+    assert gap_fields | {"trust_gap", "trust_gap_low", "trust_gap_high", "trust_gap_n"} <= set(
+        documented[0]
+    )
 
 
 def test_the_heatmap_reads_one_snapshot_per_team_in_a_fixed_number_of_queries(
