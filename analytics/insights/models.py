@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from analytics.insights.gaps import PRIMARY_PAIRS
 from analytics.insights.stats import PERCENT_BUCKETS
 from surveys.anonymity import count_shown, ordered_bins
 from surveys.people.models import Organisation, Team
@@ -359,12 +360,20 @@ class CorrelationResult(models.Model):
     low = models.FloatField()
     high = models.FloatField()
     p = models.FloatField(null=True)
+    q = models.FloatField(
+        null=True, help_text="Benjamini–Hochberg q over every coefficient of its scope"
+    )
 
     class Meta:
         ordering = ("x", "y", "variant", "method")
 
     def __str__(self) -> str:
         return f"{self.method} {self.x}~{self.y} ({self.variant}) = {self.r:.2f}"
+
+    @property
+    def primary(self) -> bool:
+        """One of the pairs declared before the data (the rest are exploratory)."""
+        return (self.x, self.y) in PRIMARY_PAIRS
 
 
 class PeriodFill(models.Model):

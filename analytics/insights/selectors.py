@@ -286,6 +286,7 @@ def correlation_table(rows: Sequence[CorrelationResult]) -> list[dict[str, Any]]
                 "y": row.y,
                 "x_label": SURVEY_FIGURES[row.x],
                 "y_label": DELIVERY_FIGURES[row.y],
+                "primary": row.primary,
             },
         )
         pair[f"{row.variant.replace('-', '_')}_{row.method}"] = row

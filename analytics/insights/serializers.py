@@ -155,13 +155,25 @@ class CorrelationOutput(serializers.Serializer):
     x = serializers.CharField(help_text="survey figure")
     y = serializers.CharField(help_text="delivery metric")
     method = serializers.ChoiceField(choices=["spearman", "pearson"])
-    variant = serializers.ChoiceField(choices=["pooled", "within-team"])
+    variant = serializers.ChoiceField(
+        choices=["pooled", "within-team"],
+        help_text="pooled: between teams, trends included; within-team: team and period "
+        "fixed effects removed (trends shared by teams do not count), clustered by team",
+    )
     n = serializers.IntegerField(help_text="team-periods")
     teams = serializers.IntegerField()
     r = serializers.FloatField()
-    low = serializers.FloatField(help_text="95 % CI (Fisher z)")
+    low = serializers.FloatField(
+        help_text="95 % CI: Fisher z (pooled); team-clustered t, teams − 1 df (within-team)"
+    )
     high = serializers.FloatField()
     p = serializers.FloatField(allow_null=True)
+    q = serializers.FloatField(
+        allow_null=True, help_text="Benjamini–Hochberg q over every coefficient of its scope"
+    )
+    primary = serializers.BooleanField(
+        help_text="one of the pairs declared before the data; the others are exploratory"
+    )
 
 
 class HeatmapCellOutput(serializers.Serializer):
