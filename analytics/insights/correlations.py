@@ -4,6 +4,8 @@ is `analytics.insights.gaps.correlations`). Correlation, labelled as such."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from django.db import transaction
@@ -83,7 +85,14 @@ def correlations_refresh(*, organisation_id: int) -> int:
             for y in DELIVERY_FIGURES
             for c in gaps.correlations(rows, x, y)
         ]
-        qs = q_values([c.p for _, _, c in scoped])
+        # One family per (variant, method): pooled p-values treat team-periods as
+        # independent and the four variants are near-copies of each pair, so they are not
+        # pooled into one family.
+        qs = [math.nan] * len(scoped)
+        for family in {(c.variant, c.method) for _, _, c in scoped}:
+            members = [i for i, (_, _, c) in enumerate(scoped) if (c.variant, c.method) == family]
+            for i, q in zip(members, q_values([scoped[i][2].p for i in members]), strict=True):
+                qs[i] = q
         found += [
             (
                 organisation_id,

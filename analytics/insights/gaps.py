@@ -185,8 +185,8 @@ def _pooled(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float, fl
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
     dx, dy = x - x.mean(), y - y.mean()
     sxx, syy = float(dx @ dx), float(dy @ dy)
-    if sxx <= 0 or syy <= 0:
-        return None
+    if sxx <= 1e-12 * max(1.0, float(x @ x)) or syy <= 1e-12 * max(1.0, float(y @ y)):
+        return None  # a constant column (to rounding): nothing to correlate
     r = max(-1.0, min(1.0, float(dx @ dy) / math.sqrt(sxx * syy)))
     interval = _fisher_interval(r, len(x), method)
     if interval is None:
@@ -204,22 +204,30 @@ def _group_means(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray
     )[index]
 
 
-def two_way_residuals(teams: np.ndarray, periods: np.ndarray, values: np.ndarray) -> np.ndarray:
+def two_way_residuals(
+    teams: np.ndarray, periods: np.ndarray, values: np.ndarray
+) -> np.ndarray | None:
     """values less their team and period effects (the residuals of a two-way fixed-effects
     regression), by alternating projections: exact in one pass for a balanced panel,
-    converging geometrically otherwise."""
+    converging geometrically otherwise. It stops when the error left — the last change
+    times ρ / (1 − ρ), ρ the ratio of successive changes — is negligible; None if a
+    weakly connected panel has not converged in 1 000 sweeps (not estimable)."""
     _, team_index = np.unique(teams, return_inverse=True)
     _, period_index = np.unique(periods, return_inverse=True)
     team_count, period_count = int(team_index.max()) + 1, int(period_index.max()) + 1
     residual = values - values.mean()
-    scale = max(1.0, float(np.abs(residual).max()))
+    tolerance = 1e-11 * max(1.0, float(np.abs(residual).max()))
+    previous = math.inf
     for _ in range(1000):
         before = residual
         residual = residual - _group_means(team_index, residual, team_count)
         residual = residual - _group_means(period_index, residual, period_count)
-        if float(np.abs(residual - before).max()) <= 1e-12 * scale:
-            break
-    return residual
+        change = float(np.abs(residual - before).max())
+        ratio = min(change / previous, 0.999) if previous > 0 else 0.0
+        if change * ratio / (1 - ratio) <= tolerance and change <= tolerance * 1e3:
+            return residual
+        previous = change
+    return None
 
 
 def _within(
@@ -228,10 +236,14 @@ def _within(
     """r between x and y after removing each team's level and each period's shared shift
     (two-way fixed effects; Spearman on pooled average ranks), with a p-value and interval
     from the slope of the standardised residuals and its team-clustered (CR1) standard
-    error on t with teams − 1 degrees of freedom: periods of one team are not independent."""
+    error on t with teams − 1 degrees of freedom (periods of one team are not independent;
+    with few or very unequal teams CR1 is known to be liberal), the interval taken on
+    Fisher's z scale."""
     if method == "spearman":
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
     rx, ry = two_way_residuals(teams, periods, x), two_way_residuals(teams, periods, y)
+    if rx is None or ry is None:
+        return None
     sxx, syy = float(rx @ rx), float(ry @ ry)
     if sxx <= 1e-12 * max(1.0, float(x @ x)) or syy <= 1e-12 * max(1.0, float(y @ y)):
         return None
@@ -252,8 +264,12 @@ def _within(
         return None
     df = clusters - 1
     t = r / se
-    half = float(scipy_stats.t.isf(0.025, df)) * se
-    return r, max(-1.0, r - half), min(1.0, r + half), float(2 * special.stdtr(df, -abs(t)))
+    # The interval on Fisher's z scale (delta method: se_z = se / (1 − r²)), so it stays
+    # inside (−1, 1) and narrows near ±1 as r's sampling distribution does.
+    half = float(scipy_stats.t.isf(0.025, df)) * se / (1 - r * r)
+    centre = math.atanh(r)
+    low, high = math.tanh(centre - half), math.tanh(centre + half)
+    return r, low, high, float(2 * special.stdtr(df, -abs(t)))
 
 
 def correlations(

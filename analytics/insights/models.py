@@ -361,7 +361,8 @@ class CorrelationResult(models.Model):
     high = models.FloatField()
     p = models.FloatField(null=True)
     q = models.FloatField(
-        null=True, help_text="Benjamini–Hochberg q over every coefficient of its scope"
+        null=True,
+        help_text="Benjamini–Hochberg q over its scope's coefficients of its variant and method",
     )
 
     class Meta:

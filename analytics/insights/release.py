@@ -315,4 +315,10 @@ def trust_gap_release(weekly: tuple[int, int], trusting: tuple[int, int]) -> Der
         weekly_low, weekly_high = wilson(weekly_yes, weekly_n, 0.975)
         trust_low, trust_high = wilson(trust_yes, trust_n, 0.975)
         low, high = weekly_low - trust_high, weekly_high - trust_low
-    return Derived(n=min(weekly_n, trust_n), mean=gap, low=low, high=high, precision=0.0)
+    return Derived(
+        n=min(weekly_n, trust_n),
+        mean=gap,
+        low=max(-100.0, low),
+        high=min(100.0, high),
+        precision=0.0,
+    )

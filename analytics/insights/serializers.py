@@ -169,7 +169,8 @@ class CorrelationOutput(serializers.Serializer):
     high = serializers.FloatField()
     p = serializers.FloatField(allow_null=True)
     q = serializers.FloatField(
-        allow_null=True, help_text="Benjamini–Hochberg q over every coefficient of its scope"
+        allow_null=True,
+        help_text="Benjamini–Hochberg q over its scope's coefficients of its variant and method",
     )
     primary = serializers.BooleanField(
         help_text="one of the pairs declared before the data; the others are exploratory"

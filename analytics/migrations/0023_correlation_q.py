@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='correlationresult',
             name='q',
-            field=models.FloatField(help_text='Benjamini–Hochberg q over every coefficient of its scope', null=True),
+            field=models.FloatField(help_text="Benjamini–Hochberg q over its scope's coefficients of its variant and method", null=True),
         ),
     ]
