@@ -1,5 +1,7 @@
-"""The report maths of docs/DESIGN.md §5: measured speed change, the perception and trust gaps,
-the psychological-safety drop rule and correlations. Pure functions: numbers in, numbers
+"""The report maths of docs/DESIGN.md §5: measured speed change, the perception gap, the
+psychological-safety drop rule and correlations (the trust gap, made from released shares,
+is `analytics.insights.release.trust_gap_release`; reference figures are in
+`analytics.insights.references`). Pure functions: numbers in, numbers
 out, no ORM, so each can be checked against hand-computed and published figures.
 
 Intervals are analytic 95 % intervals (normal approximations; each function says which).
@@ -10,25 +12,16 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import special
 from scipy import stats as scipy_stats
 
-from analytics.insights.stats import t_quantile
 from surveys.anonymity import group_shown
 
 Z = float(scipy_stats.norm.ppf(0.975))
-
-# Published reference figures (docs/DESIGN.md §6), drawn as labelled context lines.
-METR_PERCEIVED = 20.0
-METR_MEASURED = -19.0
-METR_CITATION = "METR 2025 RCT (arXiv:2507.09089): +20 % felt, −19 % measured"
-SO_USE = 84.0
-SO_TRUST = 33.0
-SO_CITATION = "Stack Overflow Developer Survey 2025: 84 % use, about 33 % trust accuracy"
 
 MIN_CORRELATION_PERIODS = 8
 DROP_POINTS = 10.0
@@ -54,7 +47,9 @@ def measured_change(
     positive change always means faster (baseline ÷ period). The interval is the delta
     method on the log of the ratio; a period is usually one or two weeks, too few to
     estimate its own spread, so the week-to-week spread of the baseline stands for both.
-    None without at least one period week, two baseline weeks and positive means.
+    None without at least one period week, two baseline weeks and positive means, and
+    None when the baseline weeks are all equal: their spread cannot stand for the noise,
+    and a zero-width interval would claim certainty (not estimable).
     """
     if not period or len(baseline) < 2:
         return None
@@ -64,6 +59,8 @@ def measured_change(
     if now <= 0 or before <= 0:
         return None
     spread = math.sqrt(math.fsum((v - before) ** 2 for v in baseline) / (len(baseline) - 1))
+    if spread <= 0:
+        return None
     ratio = before / now if lower_is_faster else now / before
     se_log = math.sqrt(spread**2 / (len(period) * now**2) + spread**2 / (len(baseline) * before**2))
     return Interval(
@@ -85,28 +82,21 @@ def perception_gap(perceived_mean: float, perceived_se: float, measured: Interva
     return Interval(value=value, low=value - Z * se, high=value + Z * se, se=se)
 
 
-def trust_gap(pairs: Sequence[tuple[bool, bool]]) -> Interval | None:
-    """Share using AI at least weekly minus share trusting its output, in points.
-
-    `pairs` holds (uses weekly, trusts) for each respondent who answered both, so the gap
-    is the mean of a per-person difference in {−1, 0, 1} and its interval a t interval on
-    that mean (paired: the same people answer both). None for fewer than two pairs.
-    """
-    differences = [float(uses) - float(trusts) for uses, trusts in pairs]
-    return trust_gap_from_sums(len(differences), sum(differences), sum(d * d for d in differences))
-
-
-def trust_gap_from_sums(n: int, total: float, squares: float) -> Interval | None:
-    """trust_gap from the count, sum and sum of squares of the per-person differences."""
-    if n < 2:
-        return None
-    mean = total / n
-    variance = max(0.0, (squares - n * mean * mean) / (n - 1))
-    value = mean * 100
-    se = math.sqrt(variance / n) * 100
-    half = t_quantile(0.975, n - 1) * se
-    return Interval(
-        value=value, low=max(-100.0, value - half), high=min(100.0, value + half), se=se
+def mover_difference(
+    first: tuple[float, float, float], second: tuple[float, float, float]
+) -> tuple[float, float, float]:
+    """first − second, each (value, low, high) with its own 95 % interval, with the
+    interval of the difference by MOVER (Zou & Donner 2008; Newcombe's square-and-add):
+    each side's distance to its own limits, added in quadrature — so it inherits each
+    interval's shape (t, Wilson, asymmetric) and is never narrower than either. Assumes
+    the two are independent; two periods of one team share people, whose answers
+    correlate positively, which makes it conservative."""
+    (a, a_low, a_high), (b, b_low, b_high) = first, second
+    value = a - b
+    return (
+        value,
+        value - math.hypot(a - a_low, b_high - b),
+        value + math.hypot(a_high - a, b - b_low),
     )
 
 
@@ -154,7 +144,7 @@ def safety_drop(
 @dataclass(frozen=True)
 class Correlation:
     method: str  # "spearman" or "pearson"
-    variant: str  # "pooled" or "within-team"
+    variant: str  # "pooled" (between teams, trends included) or "within-team" (trends removed)
     n: int  # team-periods
     teams: int
     r: float
@@ -163,90 +153,157 @@ class Correlation:
     p: float
 
 
-def _fisher_interval(r: float, n_effective: float, method: str) -> tuple[float, float]:
-    """Fisher z interval; Spearman's with the Fieller–Hartley–Pearson variance 1.06/(n−3)."""
+# Declared before looking at any data: the pairs the product's questions are about (does
+# felt speed go with throughput, safety with failed changes, trust with review time). The
+# rest are exploratory and say so; q-values control the false discovery rate over all.
+PRIMARY_PAIRS = frozenset(
+    {
+        ("perceived", "throughput"),
+        ("safety", "change_failure_rate"),
+        ("ai_trust_share", "review_median_h"),
+    }
+)
+
+MIN_WITHIN_TEAMS = 4  # cluster-robust inference needs clusters; fewer: not shown
+
+
+def _fisher_interval(r: float, n_effective: float, method: str) -> tuple[float, float] | None:
+    """Fisher z interval; Spearman's with the Fieller–Hartley–Pearson variance 1.06/(n−3).
+    None where it cannot be estimated (|r| = 1, or three observations or fewer): never a
+    zero-width interval."""
     if n_effective <= 3 or abs(r) >= 1:
-        return (r, r) if abs(r) >= 1 else (-1.0, 1.0)
+        return None
     variance = (1.06 if method == "spearman" else 1.0) / (n_effective - 3)
     centre = math.atanh(r)
     half = Z * math.sqrt(variance)
     return math.tanh(centre - half), math.tanh(centre + half)
 
 
-def _coefficient(
-    x: np.ndarray, y: np.ndarray, method: str, n_effective: float
-) -> tuple[float, float]:
-    """r and its two-sided p-value with `n_effective` observations' degrees of freedom."""
+def _pooled(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float, float, float] | None:
+    """r, its Fisher interval and t-test p-value over all team-periods as they are."""
     if method == "spearman":
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
     dx, dy = x - x.mean(), y - y.mean()
     sxx, syy = float(dx @ dx), float(dy @ dy)
-    if sxx <= 0 or syy <= 0:
-        return math.nan, math.nan
+    if sxx <= 1e-12 * max(1.0, float(x @ x)) or syy <= 1e-12 * max(1.0, float(y @ y)):
+        return None  # a constant column (to rounding): nothing to correlate
     r = max(-1.0, min(1.0, float(dx @ dy) / math.sqrt(sxx * syy)))
-    df = n_effective - 2
-    if df <= 0:
-        return r, math.nan
-    if abs(r) >= 1:
-        return r, 0.0
+    interval = _fisher_interval(r, len(x), method)
+    if interval is None:
+        return None
+    df = len(x) - 2
     t = r * math.sqrt(df / (1 - r * r))
     # special.stdtr is the t CDF itself: t.sf's distribution machinery costs ~50× more,
     # and a refresh asks for tens of thousands of these.
-    return r, float(2 * special.stdtr(df, -abs(t)))
+    return r, *interval, float(2 * special.stdtr(df, -abs(t)))
 
 
-def _centred(teams: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Each value minus its team's mean."""
-    _, index, counts = np.unique(teams, return_inverse=True, return_counts=True)
-    means = np.bincount(index, weights=values) / counts
-    return values - means[index]
+def _group_means(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    return (
+        np.bincount(index, weights=values, minlength=size) / np.bincount(index, minlength=size)
+    )[index]
+
+
+def two_way_residuals(
+    teams: np.ndarray, periods: np.ndarray, values: np.ndarray
+) -> np.ndarray | None:
+    """values less their team and period effects (the residuals of a two-way fixed-effects
+    regression), by alternating projections: exact in one pass for a balanced panel,
+    converging geometrically otherwise. It stops when the error left — the last change
+    times ρ / (1 − ρ), ρ the ratio of successive changes — is negligible; None if a
+    weakly connected panel has not converged in 1 000 sweeps (not estimable)."""
+    _, team_index = np.unique(teams, return_inverse=True)
+    _, period_index = np.unique(periods, return_inverse=True)
+    team_count, period_count = int(team_index.max()) + 1, int(period_index.max()) + 1
+    residual = values - values.mean()
+    tolerance = 1e-11 * max(1.0, float(np.abs(residual).max()))
+    previous = math.inf
+    for _ in range(1000):
+        before = residual
+        residual = residual - _group_means(team_index, residual, team_count)
+        residual = residual - _group_means(period_index, residual, period_count)
+        change = float(np.abs(residual - before).max())
+        ratio = min(change / previous, 0.999) if previous > 0 else 0.0
+        if change * ratio / (1 - ratio) <= tolerance and change <= tolerance * 1e3:
+            return residual
+        previous = change
+    return None
+
+
+def _within(
+    teams: np.ndarray, periods: np.ndarray, x: np.ndarray, y: np.ndarray, method: str
+) -> tuple[float, float, float, float] | None:
+    """r between x and y after removing each team's level and each period's shared shift
+    (two-way fixed effects; Spearman on pooled average ranks), with a p-value and interval
+    from the slope of the standardised residuals and its team-clustered (CR1) standard
+    error on t with teams − 1 degrees of freedom (periods of one team are not independent;
+    with few or very unequal teams CR1 is known to be liberal), the interval taken on
+    Fisher's z scale."""
+    if method == "spearman":
+        x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
+    rx, ry = two_way_residuals(teams, periods, x), two_way_residuals(teams, periods, y)
+    if rx is None or ry is None:
+        return None
+    sxx, syy = float(rx @ rx), float(ry @ ry)
+    if sxx <= 1e-12 * max(1.0, float(x @ x)) or syy <= 1e-12 * max(1.0, float(y @ y)):
+        return None
+    a, b = rx / math.sqrt(sxx), ry / math.sqrt(syy)
+    r = max(-1.0, min(1.0, float(a @ b)))
+    if abs(r) >= 1:
+        return None
+    residual = b - r * a
+    labels, index = np.unique(teams, return_inverse=True)
+    clusters = len(labels)
+    scores = np.bincount(index, weights=a * residual, minlength=clusters)
+    n, parameters = len(x), 1 + len(np.unique(periods)) - 1  # team effects nest in clusters
+    if n - parameters <= 0:
+        return None
+    correction = clusters / (clusters - 1) * (n - 1) / (n - parameters)
+    se = math.sqrt(correction * float(scores @ scores))  # Σ a² = 1
+    if se <= 0:
+        return None
+    df = clusters - 1
+    t = r / se
+    # The interval on Fisher's z scale (delta method: se_z = se / (1 − r²)), so it stays
+    # inside (−1, 1) and narrows near ±1 as r's sampling distribution does.
+    half = float(scipy_stats.t.isf(0.025, df)) * se / (1 - r * r)
+    centre = math.atanh(r)
+    low, high = math.tanh(centre - half), math.tanh(centre + half)
+    return r, low, high, float(2 * special.stdtr(df, -abs(t)))
 
 
 def correlations(
     frame: pd.DataFrame, x: str, y: str, *, minimum: int = MIN_CORRELATION_PERIODS
 ) -> list[Correlation]:
-    """Spearman and Pearson between columns x and y of team-period rows (column `team`),
-    pooled and within-team, or [] below `minimum` complete team-periods.
+    """Spearman and Pearson between columns x and y of team-period rows (columns `team`
+    and `period`), or [] below `minimum` complete team-periods:
 
-    Within-team: each team's values are centred on its own means, so differences between
-    teams' levels cannot masquerade as a relation; teams with one period drop out, and
-    each team's mean costs a degree of freedom (n − teams + 1 effective observations).
+    - pooled — between teams, trends included: every team-period as it is, Fisher z
+      interval, t-test p;
+    - within-team, trends removed: two-way fixed effects (team and period), so neither
+      differences between teams' levels nor a drift all teams share (a quarter-end, a
+      holiday, a tool everyone adopted) reads as a relation; inference clustered by team
+      (`_within`), shown only with at least MIN_WITHIN_TEAMS teams of two periods or more.
     """
     xs, ys = frame[x].to_numpy(float), frame[y].to_numpy(float)
     complete = ~(np.isnan(xs) | np.isnan(ys))
     if complete.sum() < minimum:
         return []
-    teams = frame["team"].to_numpy()[complete]
+    teams, periods = frame["team"].to_numpy()[complete], frame["period"].to_numpy()[complete]
     xs, ys = xs[complete], ys[complete]
     labels, index, sizes = np.unique(teams, return_inverse=True, return_counts=True)
     several = sizes[index] > 1
     within_teams = int((sizes > 1).sum())
-    within_n = int(several.sum())
-    variants = [
-        ("pooled", xs, ys, len(xs), len(labels), len(xs)),
-        (
-            "within-team",
-            _centred(teams[several], xs[several]),
-            _centred(teams[several], ys[several]),
-            within_n,
-            within_teams,
-            within_n - within_teams + 1,
-        ),
-    ]
-    if len(labels) == 1:
-        # One team: centring on its own means moves neither ranks nor Pearson's r, and
-        # costs no degree of freedom beyond the one the mean always costs.
-        variants = variants[:1]
     found: list[Correlation] = []
-    for variant, vx, vy, n, team_count, effective in variants:
-        if n < minimum:
+    for method in ("spearman", "pearson"):
+        pooled = _pooled(xs, ys, method)
+        if pooled is not None:
+            found.append(Correlation(method, "pooled", len(xs), len(labels), *pooled))
+        if within_teams < MIN_WITHIN_TEAMS or several.sum() < minimum:
             continue
-        for method in ("spearman", "pearson"):
-            r, p = _coefficient(vx, vy, method, effective)
-            if math.isnan(r):
-                continue
-            low, high = _fisher_interval(r, effective, method)
-            found.append(Correlation(method, variant, n, team_count, r, low, high, p))
-    if len(labels) == 1:
-        found += [replace(c, variant="within-team") for c in found]
+        within = _within(teams[several], periods[several], xs[several], ys[several], method)
+        if within is not None:
+            found.append(
+                Correlation(method, "within-team", int(several.sum()), within_teams, *within)
+            )
     return found

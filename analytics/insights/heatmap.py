@@ -76,6 +76,22 @@ class Latest:
     gap: float | None
     trust_gap: float | None
     trust_gap_n: int | None
+    gap_low: float | None = None
+    gap_high: float | None = None
+    trust_gap_low: float | None = None
+    trust_gap_high: float | None = None
+
+
+LATEST_FIELDS = (
+    "respondents",
+    "gap",
+    "trust_gap",
+    "trust_gap_n",
+    "gap_low",
+    "gap_high",
+    "trust_gap_low",
+    "trust_gap_high",
+)
 
 
 @dataclass
@@ -112,7 +128,7 @@ def heatmap(*, teams: Sequence[Team]) -> list[HeatmapRow]:
             for c in snapshot.cells
         ]
         latest = (
-            Latest(snapshot.respondents, snapshot.gap, snapshot.trust_gap, snapshot.trust_gap_n)
+            Latest(**{name: getattr(snapshot, name) for name in LATEST_FIELDS})
             if snapshot.has_period
             else None
         )
@@ -144,12 +160,10 @@ def heatmap_compute(*, teams: Sequence[Team]) -> list[HeatmapRow]:
         aggregates[(aggregate.run_id, aggregate.construct)] = aggregate
     latest_periods: dict[int, Latest] = {}
     latest_rows = TeamPeriod.objects.filter(team_id__in=team_ids, period_start__gte=cutoff)
-    latest_rows = latest_rows.only(
-        "team_id", "period_start", "respondents", "gap", "trust_gap", "trust_gap_n"
-    )
+    latest_rows = latest_rows.only("team_id", "period_start", *LATEST_FIELDS)
     for period in latest_rows.order_by("period_start", "run_id"):
         latest_periods[period.team_id] = Latest(
-            period.respondents, period.gap, period.trust_gap, period.trust_gap_n
+            **{name: getattr(period, name) for name in LATEST_FIELDS}
         )
     rows = []
     labels = dict(Construct.choices)
@@ -215,7 +229,11 @@ def heatmap_document(rows: Sequence[HeatmapRow]) -> list[dict[str, Any]]:
                 for cell in row.cells
             ],
             "perception_gap": row.latest.gap if row.latest else None,
+            "perception_gap_low": row.latest.gap_low if row.latest else None,
+            "perception_gap_high": row.latest.gap_high if row.latest else None,
             "trust_gap": row.latest.trust_gap if row.latest else None,
+            "trust_gap_low": row.latest.trust_gap_low if row.latest else None,
+            "trust_gap_high": row.latest.trust_gap_high if row.latest else None,
             "trust_gap_n": row.latest.trust_gap_n if row.latest else None,
         }
         for row in rows
@@ -231,10 +249,7 @@ def heatmap_refresh(*, team_ids: Iterable[int]) -> int:
         TeamSnapshot(
             team=row.team,
             cells=[cell_document(cell) for cell in row.cells],
-            respondents=row.latest.respondents if row.latest else None,
-            gap=row.latest.gap if row.latest else None,
-            trust_gap=row.latest.trust_gap if row.latest else None,
-            trust_gap_n=row.latest.trust_gap_n if row.latest else None,
+            **{name: getattr(row.latest, name) if row.latest else None for name in LATEST_FIELDS},
             has_period=row.latest is not None,
             refreshed_on=today,
         )

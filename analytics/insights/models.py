@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from analytics.insights.gaps import PRIMARY_PAIRS
 from analytics.insights.stats import PERCENT_BUCKETS
 from surveys.anonymity import count_shown, ordered_bins
 from surveys.people.models import Organisation, Team
@@ -302,6 +303,10 @@ class TeamSnapshot(models.Model):
     gap = models.FloatField(null=True)
     trust_gap = models.FloatField(null=True)
     trust_gap_n = models.PositiveIntegerField(null=True)
+    gap_low = models.FloatField(null=True)
+    gap_high = models.FloatField(null=True)
+    trust_gap_low = models.FloatField(null=True)
+    trust_gap_high = models.FloatField(null=True)
     has_period = models.BooleanField(default=False)
     refreshed_on = models.DateField()
 
@@ -355,12 +360,21 @@ class CorrelationResult(models.Model):
     low = models.FloatField()
     high = models.FloatField()
     p = models.FloatField(null=True)
+    q = models.FloatField(
+        null=True,
+        help_text="Benjamini–Hochberg q over its scope's coefficients of its variant and method",
+    )
 
     class Meta:
         ordering = ("x", "y", "variant", "method")
 
     def __str__(self) -> str:
         return f"{self.method} {self.x}~{self.y} ({self.variant}) = {self.r:.2f}"
+
+    @property
+    def primary(self) -> bool:
+        """One of the pairs declared before the data (the rest are exploratory)."""
+        return (self.x, self.y) in PRIMARY_PAIRS
 
 
 class PeriodFill(models.Model):

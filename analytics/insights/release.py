@@ -14,9 +14,9 @@ What is released per group (a run, n ≥ k):
   the mean of its items' released means (mapped to 0–100, reversed where marked), its
   interval the mean of their intervals (wider than the interval of the mean, since an
   SD of a mean of items is at most the mean of their SDs); the trust gap is the
-  difference of the two shown shares, with an interval from their 97.5 % Wilson
-  intervals (Bonferroni: it holds at 95 % whatever the pairing, and says nothing about
-  how many people use AI weekly but do not trust it).
+  difference of the two shown shares, with Newcombe's paired interval at the least
+  favourable pairing the two shares allow (it holds whatever the pairing, and says
+  nothing about how many people use AI weekly but do not trust it).
 
 A figure computed from released figures reveals nothing they do not, so the guarantee of
 `surveys.disclosure` (per question) carries over to every figure built here.
@@ -58,7 +58,7 @@ from surveys.pulses.models import PERCENT_STEPS, QuestionKind
 
 # A share counts its item's answers at or above the threshold ("weekly", "a lot").
 SHARE_THRESHOLDS = {AI_USAGE_KEY: AI_USAGE_WEEKLY, AI_TRUST_KEY: AI_TRUST_A_LOT}
-SHARE_CONFIDENCE = 0.975  # each share's, so that the gap's interval holds at 95 %
+SHARE_CONFIDENCE = 0.95
 
 
 class QuestionLike(Protocol):
@@ -259,26 +259,66 @@ def construct_release(items: Sequence[tuple[QuestionLike, int, Release]]) -> Der
     )
 
 
-def wilson(yes: int, n: int, confidence: float) -> tuple[float, float]:
+@lru_cache(maxsize=8)
+def _z(confidence: float) -> float:
+    return float(stats.norm.ppf((1 + confidence) / 2))
+
+
+def wilson(yes: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tuple[float, float]:
     """Wilson's score interval for a share, in %."""
-    z = float(stats.norm.ppf((1 + confidence) / 2))
+    z = _z(confidence)
     p = yes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
 
 
+def least_favourable_phi(first: float, second: float) -> float:
+    """The lowest correlation two yes/no answers with these shares (0–1) can have: the
+    Fréchet bound, where as few people as possible say yes to both."""
+    if first in (0.0, 1.0) or second in (0.0, 1.0):
+        return 0.0
+    odds = first * second / ((1 - first) * (1 - second))
+    return max(-math.sqrt(odds), -math.sqrt(1 / odds))
+
+
+def newcombe_paired(
+    first: tuple[int, int], second: tuple[int, int], phi: float
+) -> tuple[float, float]:
+    """Newcombe's (1998) method 10 for the difference of two shares (yes, n) answered by
+    the same n people, in points: the shares' 95 % Wilson intervals combined with the
+    correlation phi of the two answers."""
+    (yes_1, n), (yes_2, _) = first, second
+    p1, p2 = 100 * yes_1 / n, 100 * yes_2 / n
+    (l1, u1), (l2, u2) = wilson(yes_1, n), wilson(yes_2, n)
+    d1, e1, d2, e2 = p1 - l1, u1 - p1, p2 - l2, u2 - p2
+    below = math.sqrt(max(0.0, d1 * d1 - 2 * phi * d1 * e2 + e2 * e2))
+    above = math.sqrt(max(0.0, e1 * e1 - 2 * phi * e1 * d2 + d2 * d2))
+    return p1 - p2 - below, p1 - p2 + above
+
+
 def trust_gap_release(weekly: tuple[int, int], trusting: tuple[int, int]) -> Derived:
     """The trust gap from the two shown shares, each (people, of n): their difference in
-    points, and an interval from their 97.5 % Wilson intervals that holds at 95 % however
-    the two answers pair up within people."""
+    points, and Newcombe's paired interval at the least favourable pairing the two shares
+    allow. Newcombe's interval widens as the answers' correlation falls, and the true
+    table's (corrected) correlation is never below the Fréchet bound, so this interval
+    holds every pairing's: it is a function of the two shares alone and says nothing of
+    how many people use AI weekly but do not trust it (the true pairing would count them).
+    Every question must be answered, so both shares have the same people; were the two n
+    ever to differ, the shares' 97.5 % Wilson intervals are combined instead (Bonferroni)."""
     (weekly_yes, weekly_n), (trust_yes, trust_n) = weekly, trusting
-    weekly_low, weekly_high = wilson(weekly_yes, weekly_n, SHARE_CONFIDENCE)
-    trust_low, trust_high = wilson(trust_yes, trust_n, SHARE_CONFIDENCE)
+    gap = 100 * weekly_yes / weekly_n - 100 * trust_yes / trust_n
+    if weekly_n == trust_n:
+        phi = least_favourable_phi(weekly_yes / weekly_n, trust_yes / trust_n)
+        low, high = newcombe_paired(weekly, trusting, phi)
+    else:
+        weekly_low, weekly_high = wilson(weekly_yes, weekly_n, 0.975)
+        trust_low, trust_high = wilson(trust_yes, trust_n, 0.975)
+        low, high = weekly_low - trust_high, weekly_high - trust_low
     return Derived(
         n=min(weekly_n, trust_n),
-        mean=100 * weekly_yes / weekly_n - 100 * trust_yes / trust_n,
-        low=weekly_low - trust_high,
-        high=weekly_high - trust_low,
+        mean=gap,
+        low=max(-100.0, low),
+        high=min(100.0, high),
         precision=0.0,
     )

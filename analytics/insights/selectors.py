@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from analytics.insights import gaps
+from analytics.insights import references, release
 from analytics.insights.correlations import DELIVERY_FIGURES, SURVEY_FIGURES
 from analytics.insights.models import (
     ConstructAggregate,
@@ -54,10 +54,14 @@ PERIOD_COLUMNS = (
     Column("gap_high"),
     Column("ai_weekly_share", help="% using AI at least weekly"),
     Column("ai_trust_share", help="% trusting AI output a lot or more"),
-    Column("trust_gap", help="weekly users − trusting, points (paired t 95 % CI)"),
+    Column(
+        "trust_gap",
+        help="weekly users − trusting, points (Newcombe's paired 95 % CI at the least "
+        "favourable pairing the shares allow)",
+    ),
     Column("trust_gap_low"),
     Column("trust_gap_high"),
-    Column("trust_gap_n", "int", "answered both items"),
+    Column("trust_gap_n", "int", "people who answered (every question is required)"),
     Column("safety", help="psychological-safety index 0–100"),
     Column("safety_low"),
     Column("safety_high"),
@@ -94,13 +98,28 @@ class RunResults:
     response_rate: float | None = None
     ai_weekly_share: float | None = None
     ai_trust_share: float | None = None
-    trust_gap: float | None = None  # weekly users − trusting, paired (RunSummary.trust_gap)
+    trust_gap: float | None = None  # weekly users − trusting (RunSummary.trust_gap)
+    trust_gap_low: float | None = None
+    trust_gap_high: float | None = None
+    # The shown shares' 95 % Wilson intervals (from the share and n, both released).
+    ai_weekly_share_low: float | None = None
+    ai_weekly_share_high: float | None = None
+    ai_trust_share_low: float | None = None
+    ai_trust_share_high: float | None = None
     questions: list[QuestionAggregate] = field(default_factory=list)
     constructs: list[ConstructAggregate] = field(default_factory=list)
 
     @property
     def by_construct(self) -> dict[str, ConstructAggregate]:
         return {aggregate.construct: aggregate for aggregate in self.constructs}
+
+
+def share_interval(share: float | None, n: int | None) -> tuple[float | None, float | None]:
+    """A shown share's 95 % Wilson interval in %, from the share and its n (the count is
+    share × n, both released); (None, None) for a withheld share."""
+    if share is None or not n:
+        return None, None
+    return release.wilson(round(share * n / 100), n)
 
 
 def _results_from(
@@ -113,15 +132,23 @@ def _results_from(
     rate = None
     if response_rate_shown(summary.invited):
         rate = 100 * summary.respondents / summary.invited
+    weekly = share_interval(summary.ai_weekly_share, summary.respondents)
+    trusting = share_interval(summary.ai_trust_share, summary.respondents)
     return RunResults(
         run=run,
         computed=True,
         suppressed=False,
         respondents=summary.respondents,
+        ai_weekly_share_low=weekly[0],
+        ai_weekly_share_high=weekly[1],
+        ai_trust_share_low=trusting[0],
+        ai_trust_share_high=trusting[1],
         response_rate=rate,
         ai_weekly_share=summary.ai_weekly_share,
         ai_trust_share=summary.ai_trust_share,
         trust_gap=summary.trust_gap,
+        trust_gap_low=summary.trust_gap_low,
+        trust_gap_high=summary.trust_gap_high,
         questions=questions,
         constructs=constructs,
     )
@@ -259,6 +286,7 @@ def correlation_table(rows: Sequence[CorrelationResult]) -> list[dict[str, Any]]
                 "y": row.y,
                 "x_label": SURVEY_FIGURES[row.x],
                 "y_label": DELIVERY_FIGURES[row.y],
+                "primary": row.primary,
             },
         )
         pair[f"{row.variant.replace('-', '_')}_{row.method}"] = row
@@ -274,11 +302,4 @@ def alerts(*, teams: Sequence[Team]) -> list[SafetyAlert]:
     return list(SafetyAlert.objects.filter(team__in=teams).select_related("team"))
 
 
-REFERENCES = {
-    "metr_perceived": gaps.METR_PERCEIVED,
-    "metr_measured": gaps.METR_MEASURED,
-    "metr_citation": gaps.METR_CITATION,
-    "so_use": gaps.SO_USE,
-    "so_trust": gaps.SO_TRUST,
-    "so_citation": gaps.SO_CITATION,
-}
+REFERENCES = references.references_json()

@@ -67,8 +67,18 @@ class RunResultsOutput(serializers.Serializer):
     respondents = serializers.IntegerField(allow_null=True)
     response_rate = serializers.FloatField(allow_null=True)
     ai_weekly_share = serializers.FloatField(allow_null=True)
+    ai_weekly_share_low = serializers.FloatField(allow_null=True, help_text="95 % Wilson")
+    ai_weekly_share_high = serializers.FloatField(allow_null=True)
     ai_trust_share = serializers.FloatField(allow_null=True)
+    ai_trust_share_low = serializers.FloatField(allow_null=True, help_text="95 % Wilson")
+    ai_trust_share_high = serializers.FloatField(allow_null=True)
     trust_gap = serializers.FloatField(allow_null=True)
+    trust_gap_low = serializers.FloatField(
+        allow_null=True,
+        help_text="Newcombe's paired 95 % interval at the least favourable pairing the two "
+        "shares allow",
+    )
+    trust_gap_high = serializers.FloatField(allow_null=True)
     constructs = ConstructResultOutput(many=True)
     questions = QuestionResultOutput(many=True)
 
@@ -145,13 +155,26 @@ class CorrelationOutput(serializers.Serializer):
     x = serializers.CharField(help_text="survey figure")
     y = serializers.CharField(help_text="delivery metric")
     method = serializers.ChoiceField(choices=["spearman", "pearson"])
-    variant = serializers.ChoiceField(choices=["pooled", "within-team"])
+    variant = serializers.ChoiceField(
+        choices=["pooled", "within-team"],
+        help_text="pooled: between teams, trends included; within-team: team and period "
+        "fixed effects removed (trends shared by teams do not count), clustered by team",
+    )
     n = serializers.IntegerField(help_text="team-periods")
     teams = serializers.IntegerField()
     r = serializers.FloatField()
-    low = serializers.FloatField(help_text="95 % CI (Fisher z)")
+    low = serializers.FloatField(
+        help_text="95 % CI: Fisher z (pooled); team-clustered t, teams − 1 df (within-team)"
+    )
     high = serializers.FloatField()
     p = serializers.FloatField(allow_null=True)
+    q = serializers.FloatField(
+        allow_null=True,
+        help_text="Benjamini–Hochberg q over its scope's coefficients of its variant and method",
+    )
+    primary = serializers.BooleanField(
+        help_text="one of the pairs declared before the data; the others are exploratory"
+    )
 
 
 class HeatmapCellOutput(serializers.Serializer):
@@ -169,14 +192,30 @@ class HeatmapRowOutput(serializers.Serializer):
     name = serializers.CharField(source="team.name")
     cells = HeatmapCellOutput(many=True)
     perception_gap = serializers.SerializerMethodField()
+    perception_gap_low = serializers.SerializerMethodField()
+    perception_gap_high = serializers.SerializerMethodField()
     trust_gap = serializers.SerializerMethodField()
+    trust_gap_low = serializers.SerializerMethodField()
+    trust_gap_high = serializers.SerializerMethodField()
     trust_gap_n = serializers.SerializerMethodField()
 
     def get_perception_gap(self, row: HeatmapRow) -> float | None:
         return row.latest.gap if row.latest else None
 
+    def get_perception_gap_low(self, row: HeatmapRow) -> float | None:
+        return row.latest.gap_low if row.latest else None
+
+    def get_perception_gap_high(self, row: HeatmapRow) -> float | None:
+        return row.latest.gap_high if row.latest else None
+
     def get_trust_gap(self, row: HeatmapRow) -> float | None:
         return row.latest.trust_gap if row.latest else None
+
+    def get_trust_gap_low(self, row: HeatmapRow) -> float | None:
+        return row.latest.trust_gap_low if row.latest else None
+
+    def get_trust_gap_high(self, row: HeatmapRow) -> float | None:
+        return row.latest.trust_gap_high if row.latest else None
 
     def get_trust_gap_n(self, row: HeatmapRow) -> int | None:
         return row.latest.trust_gap_n if row.latest else None

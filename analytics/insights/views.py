@@ -159,7 +159,16 @@ def heatmap(request: HttpRequest) -> HttpResponse:
     )
 
 
-HEATMAP_CSV_TAIL = ["perception_gap", "perception_gap_n", "trust_gap", "trust_gap_n"]
+HEATMAP_CSV_TAIL = [
+    "perception_gap",
+    "perception_gap_low",
+    "perception_gap_high",
+    "perception_gap_n",
+    "trust_gap",
+    "trust_gap_low",
+    "trust_gap_high",
+    "trust_gap_n",
+]
 
 
 @login_required
@@ -168,17 +177,24 @@ def heatmap_csv(request: HttpRequest) -> HttpResponse:
     teams, _ = _heatmap_teams(request)
     rows = heatmaps.heatmap(teams=list(teams))
     constructs = [c.value for c in heatmaps.HEATMAP_CONSTRUCTS]
-    header = ["team", *(f"{c}{suffix}" for c in constructs for suffix in ("", "_n", "_state"))]
+    header = [
+        "team",
+        *(f"{c}{suffix}" for c in constructs for suffix in ("", "_low", "_high", "_n", "_state")),
+    ]
 
     def line(row: heatmaps.HeatmapRow) -> list[Any]:
         values: list[Any] = [row.team.name]
         for cell in row.cells:
-            values += [cell.mean, cell.n, cell.state]
+            values += [cell.mean, cell.low, cell.high, cell.n, cell.state]
         latest = row.latest
         values += [
             latest.gap if latest else None,
+            latest.gap_low if latest else None,
+            latest.gap_high if latest else None,
             latest.respondents if latest and latest.gap is not None else None,
             latest.trust_gap if latest else None,
+            latest.trust_gap_low if latest else None,
+            latest.trust_gap_high if latest else None,
             latest.trust_gap_n if latest else None,
         ]
         return values
@@ -241,6 +257,12 @@ def _pair(request: HttpRequest) -> tuple[str, str]:
     )
 
 
+def _safety_interval(period: Any) -> tuple[float, float, float] | None:
+    """A period's released safety index with its interval, if shown."""
+    figures = (period.safety, period.safety_low, period.safety_high)
+    return None if None in figures else figures
+
+
 def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
     periods = insights.team_periods(team=team)
     rows = [insights.period_row(p) for p in periods]
@@ -252,10 +274,13 @@ def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
     correlations = insights.correlations(team=team, organisation_id=team.organisation_id)
     change = None
     if len(periods) >= 2 and periods[-1].change_shown:
-        before, now = periods[-2].safety, periods[-1].safety
-        change = None if before is None or now is None else now - before
+        before, now = _safety_interval(periods[-2]), _safety_interval(periods[-1])
+        if before is not None and now is not None:
+            change = gaps.mover_difference(now, before)
     return {
-        "safety_change": change,
+        "safety_change": change[0] if change else None,
+        "safety_change_low": change[1] if change else None,
+        "safety_change_high": change[2] if change else None,
         "change_withheld": len(periods) >= 2 and not periods[-1].change_shown,
         "rollups": insights.rollups(team=team),
         "team": team,

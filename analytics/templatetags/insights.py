@@ -6,6 +6,8 @@ from typing import Any
 
 from django import template
 
+from analytics.insights import selectors as insights
+
 register = template.Library()
 
 
@@ -23,6 +25,14 @@ def signed(value: float | None, digits: int = 0) -> str:
     if float(text) == 0:
         return text
     return ("+" if value > 0 else "−") + text
+
+
+@register.filter
+def share_interval(share: float | None, n: int | None) -> str:
+    """A shown share's 95 % Wilson interval, "24–76 %", from the share and its n (both
+    released: the count is share × n)."""
+    low, high = insights.share_interval(share, n)
+    return "" if low is None or high is None else f"{low:.0f}–{high:.0f} %"
 
 
 @register.filter

@@ -17,6 +17,14 @@
     return element ? JSON.parse(element.textContent) : null;
   }
 
+  // A published figure (analytics/insights/references.py) as a dashed line, if given.
+  function referenceLine(ref, count) {
+    if (!ref) return { label: "", data: [], hidden: true };
+    const value = Math.round(ref.value);
+    const shown = ref.unit === "% of respondents" ? value + " %" : (value > 0 ? "+" : "") + value + " %";
+    return reference(ref.label + " " + shown, ref.value, count);
+  }
+
   function reference(label, value, count) {
     return {
       label: label,
@@ -69,8 +77,8 @@
                 below: colours.accentSoft } },
             { label: "Measured (Git throughput)", data: rows.map((r) => r.measured),
               borderColor: colours.accent, fill: false },
-            reference("METR: felt +" + refs.metr_perceived + " %", refs.metr_perceived, labels.length),
-            reference("METR: measured " + refs.metr_measured + " %", refs.metr_measured, labels.length),
+            referenceLine(refs.metr_felt, labels.length),
+            referenceLine(refs.metr_measured, labels.length),
           ],
         },
         options: Object.assign({}, common, {
@@ -91,9 +99,8 @@
               fill: { target: 1, above: colours.accentSoft, below: colours.warmSoft } },
             { label: "Trust its output", data: rows.map((r) => r.ai_trust_share),
               borderColor: colours.warm, fill: false },
-            reference("Stack Overflow 2025: use " + refs.so_use + " %", refs.so_use, labels.length),
-            reference("Stack Overflow 2025: trust " + refs.so_trust + " %", refs.so_trust,
-              labels.length),
+            referenceLine(refs.dora_trust, labels.length),
+            referenceLine(refs.so_use, labels.length),
           ],
         },
         options: Object.assign({}, common, {

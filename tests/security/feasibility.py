@@ -369,10 +369,7 @@ def released_fits(n: int, totals: Any, squares: Any, released: Released) -> Any:
     return found
 
 
-SHARE_CONFIDENCE = 0.975  # each share's Wilson interval, so that the gap's holds at 95 %
-
-
-def wilson(yes: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tuple[float, float]:
+def wilson(yes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Wilson's score interval for yes of n, in %."""
     z = float(stats.norm.ppf((1 + confidence) / 2))
     p = yes / n
@@ -384,16 +381,23 @@ def wilson(yes: int, n: int, confidence: float = SHARE_CONFIDENCE) -> tuple[floa
 def trust_figures(
     weekly: int, weekly_n: int, trusting: int, trusting_n: int
 ) -> tuple[float, float, float]:
-    """(gap, low, high) in points: the weekly users' share minus the trusting share (each
-    of its own question's n), the interval from their 97.5 % Wilson intervals — a function
-    of the two margins alone, as `release.trust_gap_release` documents it."""
-    weekly_low, weekly_high = wilson(weekly, weekly_n)
-    trust_low, trust_high = wilson(trusting, trusting_n)
-    return (
-        100 * weekly / weekly_n - 100 * trusting / trusting_n,
-        weekly_low - trust_high,
-        weekly_high - trust_low,
-    )
+    """(gap, low, high) in points: the weekly users' share minus the trusting share, with
+    Newcombe's paired interval at the lowest correlation the two shares allow (as few
+    people as possible saying yes to both) — a function of the two margins alone, as
+    `release.trust_gap_release` documents it (97.5 % Wilson intervals combined when the
+    two n differ)."""
+    p1, p2 = 100 * weekly / weekly_n, 100 * trusting / trusting_n
+    if weekly_n != trusting_n:
+        (l1, u1), (l2, u2) = wilson(weekly, weekly_n, 0.975), wilson(trusting, trusting_n, 0.975)
+        return p1 - p2, l1 - u2, u1 - l2
+    n = weekly_n
+    both = max(0, weekly + trusting - n)  # the fewest who can say yes to both
+    spread = math.sqrt(weekly * (n - weekly) * trusting * (n - trusting))
+    phi = (both * n - weekly * trusting) / spread if spread else 0.0
+    (l1, u1), (l2, u2) = wilson(weekly, n), wilson(trusting, n)
+    below = math.hypot(p1 - l1, u2 - p2) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+    above = math.hypot(u1 - p1, p2 - l2) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2)
+    return p1 - p2, p1 - p2 - math.sqrt(max(0.0, below)), p1 - p2 + math.sqrt(max(0.0, above))
 
 
 # --- findings ----------------------------------------------------------------------------------

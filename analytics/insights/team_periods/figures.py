@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from analytics.insights import gaps
+from analytics.insights.stats import t_quantile
 
 BASELINE_WEEKS = 4
 
@@ -98,7 +99,7 @@ class Score(NamedTuple):
         quantile. The released interval is the exact one widened, so this errs wide."""
         if self.low is None or self.high is None or self.n < 2:
             return None
-        return (self.high - self.low) / (2 * gaps.t_quantile(0.975, self.n - 1))
+        return (self.high - self.low) / (2 * t_quantile(0.975, self.n - 1))
 
 
 def period_figures(

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from analytics.insights import aggregates, rollups, stats
+from analytics.insights import selectors as insights
 from analytics.insights.aggregation.moments import construct_moments
 from analytics.insights.models import ConstructAggregate, QuestionAggregate, RunSummary
 from surveys.pulses.models import (
@@ -255,20 +256,12 @@ def test_roll_ups_take_a_shown_runs_moments_from_its_stored_aggregates() -> None
     assert from_answers[(small.pk, "perceived_speed")] == (2, 10.0, 125.0)
 
 
-def wilson_97_5(yes: int, n: int) -> tuple[float, float]:
-    """Wilson's score interval at 97.5 %, in %, from its textbook formula."""
-    z = 2.241402727604947  # the 0.9875 quantile of the normal distribution
-    p = yes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
-    return 100 * (centre - half), 100 * (centre + half)
-
-
 def test_the_trust_gap_comes_from_the_shown_shares_alone() -> None:
     # Ten people: five use AI monthly (2), five weekly (4); five trust it somewhat (3),
     # five a great deal (5). Each share's range is a union of whole bins of five, so both
-    # show (5 of 10), and so does their difference — with an interval from the two shares'
-    # 97.5 % intervals, which holds however the answers pair up within people.
+    # show (5 of 10), and so does their difference — with Newcombe's paired interval at
+    # the least favourable pairing two shares of 50 % allow (correlation −1: nobody who
+    # uses it weekly trusts it), which holds however the answers really pair up.
     people = [
         {"ai_usage_frequency": 2 + 2 * (i % 2), "ai_trust_accuracy": 3 + 2 * (i // 5)}
         for i in range(10)
@@ -280,9 +273,22 @@ def test_the_trust_gap_comes_from_the_shown_shares_alone() -> None:
     summary = RunSummary.objects.get(run=run)
     assert (summary.ai_weekly_share, summary.ai_trust_share) == (50.0, 50.0)
     assert (summary.trust_gap, summary.trust_gap_n) == (0.0, 10)
-    low, high = wilson_97_5(5, 10)
-    assert summary.trust_gap_low == pytest.approx(low - high)
-    assert summary.trust_gap_high == pytest.approx(high - low)
+    # Wilson for 5 of 10 by hand: z = 1.959964, half-width
+    # z √(0.025 + z²/400) / (1 + z²/10) = 0.263407 either side of 0.5; with φ = −1 the
+    # gap's half-widths are √(d₁² + 2 d₁ e₂ + e₂²) = d₁ + e₂ = 0.526814.
+    assert summary.trust_gap_low == pytest.approx(-52.6814, abs=1e-3)
+    assert summary.trust_gap_high == pytest.approx(52.6814, abs=1e-3)
+    # The results surfaces carry each share's own 95 % Wilson interval and the gap's.
+    results = insights.run_results(run=run)
+    for low, high in (
+        (results.ai_weekly_share_low, results.ai_weekly_share_high),
+        (results.ai_trust_share_low, results.ai_trust_share_high),
+    ):
+        assert (low, high) == pytest.approx((50 - 26.3407, 50 + 26.3407), abs=1e-3)
+    assert (results.trust_gap_low, results.trust_gap_high) == (
+        summary.trust_gap_low,
+        summary.trust_gap_high,
+    )
 
 
 def test_a_share_cut_inside_a_bin_is_withheld_and_so_is_the_gap() -> None:

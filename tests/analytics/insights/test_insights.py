@@ -135,7 +135,7 @@ def _team_periods(team: Team, figures: list[dict[str, Any]], first: int = 0) -> 
 
 def test_correlations_appear_at_eight_team_periods_and_not_before(api_client, manager_of) -> None:
     team = TeamFactory()
-    pairs = [(float(i), 10.0 + 2 * i + (i % 2)) for i in range(8)]
+    pairs = [(float(i), 10.0 + 2 * i + 3 * (i % 2)) for i in range(8)]
     figures = [{"perceived": x, "delivery": {"review_median_h": y}} for x, y in pairs]
     _team_periods(team, figures[:7])
     assert correlations.correlations_refresh(organisation_id=team.organisation_id) == 0
@@ -150,8 +150,18 @@ def test_correlations_appear_at_eight_team_periods_and_not_before(api_client, ma
         == ("perceived", "review_median_h", "spearman", "pooled")
     )
     assert pooled["n"] == 8
-    assert pooled["r"] == pytest.approx(1.0)  # y rises with x at every step
+    # Ranks of y: 1 3 2 5 4 7 6 8 against 1..8: Σd² = 6, r = 1 − 6·6/(8·63) = 0.928571.
+    assert pooled["r"] == pytest.approx(1 - 36 / 504)
+    assert pooled["primary"] is False  # felt speed ~ review time: exploratory
+    assert pooled["q"] >= pooled["p"]
     assert CorrelationResult.objects.filter(scope_team__isnull=True).exists()
+
+
+def test_benjamini_hochberg_by_hand() -> None:
+    # m = 5 sorted p-values; q_i = min over j ≥ i of p_j · m / j:
+    # .13·5/5 = .13, .04·5/4 = .05, .02·5/3 = .0333, .011·5/2 = .0275, .005·5/1 = .025.
+    found = correlations.q_values([0.04, 0.005, 0.13, 0.011, 0.02])
+    assert found == pytest.approx([0.05, 0.025, 0.13, 0.0275, 0.02 * 5 / 3])
 
 
 def _safety_falls_by_15_points(team: Team) -> None:
@@ -426,6 +436,11 @@ def test_the_heatmap_document_matches_its_documented_serializer() -> None:
     rows = heatmap.heatmap(teams=[big.team, small.team])
     documented = json.loads(json.dumps(HeatmapRowOutput(rows, many=True).data))
     assert heatmap.heatmap_document(rows) == documented
+    # Every gap carries its interval beside its n.
+    gap_fields = {"perception_gap", "perception_gap_low", "perception_gap_high"}
+    assert gap_fields | {"trust_gap", "trust_gap_low", "trust_gap_high", "trust_gap_n"} <= set(
+        documented[0]
+    )
 
 
 def test_the_heatmap_reads_one_snapshot_per_team_in_a_fixed_number_of_queries(

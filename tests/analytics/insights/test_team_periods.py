@@ -3,6 +3,7 @@ re-runnable fill-state records."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -40,13 +41,13 @@ def _week(team: Team, start: date, throughput: float | None, **metrics: Any) -> 
 
 
 def _closed_run(respondents: int, period_throughput: float | None = 8.1) -> PulseRun:
-    """A run answered by `respondents` of 6, a steady baseline of 10 a week in the four
-    weeks before it and `period_throughput` in its own week."""
+    """A run answered by `respondents` of 6, a baseline of 9, 11, 10, 10 a week (mean 10)
+    in the four weeks before it and `period_throughput` in its own week."""
     open_run = make_open_run(size=6)
     run = open_run.run
     week = _monday(run.period_start)
-    for back in range(5, 1, -1):
-        _week(open_run.team, week - timedelta(weeks=back), 10.0, cycle_median_h=20.0)
+    for back, throughput in zip(range(5, 1, -1), (9.0, 11.0, 10.0, 10.0), strict=True):
+        _week(open_run.team, week - timedelta(weeks=back), throughput, cycle_median_h=20.0)
     _week(open_run.team, week, period_throughput, cycle_median_h=30.0)
     _week(open_run.team, week + timedelta(weeks=1), 99.0)  # after the period: not counted
     submit_all(open_run, respondents)
@@ -63,10 +64,15 @@ def test_a_closed_run_becomes_a_team_period_with_its_perception_gap() -> None:
     assert_released_score(period.perceived, run, "perceived_speed", 18.0)
     assert period.measured == pytest.approx(-19.0)
     assert period.gap == pytest.approx(period.perceived + 19.0)
-    # The baseline does not vary, so the interval is the survey's alone: the standard error
-    # the released interval stands for, never narrower than the exact one (sd/√5).
+    # The survey's standard error is the one the released interval stands for, never
+    # narrower than the exact one (sd/√5); the measured change's by the delta method:
+    # baseline SD √(2/3), se(log) = √(⅔/8.1² + ⅔/(4·10²)) = 0.108756, ×0.81×100 = 8.8092.
     se = (period.perceived_high - period.perceived_low) / (2 * 2.776445)  # t(0.975, 4)
-    assert period.gap_high - period.gap == pytest.approx(1.959964 * se, abs=1e-3)
+    measured_se = 0.81 * math.sqrt((2 / 3) / 8.1**2 + (2 / 3) / 400) * 100
+    assert measured_se == pytest.approx(8.8092, abs=1e-3)
+    assert period.gap_high - period.gap == pytest.approx(
+        1.959964 * math.hypot(se, measured_se), abs=1e-3
+    )
     sd = 23.874672772626646  # of −10, 0, 20, 30, 50
     assert se >= sd / 5**0.5
     assert period.delivery["throughput"] == pytest.approx(8.1)
