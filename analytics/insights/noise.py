@@ -128,6 +128,16 @@ def noisy_sums(
     )
 
 
+def runs_per_person(invited: Iterable[frozenset[int]]) -> dict[int, int]:
+    """How many of these runs (each given by who was invited to it) each person was
+    invited to."""
+    runs_of: dict[int, int] = {}
+    for users in invited:
+        for user in users:
+            runs_of[user] = runs_of.get(user, 0) + 1
+    return runs_of
+
+
 def answer_bounds(
     asking: Iterable[frozenset[int]], others: Iterable[frozenset[int]], people: int
 ) -> tuple[int, int]:
@@ -137,12 +147,8 @@ def answer_bounds(
     each person who answered gave one answer per asking run they answered: n is at least
     `people` less anyone who could have answered only runs not asking it, at most `people`
     plus everyone's asking runs beyond their first."""
-    runs_of: dict[int, int] = {}
-    for users in asking:
-        for user in users:
-            runs_of[user] = runs_of.get(user, 0) + 1
     elsewhere = set().union(*others)
-    extra = sum(count - 1 for count in runs_of.values())
+    extra = sum(count - 1 for count in runs_per_person(asking).values())
     return max(0, people - len(elsewhere)), people + extra
 
 

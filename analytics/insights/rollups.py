@@ -140,11 +140,8 @@ class _Pool:
 
     def multiplicity(self, inputs: _Inputs) -> int:
         """The most asking runs of the pool any one person was invited to."""
-        runs_of: dict[int, int] = defaultdict(int)
-        for run in self.asking:
-            for user in inputs.invited.get(run.pk, frozenset()):
-                runs_of[user] += 1
-        return max(runs_of.values(), default=1)
+        invited = (inputs.invited.get(run.pk, frozenset()) for run in self.asking)
+        return max(noise.runs_per_person(invited).values(), default=1)
 
     def draw(self, inputs: _Inputs) -> noise.NoisySums:
         parts = [inputs.moments[(pk, self.construct)] for pk in self.answered]
@@ -211,7 +208,7 @@ def _stored(keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], noise.Nois
 
 def survey_figures(
     row: TeamRollup,
-    runs: list[PulseRun],
+    pools: list[_Pool],
     inputs: _Inputs,
     drawn: dict[tuple[str, str], noise.NoisySums],
 ) -> dict[str, Any]:
@@ -219,7 +216,7 @@ def survey_figures(
     (`noise.noisy_release`), and the perceived score's standard error."""
     fields: dict[str, Any] = {"released": True}
     names: dict[str, str] = {str(construct): name for construct, name in ROLLUP_FIGURES}
-    for pool in _pools(runs, inputs):
+    for pool in pools:
         name = names[pool.construct]
         people = row.respondents or 0
         answers = noise.answer_bounds(
@@ -488,14 +485,14 @@ def _refigured(row: TeamRollup, runs: dict[int, PulseRun]) -> _Built:
 def _figure(organisation_id: int, built: list[_Built], inputs: _Inputs) -> None:
     """Every shown roll-up's figures: survey figures from the stored draws (drawn now for
     pools never drawn before), then the measured change and gap."""
-    needing = [item for item in built if item.needs_figures]
+    needing = [(item, _pools(item.runs, inputs)) for item in built if item.needs_figures]
     wanted: dict[tuple[str, str], _Pool] = {}
-    for item in needing:
-        for pool in _pools(item.runs, inputs):
+    for _, pools in needing:
+        for pool in pools:
             wanted.setdefault(pool.key, pool)
     drawn = stored_draws(organisation_id, wanted, inputs) if wanted else {}
-    for item in needing:
-        _set(item.row, survey_figures(item.row, item.runs, inputs, drawn))
+    for item, pools in needing:
+        _set(item.row, survey_figures(item.row, pools, inputs, drawn))
     for item in built:
         if item.row.shown:
             _set(item.row, git_figures(item.row, item.runs, inputs.periods))
