@@ -236,9 +236,10 @@ def _within(
     """r between x and y after removing each team's level and each period's shared shift
     (two-way fixed effects; Spearman on pooled average ranks), with a p-value and interval
     from the slope of the standardised residuals and its team-clustered (CR1) standard
-    error on t with teams − 1 degrees of freedom (periods of one team are not independent;
-    with few or very unequal teams CR1 is known to be liberal), the interval taken on
-    Fisher's z scale."""
+    error (periods of one team are not independent): the interval on Fisher's z scale with
+    t on teams − 1 degrees of freedom; the p-value, up to WILD_BOOTSTRAP_TEAMS teams, from
+    the restricted wild cluster bootstrap of that t (the t table is liberal with few or
+    unequal teams), above it from the t table."""
     if method == "spearman":
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
     rx, ry = two_way_residuals(teams, periods, x), two_way_residuals(teams, periods, y)
@@ -264,12 +265,68 @@ def _within(
         return None
     df = clusters - 1
     t = r / se
+    p = (
+        _wild_cluster_p(t, teams, periods, index, a, b, correction)
+        if clusters <= WILD_BOOTSTRAP_TEAMS
+        else float(2 * special.stdtr(df, -abs(t)))
+    )
     # The interval on Fisher's z scale (delta method: se_z = se / (1 − r²)), so it stays
     # inside (−1, 1) and narrows near ±1 as r's sampling distribution does.
     half = float(scipy_stats.t.isf(0.025, df)) * se / (1 - r * r)
     centre = math.atanh(r)
     low, high = math.tanh(centre - half), math.tanh(centre + half)
-    return r, low, high, float(2 * special.stdtr(df, -abs(t)))
+    return r, low, high, p
+
+
+WILD_BOOTSTRAP_TEAMS = 30  # at most this many teams: p from the wild cluster bootstrap
+WILD_DRAWS = 1999
+# Webb's six-point weights: with few clusters Rademacher's two points give too few
+# distinct draws (2^G); these give 6^G, enumerated whole up to five teams.
+WEBB = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
+
+
+def _wild_cluster_p(
+    t: float,
+    teams: np.ndarray,
+    periods: np.ndarray,
+    index: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    correction: float,
+) -> float:
+    """The p-value of r = 0 by the restricted wild cluster bootstrap (Cameron, Gelbach and
+    Miller 2008; Webb's weights): under the null y* = b·w_g, w drawn per team; each draw's
+    slope and CR1 t are linear in w once the fixed effects are projected out of b·1_g for
+    every team g, so a draw costs O(G²), not a regression. Exact enumeration of all 6^G
+    weight vectors up to five teams, else WILD_DRAWS draws from a fixed seed (the same
+    data always give the same p)."""
+    clusters = int(index.max()) + 1
+    projected = []
+    for g in range(clusters):
+        column = np.where(index == g, b, 0.0)
+        residual = two_way_residuals(teams, periods, column)
+        if residual is None:
+            return math.nan
+        projected.append(residual)
+    # cross[h, g] = Σ_{i in team h} a_i · (M (b·1_g))_i; own[g] = Σ_{i in g} a_i b_i;
+    # mass[h] = Σ_{i in h} a_i².
+    cross = np.stack(
+        [np.bincount(index, weights=a * column, minlength=clusters) for column in projected],
+        axis=1,
+    )
+    own = np.bincount(index, weights=a * b, minlength=clusters)
+    mass = np.bincount(index, weights=a * a, minlength=clusters)
+    if clusters <= 5:
+        grid = np.meshgrid(*[WEBB] * clusters, indexing="ij")
+        weights = np.stack([axis.reshape(-1) for axis in grid], axis=1)
+    else:
+        weights = np.random.default_rng(20261206).choice(WEBB, size=(WILD_DRAWS, clusters))
+    slopes = weights @ own
+    scores = weights @ cross.T - slopes[:, None] * mass[None, :]
+    errors = np.sqrt(correction * (scores * scores).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistics = np.where(errors > 0, slopes / errors, 0.0)
+    return float(np.mean(np.abs(statistics) >= abs(t) - 1e-12))
 
 
 def correlations(
