@@ -198,30 +198,61 @@ def _pooled(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float, fl
     return r, *interval, float(2 * special.stdtr(df, -abs(t)))
 
 
+@dataclass(frozen=True)
+class Panel:
+    """Rows' team and period as indices 0..count−1, worked out once per panel."""
+
+    team_index: np.ndarray
+    period_index: np.ndarray
+    team_count: int
+    period_count: int
+
+    @classmethod
+    def of(cls, teams: np.ndarray, periods: np.ndarray) -> Panel:
+        _, team_index = np.unique(teams, return_inverse=True)
+        _, period_index = np.unique(periods, return_inverse=True)
+        return cls(team_index, period_index, int(team_index.max()) + 1, int(period_index.max()) + 1)
+
+
 def _group_means(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    return (
-        np.bincount(index, weights=values, minlength=size) / np.bincount(index, minlength=size)
-    )[index]
+    """Each row's group mean, column by column (values of shape (n,) or (n, k))."""
+    counts = np.bincount(index, minlength=size)
+    if values.ndim == 1:
+        return (np.bincount(index, weights=values, minlength=size) / counts)[index]
+    # Sums by group as a product with the rows' one-hot matrix (np.add.at is ~10× slower).
+    sums = np.eye(size)[index].T @ values
+    return (sums / counts[:, None])[index]
 
 
-def two_way_residuals(
-    teams: np.ndarray, periods: np.ndarray, values: np.ndarray
-) -> np.ndarray | None:
+DIRECT_EFFECTS = 100  # a factor with at most this many levels: solved directly
+
+
+def two_way_residuals(panel: Panel, values: np.ndarray) -> np.ndarray | None:
     """values less their team and period effects (the residuals of a two-way fixed-effects
-    regression), by alternating projections: exact in one pass for a balanced panel,
-    converging geometrically otherwise. It stops when the error left — the last change
-    times ρ / (1 − ρ), ρ the ratio of successive changes — is negligible; None if a
-    weakly connected panel has not converged in 1 000 sweeps (not estimable)."""
-    _, team_index = np.unique(teams, return_inverse=True)
-    _, period_index = np.unique(periods, return_inverse=True)
-    team_count, period_count = int(team_index.max()) + 1, int(period_index.max()) + 1
-    residual = values - values.mean()
+    regression), column by column for an (n, k) array. When either factor has at most
+    DIRECT_EFFECTS levels, directly (Frisch–Waugh–Lovell): the larger factor's means
+    removed exactly, then a least-squares fit on the smaller factor's indicators, likewise
+    demeaned — exact, even for a panel that is not connected. Otherwise by alternating
+    projections, which converge geometrically; they stop when the error left — the last
+    change times ρ / (1 − ρ), ρ the ratio of successive changes — is negligible, and give
+    None if a weakly connected panel has not converged in 1 000 sweeps (not estimable)."""
+    indices = sorted(
+        [(panel.team_count, panel.team_index), (panel.period_count, panel.period_index)],
+        key=lambda pair: pair[0],
+    )
+    (small_count, small_index), (large_count, large_index) = indices
+    if small_count <= DIRECT_EFFECTS:
+        left = values - _group_means(large_index, values, large_count)
+        design = np.eye(small_count)[small_index]
+        design = design - _group_means(large_index, design, large_count)
+        return left - design @ np.linalg.lstsq(design, left, rcond=None)[0]
+    residual = values - values.mean(axis=0)
     tolerance = 1e-11 * max(1.0, float(np.abs(residual).max()))
     previous = math.inf
     for _ in range(1000):
         before = residual
-        residual = residual - _group_means(team_index, residual, team_count)
-        residual = residual - _group_means(period_index, residual, period_count)
+        residual = residual - _group_means(panel.team_index, residual, panel.team_count)
+        residual = residual - _group_means(panel.period_index, residual, panel.period_count)
         change = float(np.abs(residual - before).max())
         ratio = min(change / previous, 0.999) if previous > 0 else 0.0
         if change * ratio / (1 - ratio) <= tolerance and change <= tolerance * 1e3:
@@ -242,7 +273,8 @@ def _within(
     unequal teams), above it from the t table."""
     if method == "spearman":
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
-    rx, ry = two_way_residuals(teams, periods, x), two_way_residuals(teams, periods, y)
+    panel = Panel.of(teams, periods)
+    rx, ry = two_way_residuals(panel, x), two_way_residuals(panel, y)
     if rx is None or ry is None:
         return None
     sxx, syy = float(rx @ rx), float(ry @ ry)
@@ -253,10 +285,9 @@ def _within(
     if abs(r) >= 1:
         return None
     residual = b - r * a
-    labels, index = np.unique(teams, return_inverse=True)
-    clusters = len(labels)
+    index, clusters = panel.team_index, panel.team_count
     scores = np.bincount(index, weights=a * residual, minlength=clusters)
-    n, parameters = len(x), 1 + len(np.unique(periods)) - 1  # team effects nest in clusters
+    n, parameters = len(x), panel.period_count  # 1 + periods − 1; teams nest in clusters
     if n - parameters <= 0:
         return None
     correction = clusters / (clusters - 1) * (n - 1) / (n - parameters)
@@ -266,7 +297,7 @@ def _within(
     df = clusters - 1
     t = r / se
     p = (
-        _wild_cluster_p(t, teams, periods, index, a, b, correction)
+        _wild_cluster_p(t, panel, a, b, correction)
         if clusters <= WILD_BOOTSTRAP_TEAMS
         else float(2 * special.stdtr(df, -abs(t)))
     )
@@ -286,13 +317,7 @@ WEBB = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, ma
 
 
 def _wild_cluster_p(
-    t: float,
-    teams: np.ndarray,
-    periods: np.ndarray,
-    index: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    correction: float,
+    t: float, panel: Panel, a: np.ndarray, b: np.ndarray, correction: float
 ) -> float:
     """The p-value of r = 0 by the restricted wild cluster bootstrap (Cameron, Gelbach and
     Miller 2008; Webb's weights): under the null y* = b·w_g, w drawn per team; each draw's
@@ -300,20 +325,16 @@ def _wild_cluster_p(
     every team g, so a draw costs O(G²), not a regression. Exact enumeration of all 6^G
     weight vectors up to five teams, else WILD_DRAWS draws from a fixed seed (the same
     data always give the same p)."""
-    clusters = int(index.max()) + 1
-    projected = []
-    for g in range(clusters):
-        column = np.where(index == g, b, 0.0)
-        residual = two_way_residuals(teams, periods, column)
-        if residual is None:
-            return math.nan
-        projected.append(residual)
+    index, clusters = panel.team_index, panel.team_count
+    # Column g is b inside team g, 0 elsewhere; all projected in one pass.
+    columns = np.zeros((len(b), clusters))
+    columns[np.arange(len(b)), index] = b
+    projected = two_way_residuals(panel, columns)
+    if projected is None:
+        return math.nan
     # cross[h, g] = Σ_{i in team h} a_i · (M (b·1_g))_i; own[g] = Σ_{i in g} a_i b_i;
     # mass[h] = Σ_{i in h} a_i².
-    cross = np.stack(
-        [np.bincount(index, weights=a * column, minlength=clusters) for column in projected],
-        axis=1,
-    )
+    cross = np.eye(clusters)[index].T @ (a[:, None] * projected)
     own = np.bincount(index, weights=a * b, minlength=clusters)
     mass = np.bincount(index, weights=a * a, minlength=clusters)
     if clusters <= 5:

@@ -262,8 +262,28 @@ def test_a_column_constant_to_rounding_has_no_coefficient() -> None:
 
 def test_a_panel_that_does_not_converge_is_not_estimable() -> None:
     # Teams chained by one shared week each converge slowly; with too few sweeps left the
-    # residuals are refused rather than returned half-done.
-    teams = np.repeat(np.arange(60), 2)
-    periods = np.array([week for team in range(60) for week in (team, team + 1)])
+    # residuals are refused rather than returned half-done (a panel this large is swept,
+    # not solved directly).
+    teams = np.repeat(np.arange(300), 2)
+    periods = np.array([week for team in range(300) for week in (team, team + 1)])
+    assert gaps.DIRECT_EFFECTS < 300 + 301
     values = np.random.default_rng(1404).normal(size=len(teams))
-    assert gaps.two_way_residuals(teams, periods, values) is None
+    assert gaps.two_way_residuals(gaps.Panel.of(teams, periods), values) is None
+
+
+def test_sweeping_and_direct_least_squares_give_the_same_residuals(monkeypatch) -> None:
+    # An unbalanced panel: small enough to be solved directly, and swept when forced to.
+    rng = np.random.default_rng(1405)
+    present = rng.random((12, 40)) < 0.4
+    teams, periods = (axis.ravel()[present.ravel()] for axis in np.indices(present.shape))
+    values = rng.normal(size=(len(teams), 3)) + teams[:, None] * 0.5 + periods[:, None] * 0.1
+    panel = gaps.Panel.of(teams, periods)
+    direct = gaps.two_way_residuals(panel, values)
+    monkeypatch.setattr(gaps, "DIRECT_EFFECTS", 0)
+    swept = gaps.two_way_residuals(panel, values)
+    assert direct is not None
+    assert swept is not None
+    assert np.abs(direct - swept).max() < 1e-8
+    # Residuals of a two-way fit: orthogonal to every team and every period indicator.
+    assert np.abs(np.eye(12)[panel.team_index].T @ direct).max() < 1e-9
+    assert np.abs(np.eye(panel.period_count)[panel.period_index].T @ direct).max() < 1e-9
