@@ -198,30 +198,61 @@ def _pooled(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float, fl
     return r, *interval, float(2 * special.stdtr(df, -abs(t)))
 
 
+@dataclass(frozen=True)
+class Panel:
+    """Rows' team and period as indices 0..count−1, worked out once per panel."""
+
+    team_index: np.ndarray
+    period_index: np.ndarray
+    team_count: int
+    period_count: int
+
+    @classmethod
+    def of(cls, teams: np.ndarray, periods: np.ndarray) -> Panel:
+        _, team_index = np.unique(teams, return_inverse=True)
+        _, period_index = np.unique(periods, return_inverse=True)
+        return cls(team_index, period_index, int(team_index.max()) + 1, int(period_index.max()) + 1)
+
+
 def _group_means(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    return (
-        np.bincount(index, weights=values, minlength=size) / np.bincount(index, minlength=size)
-    )[index]
+    """Each row's group mean, column by column (values of shape (n,) or (n, k))."""
+    counts = np.bincount(index, minlength=size)
+    if values.ndim == 1:
+        return (np.bincount(index, weights=values, minlength=size) / counts)[index]
+    # Sums by group as a product with the rows' one-hot matrix (np.add.at is ~10× slower).
+    sums = np.eye(size)[index].T @ values
+    return (sums / counts[:, None])[index]
 
 
-def two_way_residuals(
-    teams: np.ndarray, periods: np.ndarray, values: np.ndarray
-) -> np.ndarray | None:
+DIRECT_EFFECTS = 100  # a factor with at most this many levels: solved directly
+
+
+def two_way_residuals(panel: Panel, values: np.ndarray) -> np.ndarray | None:
     """values less their team and period effects (the residuals of a two-way fixed-effects
-    regression), by alternating projections: exact in one pass for a balanced panel,
-    converging geometrically otherwise. It stops when the error left — the last change
-    times ρ / (1 − ρ), ρ the ratio of successive changes — is negligible; None if a
-    weakly connected panel has not converged in 1 000 sweeps (not estimable)."""
-    _, team_index = np.unique(teams, return_inverse=True)
-    _, period_index = np.unique(periods, return_inverse=True)
-    team_count, period_count = int(team_index.max()) + 1, int(period_index.max()) + 1
-    residual = values - values.mean()
+    regression), column by column for an (n, k) array. When either factor has at most
+    DIRECT_EFFECTS levels, directly (Frisch–Waugh–Lovell): the larger factor's means
+    removed exactly, then a least-squares fit on the smaller factor's indicators, likewise
+    demeaned — exact, even for a panel that is not connected. Otherwise by alternating
+    projections, which converge geometrically; they stop when the error left — the last
+    change times ρ / (1 − ρ), ρ the ratio of successive changes — is negligible, and give
+    None if a weakly connected panel has not converged in 1 000 sweeps (not estimable)."""
+    indices = sorted(
+        [(panel.team_count, panel.team_index), (panel.period_count, panel.period_index)],
+        key=lambda pair: pair[0],
+    )
+    (small_count, small_index), (large_count, large_index) = indices
+    if small_count <= DIRECT_EFFECTS:
+        left = values - _group_means(large_index, values, large_count)
+        design = np.eye(small_count)[small_index]
+        design = design - _group_means(large_index, design, large_count)
+        return left - design @ np.linalg.lstsq(design, left, rcond=None)[0]
+    residual = values - values.mean(axis=0)
     tolerance = 1e-11 * max(1.0, float(np.abs(residual).max()))
     previous = math.inf
     for _ in range(1000):
         before = residual
-        residual = residual - _group_means(team_index, residual, team_count)
-        residual = residual - _group_means(period_index, residual, period_count)
+        residual = residual - _group_means(panel.team_index, residual, panel.team_count)
+        residual = residual - _group_means(panel.period_index, residual, panel.period_count)
         change = float(np.abs(residual - before).max())
         ratio = min(change / previous, 0.999) if previous > 0 else 0.0
         if change * ratio / (1 - ratio) <= tolerance and change <= tolerance * 1e3:
@@ -236,12 +267,14 @@ def _within(
     """r between x and y after removing each team's level and each period's shared shift
     (two-way fixed effects; Spearman on pooled average ranks), with a p-value and interval
     from the slope of the standardised residuals and its team-clustered (CR1) standard
-    error on t with teams − 1 degrees of freedom (periods of one team are not independent;
-    with few or very unequal teams CR1 is known to be liberal), the interval taken on
-    Fisher's z scale."""
+    error (periods of one team are not independent): the interval on Fisher's z scale with
+    t on teams − 1 degrees of freedom; the p-value, up to WILD_BOOTSTRAP_TEAMS teams, from
+    the restricted wild cluster bootstrap of that t (the t table is liberal with few or
+    unequal teams), above it from the t table."""
     if method == "spearman":
         x, y = scipy_stats.rankdata(x), scipy_stats.rankdata(y)
-    rx, ry = two_way_residuals(teams, periods, x), two_way_residuals(teams, periods, y)
+    panel = Panel.of(teams, periods)
+    rx, ry = two_way_residuals(panel, x), two_way_residuals(panel, y)
     if rx is None or ry is None:
         return None
     sxx, syy = float(rx @ rx), float(ry @ ry)
@@ -252,10 +285,9 @@ def _within(
     if abs(r) >= 1:
         return None
     residual = b - r * a
-    labels, index = np.unique(teams, return_inverse=True)
-    clusters = len(labels)
+    index, clusters = panel.team_index, panel.team_count
     scores = np.bincount(index, weights=a * residual, minlength=clusters)
-    n, parameters = len(x), 1 + len(np.unique(periods)) - 1  # team effects nest in clusters
+    n, parameters = len(x), panel.period_count  # 1 + periods − 1; teams nest in clusters
     if n - parameters <= 0:
         return None
     correction = clusters / (clusters - 1) * (n - 1) / (n - parameters)
@@ -264,12 +296,58 @@ def _within(
         return None
     df = clusters - 1
     t = r / se
+    p = (
+        _wild_cluster_p(t, panel, a, b, correction)
+        if clusters <= WILD_BOOTSTRAP_TEAMS
+        else float(2 * special.stdtr(df, -abs(t)))
+    )
     # The interval on Fisher's z scale (delta method: se_z = se / (1 − r²)), so it stays
     # inside (−1, 1) and narrows near ±1 as r's sampling distribution does.
     half = float(scipy_stats.t.isf(0.025, df)) * se / (1 - r * r)
     centre = math.atanh(r)
     low, high = math.tanh(centre - half), math.tanh(centre + half)
-    return r, low, high, float(2 * special.stdtr(df, -abs(t)))
+    return r, low, high, p
+
+
+WILD_BOOTSTRAP_TEAMS = 30  # at most this many teams: p from the wild cluster bootstrap
+WILD_DRAWS = 1999
+# Webb's six-point weights: with few clusters Rademacher's two points give too few
+# distinct draws (2^G); these give 6^G, enumerated whole up to five teams.
+WEBB = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
+
+
+def _wild_cluster_p(
+    t: float, panel: Panel, a: np.ndarray, b: np.ndarray, correction: float
+) -> float:
+    """The p-value of r = 0 by the restricted wild cluster bootstrap (Cameron, Gelbach and
+    Miller 2008; Webb's weights): under the null y* = b·w_g, w drawn per team; each draw's
+    slope and CR1 t are linear in w once the fixed effects are projected out of b·1_g for
+    every team g, so a draw costs O(G²), not a regression. Exact enumeration of all 6^G
+    weight vectors up to five teams, else WILD_DRAWS draws from a fixed seed (the same
+    data always give the same p)."""
+    index, clusters = panel.team_index, panel.team_count
+    # Column g is b inside team g, 0 elsewhere; all projected in one pass.
+    columns = np.zeros((len(b), clusters))
+    columns[np.arange(len(b)), index] = b
+    projected = two_way_residuals(panel, columns)
+    if projected is None:
+        return math.nan
+    # cross[h, g] = Σ_{i in team h} a_i · (M (b·1_g))_i; own[g] = Σ_{i in g} a_i b_i;
+    # mass[h] = Σ_{i in h} a_i².
+    cross = np.eye(clusters)[index].T @ (a[:, None] * projected)
+    own = np.bincount(index, weights=a * b, minlength=clusters)
+    mass = np.bincount(index, weights=a * a, minlength=clusters)
+    if clusters <= 5:
+        grid = np.meshgrid(*[WEBB] * clusters, indexing="ij")
+        weights = np.stack([axis.reshape(-1) for axis in grid], axis=1)
+    else:
+        weights = np.random.default_rng(20261206).choice(WEBB, size=(WILD_DRAWS, clusters))
+    slopes = weights @ own
+    scores = weights @ cross.T - slopes[:, None] * mass[None, :]
+    errors = np.sqrt(correction * (scores * scores).sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistics = np.where(errors > 0, slopes / errors, 0.0)
+    return float(np.mean(np.abs(statistics) >= abs(t) - 1e-12))
 
 
 def correlations(
