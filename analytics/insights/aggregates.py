@@ -67,6 +67,7 @@ CONSTRUCT_FIELDS = (
     "ci_low",
     "ci_high",
     "precision",
+    "items",
 )
 
 

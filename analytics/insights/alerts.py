@@ -1,5 +1,5 @@
 """The safety-alert stage: a drop in a team's psychological-safety index raises an alert
-(the rule is `analytics.insights.gaps.safety_drop`), and its email reaches the team's
+(the control chart is `analytics.insights.gaps.safety_chart`), and its email reaches the team's
 managers once. The alert row is its own outbox: `notified` stays false until the email
 went out, and a sweep sends what a lost or failed task left (at most NOTIFY_ATTEMPTS)."""
 
@@ -22,19 +22,35 @@ logger = logging.getLogger(__name__)
 
 
 def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
-    """Raise an alert for every period of the team that the drop rule flags and that has
-    none yet, and return the new ones (their emails are the pipeline's to send). A period
-    whose change from the one before is withheld (1 to k − 1 people joined or left)
-    raises none: the alert would be that change."""
+    """Raise an alert for every period of the team that the control chart flags and that
+    has none yet, and return the new ones (their emails are the pipeline's to send). A
+    period whose change from the one before is withheld (1 to k − 1 people joined or
+    left) raises none: the alert would be that change."""
     periods = list(
         TeamPeriod.objects.filter(team_id=team_id)
         .order_by("period_start", "run_id")
-        .values("run_id", "period_start", "k", "safety", "safety_n", "change_shown")
+        .values(
+            "run_id",
+            "period_start",
+            "k",
+            "safety",
+            "safety_n",
+            "safety_low",
+            "safety_high",
+            "safety_items",
+            "change_shown",
+        )
     )
-    history = [gaps.SafetyPoint(p["safety"], p["safety_n"]) for p in periods]
+    history = [
+        gaps.SafetyPoint(
+            p["safety"], p["safety_n"], p["safety_low"], p["safety_high"], p["safety_items"]
+        )
+        for p in periods
+    ]
+    # One k for the chart: the strictest any of the team's periods was run with.
+    k = max((p["k"] for p in periods), default=0)
     created = []
-    for position, period in enumerate(periods):
-        drop = gaps.safety_drop(history[: position + 1], period["k"])
+    for period, point, drop in zip(periods, history, gaps.safety_chart(history, k), strict=True):
         if drop is None or not period["change_shown"]:
             continue
         alert, new = SafetyAlert.objects.get_or_create(
@@ -43,7 +59,13 @@ def safety_alerts_check(*, team_id: int) -> list[SafetyAlert]:
                 "team_id": team_id,
                 "period_start": period["period_start"],
                 "index": drop.latest,
+                "index_low": point.low,
+                "index_high": point.high,
+                "n": point.n,
                 "trailing_mean": drop.trailing_mean,
+                "statistic": drop.statistic,
+                "limit": drop.limit,
+                "false_alarm_rate": gaps.CHART_FALSE_ALARMS,
             },
         )
         if new:
@@ -87,8 +109,7 @@ def safety_alert_notify(*, alert_id: int) -> int:
         "alert": alert,
         "team": alert.team,
         "link": settings.CANDOR_BASE_URL + reverse("team-insights", args=[alert.team.slug]),
-        "rule_points": gaps.DROP_POINTS,
-        "rule_window": gaps.DROP_WINDOW,
+        "chart": gaps.chart_terms(),
     }
     message = EmailMultiAlternatives(
         subject=render_to_string("emails/safety_alert_subject.txt", context).strip(),

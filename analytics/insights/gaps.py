@@ -10,7 +10,6 @@ Intervals are analytic 95 % intervals (normal approximations; each function says
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,8 +23,6 @@ from surveys.anonymity import group_shown
 Z = float(scipy_stats.norm.ppf(0.975))
 
 MIN_CORRELATION_PERIODS = 8
-DROP_POINTS = 10.0
-DROP_WINDOW = 3
 
 
 @dataclass(frozen=True)
@@ -100,45 +97,129 @@ def mover_difference(
     )
 
 
+# The safety alert's control chart (safety_chart): an EWMA of standardised changes.
+SAFETY_SCALE_ITEMS = 7  # Edmondson's seven: only the whole scale is charted
+CHART_WINDOW = 4  # each period is compared with the mean of the 4 charted ones before it
+CHART_HISTORY = 6  # ... once at least 6 came before it (the spread is estimated from them)
+CHART_WEIGHT = 0.3  # λ: the EWMA's weight on the newest change
+CHART_LIMIT = 1.0  # h: an alert when the EWMA falls below −h
+# Stated on every alert: the share of steady teams (no real change) that the chart alerts
+# at least once in CHART_PERIODS periods, by simulation (tests/analytics/insights/
+# test_safety_chart.py asserts it).
+CHART_FALSE_ALARMS = 0.04
+CHART_PERIODS = 26
+
+
 @dataclass(frozen=True)
 class SafetyPoint:
-    index: float | None  # None: suppressed (n < k) or not asked
+    """One period's released safety index (None: suppressed, n < k, or not asked) with
+    its n, released interval and how many of the scale's items it is made of."""
+
+    index: float | None
     n: int | None
+    low: float | None = None
+    high: float | None = None
+    items: int | None = SAFETY_SCALE_ITEMS
+
+    def charted(self, k: int) -> bool:
+        return (
+            self.index is not None
+            and group_shown(self.n or 0, k)
+            and self.items == SAFETY_SCALE_ITEMS
+        )
 
 
 @dataclass(frozen=True)
 class Drop:
+    """An alert of the chart: the period's index against the mean of the window before,
+    and the EWMA statistic that crossed the limit."""
+
     latest: float
     trailing_mean: float
+    statistic: float
+    limit: float = -CHART_LIMIT
 
     @property
     def points(self) -> float:
         return self.trailing_mean - self.latest
 
 
-def safety_drop(
-    history: Sequence[SafetyPoint],
-    k: int,
-    *,
-    points: float = DROP_POINTS,
-    window: int = DROP_WINDOW,
-) -> Drop | None:
-    """The drop alert rule: the latest index is at least `points` below the mean of the
-    `window` runs before it, and every one of those runs and the latest has n ≥ k.
+def chart_terms() -> dict[str, float | int]:
+    """The chart's settings, as pages and emails state them."""
+    return {
+        "window": CHART_WINDOW,
+        "false_alarms_percent": round(100 * CHART_FALSE_ALARMS),
+        "periods": CHART_PERIODS,
+    }
 
-    History is oldest first. A suppressed or missing run in the window means no alert:
-    the rule never compares against figures nobody may see.
-    """
-    if len(history) < window + 1:
-        return None
-    latest, trailing = history[-1], history[-window - 1 : -1]
-    shown = [p for p in (*trailing, latest) if p.index is not None and group_shown(p.n or 0, k)]
-    if len(shown) != window + 1 or latest.index is None:
-        return None
-    mean = statistics.fmean(p.index for p in trailing if p.index is not None)
-    if mean - latest.index >= points:
-        return Drop(latest=latest.index, trailing_mean=mean)
-    return None
+
+def ewma_chart(
+    index: np.ndarray,
+    *,
+    window: int = CHART_WINDOW,
+    history: int = CHART_HISTORY,
+    weight: float = CHART_WEIGHT,
+    limit: float = CHART_LIMIT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The EWMA control chart on (series, periods) arrays of unbroken charted periods:
+    returns the statistic (nan until `history` periods came before) and where it alerts.
+
+    Each period's change from the mean of the `window` periods before it is divided by
+    the index's period-to-period SD, estimated from every period before it by the mean
+    squared successive difference (von Neumann; a slow drift barely inflates it), and
+    mapped from t on that estimate's effective degrees of freedom, 2(m − 1)²/(3m − 4) for
+    m periods, to a normal score. E_t = λ·Z_t + (1 − λ)·E_{t−1}; an alert when E_t < −h,
+    after which the chart starts again from 0.
+
+    The SD is the series' own, not the released interval's: that interval is built so
+    that it pins nobody (its items taken as moving together, then widened), two to four
+    times the sampling error, and a chart on it would not fire; the series' spread also
+    counts real week-to-week fluctuation as noise, which no manager wants an alert for.
+    Only released means go in, so the alert reveals nothing the figures do not."""
+    series, periods = index.shape
+    statistic = np.full((series, periods), np.nan)
+    alerts = np.zeros((series, periods), dtype=bool)
+    level = np.zeros(series)
+    for t in range(max(history, window), periods):
+        steps = np.diff(index[:, :t], axis=1)
+        spread = (steps * steps).mean(axis=1) / 2
+        freedom = 2 * (t - 1) ** 2 / (3 * t - 4)
+        change = index[:, t] - index[:, t - window : t].mean(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = change / np.sqrt(spread * (1 + 1 / window))
+        # A series that has not moved at all: any fall is outside it; no fall is nothing.
+        ratio = np.where(spread > 0, ratio, np.sign(change) * np.inf)
+        score = special.ndtri(special.stdtr(freedom, np.nan_to_num(ratio, nan=0.0)))
+        score = np.clip(score, -8.0, 8.0)  # a normal score past 8 says no more
+        level = weight * score + (1 - weight) * level
+        statistic[:, t] = level
+        alerts[:, t] = level < -limit
+        level = np.where(alerts[:, t], 0.0, level)
+    return statistic, alerts
+
+
+def safety_chart(history: Sequence[SafetyPoint], k: int) -> list[Drop | None]:
+    """The control chart over a team's periods, oldest first: for each period, the alert
+    it raises or None. Only periods with the whole scale and n ≥ k are charted; any
+    other period breaks the chart, which starts again after it with a full history (it
+    never compares across figures nobody may see or different item sets)."""
+    found: list[Drop | None] = [None] * len(history)
+    segment: list[int] = []
+    for position in [*range(len(history)), None]:
+        if position is not None and history[position].charted(k):
+            segment.append(position)
+            continue
+        if len(segment) > max(CHART_HISTORY, CHART_WINDOW):
+            index = np.array([[history[i].index for i in segment]], dtype=float)
+            statistic, alerts = ewma_chart(index)
+            for column in np.flatnonzero(alerts[0]):
+                found[segment[column]] = Drop(
+                    latest=float(index[0, column]),
+                    trailing_mean=float(index[0, column - CHART_WINDOW : column].mean()),
+                    statistic=float(statistic[0, column]),
+                )
+        segment = []
+    return found
 
 
 @dataclass(frozen=True)
@@ -346,8 +427,8 @@ def _wild_cluster_p(
     scores = weights @ cross.T - slopes[:, None] * mass[None, :]
     errors = np.sqrt(correction * (scores * scores).sum(axis=1))
     with np.errstate(divide="ignore", invalid="ignore"):
-        statistics = np.where(errors > 0, slopes / errors, 0.0)
-    return float(np.mean(np.abs(statistics) >= abs(t) - 1e-12))
+        drawn = np.where(errors > 0, slopes / errors, 0.0)
+    return float(np.mean(np.abs(drawn) >= abs(t) - 1e-12))
 
 
 def correlations(

@@ -145,6 +145,9 @@ class ConstructAggregate(models.Model):
     precision = models.FloatField(
         null=True, help_text="the precision its items' released means carry, mapped"
     )
+    items = models.PositiveSmallIntegerField(
+        null=True, help_text="how many of the construct's items the run asked and released"
+    )
 
     class Meta:
         ordering = ("construct",)
@@ -193,6 +196,9 @@ class TeamPeriod(models.Model):
     safety_low = models.FloatField(null=True)
     safety_high = models.FloatField(null=True)
     safety_n = models.PositiveIntegerField(null=True)
+    safety_items = models.PositiveSmallIntegerField(
+        null=True, help_text="safety items the index is made of (the whole scale is 7)"
+    )
     delivery_weeks = models.PositiveSmallIntegerField(
         default=0, help_text="weeks of the period with delivery figures (n ≥ k authors)"
     )
@@ -315,8 +321,9 @@ class TeamSnapshot(models.Model):
 
 
 class SafetyAlert(models.Model):
-    """A fall of a team's psychological-safety index under the rule of
-    `analytics.gaps.safety_drop`; its managers are emailed once (`notified`). The alert is
+    """A fall of a team's psychological-safety index flagged by the control chart of
+    `analytics.insights.gaps.safety_chart` (an EWMA with a stated false-alarm rate); its
+    managers are emailed once (`notified`). The alert is
     its own outbox: one not yet notified is sent again by a beat sweep, at most
     `NOTIFY_ATTEMPTS` times in all."""
 
@@ -326,7 +333,17 @@ class SafetyAlert(models.Model):
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="safety_alerts")
     period_start = models.DateField()
     index = models.FloatField(help_text="this period's index, 0–100")
-    trailing_mean = models.FloatField(help_text="mean of the three periods before")
+    index_low = models.FloatField(null=True, help_text="its released 95 % interval")
+    index_high = models.FloatField(null=True)
+    n = models.PositiveIntegerField(null=True, help_text="respondents this period")
+    trailing_mean = models.FloatField(help_text="mean of the periods before (the chart's window)")
+    statistic = models.FloatField(
+        null=True, help_text="the EWMA of standardised changes when it crossed the limit"
+    )
+    limit = models.FloatField(null=True, help_text="the control limit crossed (−h)")
+    false_alarm_rate = models.FloatField(
+        null=True, help_text="share of steady teams alerted by chance over the stated periods"
+    )
     notified = models.BooleanField(default=False)
     notify_attempts = models.PositiveSmallIntegerField(default=0)
 
@@ -339,6 +356,10 @@ class SafetyAlert(models.Model):
     @property
     def points(self) -> float:
         return self.trailing_mean - self.index
+
+    @property
+    def false_alarm_percent(self) -> float | None:
+        return None if self.false_alarm_rate is None else 100 * self.false_alarm_rate
 
 
 class CorrelationResult(models.Model):

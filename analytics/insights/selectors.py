@@ -66,6 +66,9 @@ PERIOD_COLUMNS = (
     Column("safety_low"),
     Column("safety_high"),
     Column("safety_n", "int"),
+    Column(
+        "safety_items", "int", "safety items asked (the whole scale is 7; fewer: not the scale)"
+    ),
     Column("delivery_weeks", "count", "weeks with ≥ k active contributors"),
 )
 DELIVERY_HELP = {

@@ -225,8 +225,19 @@ class AlertOutput(serializers.Serializer):
     team = serializers.CharField(source="team.slug")
     period_start = serializers.DateField()
     index = serializers.FloatField()
-    trailing_mean = serializers.FloatField()
+    index_low = serializers.FloatField(allow_null=True, help_text="its released 95 % interval")
+    index_high = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField(allow_null=True, help_text="respondents in the period")
+    trailing_mean = serializers.FloatField(help_text="mean of the chart's window before")
     points = serializers.FloatField()
+    statistic = serializers.FloatField(
+        allow_null=True, help_text="the EWMA of standardised changes that crossed the limit"
+    )
+    limit = serializers.FloatField(allow_null=True)
+    false_alarm_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="share of steady teams this chart alerts by chance within 26 periods",
+    )
 
 
 class RollupOutput(serializers.Serializer):

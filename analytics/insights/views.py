@@ -233,6 +233,7 @@ TABLES = {
         ("safety", "Index"),
         ("safety_low", "CI low"),
         ("safety_high", "CI high"),
+        ("safety_items", "Items (of 7)"),
     ],
     "split": [
         ("period_start", "Period"),
@@ -273,7 +274,9 @@ def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
     ]
     correlations = insights.correlations(team=team, organisation_id=team.organisation_id)
     change = None
-    if len(periods) >= 2 and periods[-1].change_shown:
+    # A change only between two indices of the same items (older runs asked 3 of the 7).
+    same_items = len(periods) >= 2 and periods[-1].safety_items == periods[-2].safety_items
+    if same_items and periods[-1].change_shown:
         before, now = _safety_interval(periods[-2]), _safety_interval(periods[-1])
         if before is not None and now is not None:
             change = gaps.mover_difference(now, before)
@@ -299,6 +302,7 @@ def _team_context(request: HttpRequest, team: Team) -> dict[str, Any]:
         "delivery_figures": DELIVERY_FIGURES,
         "minimum_periods": gaps.MIN_CORRELATION_PERIODS,
         "alerts": insights.alerts(teams=[team]),
+        "chart": gaps.chart_terms(),
         "references": insights.REFERENCES,
         "tables": TABLES,
         "k": periods[-1].k if periods else K_MIN,
@@ -336,4 +340,4 @@ def team_insights_csv(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def alerts(request: HttpRequest) -> HttpResponse:
     found = insights.alerts(teams=list(teams_visible_to(user=request.user)))
-    return render(request, "insights/alerts.html", {"alerts": found})
+    return render(request, "insights/alerts.html", {"alerts": found, "chart": gaps.chart_terms()})

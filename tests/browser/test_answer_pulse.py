@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from surveys.pulses.models import SealedResponse
+from surveys.pulses.rotation import MAX_ITEMS
 from tests.browser.conftest import screenshot
 from tests.conftest import make_open_run
 
@@ -43,7 +44,7 @@ def test_an_engineer_answers_from_a_link_by_keyboard_on_a_phone(
     open_run = make_open_run(size=5)
     link = f"{live_server.url}/p/{open_run.tokens[0]}/"
     page.goto(link)
-    assert page.locator("fieldset").count() == 8
+    assert page.locator("fieldset").count() == MAX_ITEMS
 
     unlabelled = page.evaluate(
         """() => [...document.querySelectorAll('input:not([type=hidden])')]

@@ -325,7 +325,7 @@ def construct_rows(
     team: Mapping[int, int], plan: Plan, released: Released
 ) -> list[tuple[Any, ...]]:
     """ConstructAggregate rows (run, team, construct, unit, n, mean, sd, ci_low, ci_high,
-    precision) computed from the released figures of the construct's items in the run
+    precision, items) computed from the released figures of the construct's items in the run
     (release.construct_release); none where no item has a released mean."""
     items: dict[tuple[int, PersonColumn], list[tuple[Question, int, Release]]] = defaultdict(list)
     for (run_id, question_id), found in released.items():
@@ -347,6 +347,7 @@ def construct_rows(
                     derived.low,
                     derived.high,
                     derived.precision,
+                    len(parts),
                 )
             )
     return rows

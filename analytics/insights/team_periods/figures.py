@@ -92,6 +92,7 @@ class Score(NamedTuple):
     mean: float
     low: float | None
     high: float | None
+    items: int | None = None
 
     @property
     def se(self) -> float | None:
@@ -122,6 +123,7 @@ def period_figures(
             "safety_low": safety.low,
             "safety_high": safety.high,
             "safety_n": safety.n,
+            "safety_items": safety.items,
         }
     measured = gaps.measured_change(
         [w["throughput"] for w in period if "throughput" in w], baseline

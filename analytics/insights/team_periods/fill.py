@@ -82,10 +82,10 @@ class Inputs:
                 )
             },
             scores={
-                (run, construct): Score(n, mean, low, high)
-                for run, construct, n, mean, low, high in ConstructAggregate.objects.filter(
+                (run, construct): Score(n, mean, low, high, items)
+                for run, construct, n, mean, low, high, items in ConstructAggregate.objects.filter(
                     run_id__in=wanted, construct__in=PERIOD_CONSTRUCTS
-                ).values_list("run_id", "construct", "n", "mean", "ci_low", "ci_high")
+                ).values_list("run_id", "construct", "n", "mean", "ci_low", "ci_high", "items")
             },
             invited=_invited([*wanted, *previous.values()]),
             weeks=_weeks(closed, wanted),

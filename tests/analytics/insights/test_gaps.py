@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from analytics.insights import gaps
-from analytics.insights.gaps import Interval, SafetyPoint
+from analytics.insights.gaps import Interval
 
 
 def test_measured_change_interval_by_hand() -> None:
@@ -49,31 +49,6 @@ def test_perception_gap_errors_add_in_quadrature() -> None:
     assert gap.value == 10.0
     assert gap.se == pytest.approx(5.0)
     assert (gap.low, gap.high) == pytest.approx((10 - 1.959964 * 5, 10 + 1.959964 * 5))
-
-
-def _history(*points: tuple[float | None, int]) -> list[SafetyPoint]:
-    return [SafetyPoint(index, n) for index, n in points]
-
-
-def test_a_fall_of_ten_points_against_the_trailing_three_runs_alerts() -> None:
-    drop = gaps.safety_drop(_history((70, 6), (72, 6), (68, 7), (60, 6)), k=5)
-    assert drop is not None
-    assert drop.trailing_mean == pytest.approx(70.0)
-    assert drop.points == pytest.approx(10.0)
-
-
-@pytest.mark.parametrize(
-    "points",
-    [
-        ((70, 6), (72, 6), (68, 7), (60.1, 6)),  # 9.9 points: under the threshold
-        ((70, 6), (72, 4), (68, 7), (50, 6)),  # a run in the window under k
-        ((70, 6), (None, 6), (68, 7), (50, 6)),  # a suppressed run in the window
-        ((70, 6), (72, 6), (68, 7), (50, 4)),  # the latest run under k
-        ((72, 6), (68, 7), (50, 6)),  # fewer than three runs before
-    ],
-)
-def test_no_alert(points) -> None:
-    assert gaps.safety_drop(_history(*points), k=5) is None
 
 
 def test_correlations_by_hand() -> None:

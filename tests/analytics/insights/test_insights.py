@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics import pipeline
-from analytics.insights import alerts, correlations, heatmap, noise, rollups
+from analytics.insights import alerts, correlations, gaps, heatmap, noise, rollups
 from analytics.insights import selectors as insights
 from analytics.insights.models import (
     CorrelationResult,
@@ -164,11 +164,24 @@ def test_benjamini_hochberg_by_hand() -> None:
     assert found == pytest.approx([0.05, 0.025, 0.13, 0.0275, 0.02 * 5 / 3])
 
 
-def _safety_falls_by_15_points(team: Team) -> None:
-    _team_periods(
-        team,
-        [{"safety": i, "safety_n": 6, "change_shown": True} for i in (70.0, 72.0, 68.0, 55.0)],
-    )
+# Eight steady periods, then 24.75 points under the mean of the four before (69.75).
+FALL = (70.0, 72.0, 68.0, 71.0, 69.0, 70.0, 71.0, 69.0, 45.0)
+
+
+def _safety(index: float, **fields: Any) -> dict[str, Any]:
+    """A period's released safety index from all seven items, n = 8, interval ± 12."""
+    return {
+        "safety": index,
+        "safety_low": index - 12,
+        "safety_high": index + 12,
+        "safety_n": 8,
+        "safety_items": 7,
+        **fields,
+    }
+
+
+def _safety_falls_by_25_points(team: Team) -> None:
+    _team_periods(team, [_safety(i, change_shown=True) for i in FALL])
 
 
 def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
@@ -176,16 +189,22 @@ def test_a_safety_drop_raises_one_alert_and_emails_the_managers_once(
 ) -> None:
     team = TeamFactory()
     manager = manager_of(team)
-    _safety_falls_by_15_points(team)
+    _safety_falls_by_25_points(team)
     with django_capture_on_commit_callbacks() as callbacks:
         pipeline.reports_refresh(team_ids=[team.pk])
     (alert,) = SafetyAlert.objects.filter(team=team)
     assert len(callbacks) == 1  # its email, enqueued once the alert is committed
-    assert (alert.index, alert.trailing_mean) == (55.0, 70.0)
+    assert (alert.index, alert.trailing_mean, alert.n) == (45.0, 69.75, 8)
+    assert (alert.index_low, alert.index_high) == (33.0, 57.0)
+    assert alert.statistic < alert.limit == -gaps.CHART_LIMIT
+    assert alert.false_alarm_rate == gaps.CHART_FALSE_ALARMS
     assert alerts.safety_alert_notify(alert_id=alert.pk) == 1
     assert alerts.safety_alert_notify(alert_id=alert.pk) == 0  # a redelivered task
     assert [m.to for m in mail.outbox] == [[manager.email]]
-    assert "15 points" in mail.outbox[0].body
+    body = mail.outbox[0].body
+    assert "25 points" in body
+    assert "95 % CI 33–57, n = 8" in body
+    assert f"about {round(100 * gaps.CHART_FALSE_ALARMS)} times in 100 over 26 periods" in body
     assert alerts.safety_alerts_check(team_id=team.pk) == []  # checked again: no second alert
     assert SafetyAlert.objects.count() == 1
 
@@ -201,7 +220,7 @@ def test_an_alert_email_goes_to_the_managers_of_today_only(manager_of) -> None:
     ):
         user = UserFactory(username=username)
         MembershipFactory(user=user, team=team, role=Role.MANAGER, **dates)
-    _safety_falls_by_15_points(team)
+    _safety_falls_by_25_points(team)
     (alert,) = alerts.safety_alerts_check(team_id=team.pk)
     assert alerts.safety_alert_notify(alert_id=alert.pk) == 1
     assert [m.to for m in mail.outbox] == [[manager.email]]
@@ -212,7 +231,7 @@ def test_an_alert_email_a_lost_task_left_unsent_goes_out_once_from_the_sweep(
 ) -> None:
     team = TeamFactory()
     manager = manager_of(team)
-    _safety_falls_by_15_points(team)
+    _safety_falls_by_25_points(team)
     with django_capture_on_commit_callbacks(execute=False):  # the broker was away: lost
         pipeline.reports_refresh(team_ids=[team.pk])
 
@@ -228,7 +247,7 @@ def test_an_alert_email_that_keeps_failing_is_tried_a_bounded_number_of_times(
 ) -> None:
     team = TeamFactory()
     manager_of(team)
-    _safety_falls_by_15_points(team)
+    _safety_falls_by_25_points(team)
     (alert,) = alerts.safety_alerts_check(team_id=team.pk)
 
     def refused(self: object, fail_silently: bool = False) -> int:
@@ -260,17 +279,20 @@ def _invite(run: PulseRun, users: list[Any]) -> None:
 def test_one_person_joining_withholds_the_change_and_the_alert(manager_of) -> None:
     team = TeamFactory()
     people = [UserFactory() for _ in range(7)]
-    made = _team_periods(
-        team, [{"safety": index, "safety_n": 6} for index in (70.0, 72.0, 68.0, 55.0)]
-    )
-    for period in made[:3]:
+    made = _team_periods(team, [_safety(index) for index in FALL])
+    for period in made[:-1]:
         _invite(period.run, people[:6])
-    _invite(made[3].run, people[:7])  # one person joined before the fall
-    for period in made:
+    _invite(made[-1].run, people[:7])  # one person joined before the fall
+    for period, index in zip(made, FALL, strict=True):
         period_fill(run_id=period.run_id)
+        # The runs have no answers here: the index is put back as if released.
+        TeamPeriod.objects.filter(run_id=period.run_id).update(**_safety(index))
     shown = dict(TeamPeriod.objects.filter(team=team).values_list("period_start", "change_shown"))
-    assert list(shown.values()) == [False, True, True, False]
+    assert list(shown.values()) == [False, *[True] * 7, False]
     assert alerts.safety_alerts_check(team_id=team.pk) == []
+    # The same fall with the change shown alerts: it was the withheld change that held it.
+    TeamPeriod.objects.filter(run_id=made[-1].run_id).update(change_shown=True)
+    assert len(alerts.safety_alerts_check(team_id=team.pk)) == 1
 
 
 def test_a_roll_up_that_would_reveal_a_small_sub_team_is_hidden(api_client, manager_of) -> None:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from surveys.pulses.models import SealedResponse
+from surveys.pulses.rotation import MAX_ITEMS
 from tests.conftest import close_and_refresh, make_open_run, submit_all, valid_answers
 
 pytestmark = [pytest.mark.dates, pytest.mark.django_db]
@@ -42,7 +43,7 @@ def test_answering_by_token_returns_201_and_stores_one_response(api_client) -> N
     open_run = make_open_run(size=5)
     form = api_client.get(reverse("api-invitation", args=[open_run.tokens[0]]))
     assert form.status_code == 200
-    assert len(form.json()["questions"]) == 8
+    assert len(form.json()["questions"]) == MAX_ITEMS
     response = _submit(api_client, open_run.tokens[0], valid_answers(open_run.run))
     assert response.status_code == 201
     assert SealedResponse.objects.count() == 1

@@ -39,11 +39,12 @@ def test_opening_invites_engineers_on_the_team_that_day_only() -> None:
     assert invited == {m.user_id for m in current}
 
 
-def test_a_run_asks_the_core_and_at_most_eight_items() -> None:
+def test_a_run_asks_the_core_and_every_safety_item() -> None:
     run = make_open_run(size=5).run
     keys = list(run.run_questions.values_list("question__key", flat=True))
     assert keys[:3] == ["perceived_speed", "ai_usage_frequency", "ai_trust_accuracy"]
     assert len(keys) == MAX_ITEMS
+    assert len([key for key in keys if key.startswith("psych_safety")]) == 7
 
 
 def test_opening_twice_changes_nothing() -> None:

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from surveys.pulses.models import SealedResponse
+from surveys.pulses.rotation import MAX_ITEMS
 from surveys.pulses.services import pulse_run_close
 from tests.conftest import make_open_run, valid_answers
 
@@ -22,8 +23,8 @@ def test_the_link_shows_the_pulse_without_login_and_is_never_cached(client) -> N
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
-    assert html.count("<fieldset") == 8
-    assert html.count("<legend>") == 8
+    assert html.count("<fieldset") == MAX_ITEMS
+    assert html.count("<legend>") == MAX_ITEMS
     assert 'name="csrfmiddlewaretoken"' in html
 
 
