@@ -16,6 +16,13 @@ class AnalyticsConfig(AppConfig):
 
         run_closed.connect(pipeline.on_run_closed, dispatch_uid="analytics.pipeline.run_closed")
 
+        # A changed adoption date or baseline window: the organisation's periods are due.
+        from surveys.people.signals import design_changed
+
+        design_changed.connect(
+            pipeline.on_design_changed, dispatch_uid="analytics.pipeline.design_changed"
+        )
+
         # People's Git identities are names too: the masking of retro cards asks for them
         # through this registry, as surveys cannot read analytics' tables.
         from analytics.delivery.selectors import contributor_names

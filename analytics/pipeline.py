@@ -83,6 +83,12 @@ def everything_refresh() -> int:
     return refreshed
 
 
+def on_design_changed(sender: Any, *, organisation_id: int, **kwargs: Any) -> None:
+    """Receiver of `surveys.people.signals.design_changed`: every team-period of the
+    organisation is due (the minute sweep fills them and refreshes the reports)."""
+    team_periods.periods_mark(organisation_id=organisation_id)
+
+
 # --- an import ends -------------------------------------------------------------------------
 
 

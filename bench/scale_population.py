@@ -68,6 +68,7 @@ K = 5
 OPEN_HOUR = day_time(9)
 ANSWER_WINDOW_DAYS = 3
 ACTIVE_CONTRIBUTORS = 6
+BASELINE_WEEKS = 10  # the organisation adopts AI tools after this many weeks
 TEAMS_PER_CHUNK = 10  # one transaction: ~200 000 answers at the default size
 ADMIN_USERNAME = "scale-admin"
 SQLITE_LOAD_PRAGMAS = ("PRAGMA cache_size=-1048576", "PRAGMA synchronous=OFF")
@@ -399,10 +400,11 @@ def _delivery_rows(
         review = rng.uniform(4, 20)
         for number, start in enumerate(mondays):
             progress = number / max(1, weeks - 1)
+            count = int(rng.poisson(ACTIVE_CONTRIBUTORS * base * (1 + ai_lift * progress)))
             metrics = {
-                "throughput": round(
-                    max(0.1, base * (1 + ai_lift * progress) + rng.normal(0, 0.4)), 3
-                ),
+                "throughput": round(count / ACTIVE_CONTRIBUTORS, 3),
+                "throughput_count": count,
+                "throughput_basis": "merged PRs",
                 "cycle_median_h": round(max(1.0, rng.normal(36, 10)), 1),
                 "review_median_h": round(
                     max(0.5, review * (1 + 0.5 * progress) + rng.normal(0, 3)), 1
@@ -560,11 +562,15 @@ def generate(size: Size) -> dict[str, Any]:
     writer = BulkWriter()
     writer.prepare()
     rng = np.random.default_rng(size.seed)
-    organisation = Organisation.objects.create(name="Scale Corp", slug="scale")
+    mondays = _mondays(size.weeks)
+    organisation = Organisation.objects.create(
+        name="Scale Corp",
+        slug="scale",
+        ai_adopted_on=mondays[min(BASELINE_WEEKS, len(mondays) - 1)],
+    )
     teams = _team_tree(organisation, size.teams)
     _org_admin(organisation, teams[0])
     members = _engineers(teams, size.respondents + 4)
-    mondays = _mondays(size.weeks)
     pulses = {
         p.team_id: p.pk
         for p in Pulse.objects.bulk_create(

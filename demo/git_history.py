@@ -101,9 +101,16 @@ def _lines(count: int, seed: int) -> str:
 
 
 def demo_repository_write(
-    path: Path, *, authors: list[Author], start: datetime, weeks: int, rng: random.Random
+    path: Path,
+    *,
+    authors: list[Author],
+    start: datetime,
+    weeks: int,
+    rng: random.Random,
+    adopted: int | None = 0,
 ) -> list[dict[str, Any]]:
-    """Write the repository at `path` (a new bare repository); return its pull requests."""
+    """Write the repository at `path` (a new bare repository); return its pull requests.
+    AI-assisted work starts in week `adopted` (None: never) and its share rises weekly."""
     subprocess.run([*GIT, "init", "-q", "--bare", "-b", "main", str(path)], check=True)  # noqa: S603
     git = _FastImport(path)
     main = git.commit(
@@ -118,7 +125,10 @@ def demo_repository_write(
     for week in range(weeks):
         monday = start + timedelta(weeks=week)
         week_merges = []
-        for merged, created, pickup, author, ai in _week_pulls(monday, authors, week, rng):
+        share = (
+            0.0 if adopted is None or week < adopted else min(0.15 + 0.06 * (week - adopted), 0.85)
+        )
+        for merged, created, pickup, author, ai in _week_pulls(monday, authors, share, rng):
             number = len(pulls) + 1
             size = int(rng.uniform(20, 120) * (2.2 if ai else 1))
             trailer = f"\n\n{rng.choice(AI_TRAILERS)}" if ai else ""
@@ -161,11 +171,10 @@ def demo_repository_write(
 
 
 def _week_pulls(
-    monday: datetime, authors: list[Author], week: int, rng: random.Random
+    monday: datetime, authors: list[Author], ai_share: float, rng: random.Random
 ) -> list[tuple[datetime, datetime, timedelta, Author, bool]]:
     """The week's pull requests as (merged, created, pickup, author, AI-assisted), in the
-    order they merge; the AI-assisted share rises week by week."""
-    ai_share = min(0.15 + 0.06 * week, 0.85)
+    order they merge."""
     opened = []
     for author in authors:
         for _ in range(rng.choice((0, 1, 1, 1, 1, 2, 2, 2, 3, 1))):  # 10 % idle weeks

@@ -37,6 +37,8 @@ from surveys.pulses.selectors import invitations_open_for
 
 DEMO_PASSWORD = "candor-demo"  # noqa: S105 — printed for the local demo only
 WEEKS = 12
+BASELINE_GIT_WEEKS = 10  # Git history before the organisation adopted AI tools (the pulses' start)
+LATE_ADOPTER = "mobile"  # adopts 4 weeks after the demo's last week: the comparison team
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,10 @@ def demo_seed(*, today: date | None = None) -> Organisation:
         return existing
     today = today or timezone.localdate()
     rng = random.Random(20251)  # noqa: S311 — demo data, not security
-    organisation = Organisation.objects.create(name="Northwind Labs", slug="northwind")
     start = _week_start(today) - timedelta(weeks=WEEKS)
+    organisation = Organisation.objects.create(
+        name="Northwind Labs", slug="northwind", ai_adopted_on=start
+    )
     history_start = start - timedelta(days=120)
     teams: dict[str, Team] = {}
     for spec in TEAMS:
@@ -201,6 +205,7 @@ def demo_seed(*, today: date | None = None) -> Organisation:
             name=spec.name,
             slug=spec.slug,
             parent=teams.get(spec.parent or ""),
+            ai_adopted_on=start + timedelta(weeks=WEEKS + 4) if spec.slug == LATE_ADOPTER else None,
         )
     # One hash for every demo account: hashing 47 passwords separately takes ten seconds.
     password = make_password(DEMO_PASSWORD)
@@ -259,7 +264,7 @@ def _demo_git_history(
     folder = Path(settings.DATA_DIR) / "demo-repositories"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    began = datetime.combine(start, time(0, 0), tzinfo=UTC)
+    began = datetime.combine(start, time(0, 0), tzinfo=UTC) - timedelta(weeks=BASELINE_GIT_WEEKS)
     for spec in TEAMS:
         members = [
             m.user
@@ -279,7 +284,14 @@ def _demo_git_history(
             for u in members
         )
         path = folder / f"{spec.slug}.git"
-        pulls = demo_repository_write(path, authors=authors, start=began, weeks=WEEKS, rng=rng)
+        pulls = demo_repository_write(
+            path,
+            authors=authors,
+            start=began,
+            weeks=BASELINE_GIT_WEEKS + WEEKS,
+            rng=rng,
+            adopted=None if spec.slug == LATE_ADOPTER else BASELINE_GIT_WEEKS,
+        )
         repository = Repository.objects.create(
             organisation=organisation,
             team=teams[spec.slug],

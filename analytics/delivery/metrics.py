@@ -1,8 +1,11 @@
 """Team-week delivery metrics as pure functions over DataFrames (no ORM).
 
 Definitions follow docs/DESIGN.md §5 (Apache DevLake / Four Keys):
-- throughput: merged PRs per active contributor, or non-merge commits per active
-  contributor when the team has no PR data that week (`throughput_basis` says which);
+- throughput: the week's count per active contributor, one basis per repository: merged
+  PRs in a repository with PR data (a week without merges counts zero), non-merge commits
+  in one without (`throughput_basis` says which; `throughput_count` is the count). A week
+  with commits in a PR repository from before its first PR has no throughput: its PRs
+  were not imported, and a zero would read as a slowdown;
 - PR cycle time created → merged, pickup created → first review by someone else, review
   first review → merged: median and p75, in hours; PR size: additions + deletions, median;
 - deployment days: days with at least one release; lead time: commit → first release that
@@ -31,7 +34,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import special
 
 from surveys.anonymity import authored_shown, group_shown, split_shown
 
@@ -160,6 +165,8 @@ def team_week_metrics(
     releases: team_id, repository_id, tagged_at (release tags, or imported deployments);
     incidents: team_id, repository_id, opened_at, resolved_at. A repository with incidents
     gets its change failure rate from them; the others from the revert proxy.
+    Throughput counts a repository's merged PRs from the week of its first PR on, and the
+    commits of every repository without PRs.
     """
     if incidents is None or incidents.empty:
         incidents = pd.DataFrame(columns=["team_id", "repository_id", "opened_at", "resolved_at"])
@@ -170,6 +177,13 @@ def team_week_metrics(
     )
     releases = (
         releases.assign(week=week_start(releases["tagged_at"])) if len(releases) else releases
+    )
+    pr_since: dict[Any, date] = (
+        dict(
+            prs.assign(first=week_start(prs["created_at"])).groupby("repository_id")["first"].min()
+        )
+        if len(prs)
+        else {}
     )
     failed = {
         f
@@ -182,6 +196,7 @@ def team_week_metrics(
     deployed = commits.dropna(subset=["deployed_at"]) if len(commits) else commits
     if len(deployed):
         deployed = deployed.assign(deploy_week=week_start(deployed["deployed_at"]))
+    compared = _same_size_by_week(prs, k_by_team)
     keys = set()
     for frame in (commits, prs, releases):
         if len(frame):
@@ -219,6 +234,10 @@ def team_week_metrics(
             else incidents,
             with_incidents=with_incidents,
         )
+        if (same_size := compared.get((team_id, week))) is not None:
+            values["ai_same_size"] = same_size
+        values |= _throughput(week_commits, week_prs, pr_since, week, len(authors), k)
+        values["withheld"] = sorted({*values["withheld"], *values.pop("throughput_withheld", [])})
         results.append(
             WeekMetrics(
                 team_id=team_id,
@@ -257,14 +276,6 @@ def _week_values(
     values |= pr_figures
     if not pr_figures:
         withheld.update(PR_FIGURES)
-    if len(merged):
-        basis, count = "merged PRs", pr_figures.get("merged_prs")
-    else:
-        basis, count = "commits", values.get("commits")
-    if count is None:
-        withheld.add("throughput")
-    else:
-        values["throughput"], values["throughput_basis"] = count / active, basis
     values["deployments"] = len(releases)
     values["deployment_days"] = (
         int(releases["tagged_at"].dt.tz_convert("UTC").dt.date.nunique()) if len(releases) else 0
@@ -296,6 +307,40 @@ def _week_values(
     return values
 
 
+def _throughput(
+    commits: pd.DataFrame,
+    prs: pd.DataFrame,
+    pr_since: dict[Any, date],
+    week: date,
+    active: int,
+    k: int,
+) -> dict[str, Any]:
+    """The week's throughput on one basis per repository (see the module's docstring)."""
+    repositories = set(commits["repository_id"]) if len(commits) else set()
+    repositories |= set(prs["repository_id"]) if len(prs) else set()
+    if any(week < pr_since[r] for r in repositories if r in pr_since):
+        return {}  # commits before the repository's PR data: not measured
+    work = (
+        commits[~commits["is_merge"] & ~commits["repository_id"].isin(pr_since)]
+        if len(commits)
+        else commits
+    )
+    merged = prs[prs["merged_at"].notna()] if len(prs) else prs
+    authors = set(work["author_id"]) if len(work) else set()
+    authors |= set(merged["author_id"]) if len(merged) else set()
+    if not authored_shown(len(authors), k):
+        return {"throughput_withheld": ["throughput"]}
+    with_prs = repositories & set(pr_since)
+    if not with_prs:
+        basis = "commits"
+    elif with_prs == repositories:
+        basis = "merged PRs"
+    else:
+        basis = "merged PRs, and commits where a repository has no PR data"
+    count = len(merged) + len(work)
+    return {"throughput": count / active, "throughput_count": count, "throughput_basis": basis}
+
+
 def _ai_figures(
     work: pd.DataFrame, merged: pd.DataFrame, k: int, withheld: set[str]
 ) -> dict[str, Any]:
@@ -319,3 +364,95 @@ def _ai_figures(
             del values["ai_pr_share"]
             withheld.update(("ai_pr_share", "ai_split"))
     return values
+
+
+COMPARE_WEEKS = 12  # the window of weeks the same-size comparison is fitted on, ending at a week
+COMPARE_MIN_WEEKS = 8  # ... of which at least this many need AI-assisted and other PRs
+
+
+def same_size_comparison(
+    week: np.ndarray,
+    ai: np.ndarray,
+    hours: np.ndarray,
+    size: np.ndarray,
+    authors: np.ndarray | None = None,
+    k: int = 1,
+) -> dict[str, float] | None:
+    """Cycle time of AI-assisted vs other merged PRs of one team at equal size, in the
+    same weeks: log hours on the AI indicator and log(size + 1) with a fixed effect per
+    week (so busy weeks and slow seasons cancel), by least squares on the within-week
+    deviations (Frisch–Waugh–Lovell). The AI coefficient's standard error is clustered by
+    week (CR1; PRs of a week share reviewers and releases) with a t on weeks − 1 degrees of
+    freedom. Returns the ratio of cycle times (1.5: AI-assisted PRs take 1.5 times as long
+    at the same size) with its 95 % interval, or None with fewer than COMPARE_MIN_WEEKS
+    weeks that have both kinds (a week with only one kind says nothing about the
+    difference), or when the PRs it uses come from 1 to k − 1 `authors` on either side.
+    Coverage of the interval: tests/analytics/delivery/test_same_size.py (a percentile
+    bootstrap over weeks, which the issue suggested, covers less at 8–12 weeks)."""
+    both = [w for w in np.unique(week) if ai[week == w].any() and (~ai[week == w]).any()]
+    if len(both) < COMPARE_MIN_WEEKS:
+        return None
+    keep = np.isin(week, both)
+    week, ai, hours, size = week[keep], ai[keep], hours[keep], size[keep]
+    if authors is not None and not all(
+        group_shown(len(set(authors[keep][side])), k) for side in (ai, ~ai)
+    ):
+        return None
+    _, group = np.unique(week, return_inverse=True)
+    columns = np.column_stack(
+        [ai.astype(float), np.log1p(size.astype(float)), np.log(np.maximum(hours, 1 / 60))]
+    )
+    counts = np.bincount(group)
+    means = np.column_stack([np.bincount(group, weights=c) / counts for c in columns.T])[group]
+    centred = columns - means
+    x, y = centred[:, :2], centred[:, 2]
+    gram = x.T @ x
+    if abs(np.linalg.det(gram)) < 1e-12:
+        return None
+    bread = np.linalg.inv(gram)
+    beta = bread @ (x.T @ y)
+    residual = y - x @ beta
+    clusters = len(counts)
+    scores = np.zeros((clusters, 2))
+    np.add.at(scores, group, x * residual[:, None])
+    rows, parameters = len(y), 2 + clusters  # the week effects count as parameters
+    if rows <= parameters:
+        return None
+    correction = clusters / (clusters - 1) * (rows - 1) / (rows - parameters)
+    variance = correction * (bread @ (scores.T @ scores) @ bread)
+    se = float(np.sqrt(variance[0, 0]))
+    half = float(special.stdtrit(clusters - 1, 0.975)) * se
+    return {
+        "ratio": float(np.exp(beta[0])),
+        "low": float(np.exp(beta[0] - half)),
+        "high": float(np.exp(beta[0] + half)),
+        "weeks": clusters,
+    }
+
+
+def _same_size_by_week(
+    prs: pd.DataFrame, k_by_team: dict[int, int]
+) -> dict[tuple[int, date], dict[str, float]]:
+    """The same-size comparison of each team's COMPARE_WEEKS weeks ending at each week,
+    for the windows whose AI-assisted PRs come from at least k authors and whose other
+    PRs do too (a window from 1 to k − 1 people on either side would be theirs)."""
+    found: dict[tuple[int, date], dict[str, float]] = {}
+    if not len(prs):
+        return found
+    merged = prs[prs["merged_at"].notna()]
+    for key, usable in merged.groupby("team_id"):
+        team_id = int(str(key))
+        k = k_by_team.get(team_id, 5)
+        weeks = usable["week"].map(date.toordinal).to_numpy()
+        ai = usable["ai"].to_numpy(dtype=bool)
+        hours = _hours(usable["merged_at"] - usable["created_at"]).to_numpy()
+        size = (usable["additions"] + usable["deletions"]).to_numpy()
+        authors = usable["author_id"].to_numpy()
+        for start in sorted(set(usable["week"])):
+            end = start.toordinal()
+            window = (weeks > end - 7 * COMPARE_WEEKS) & (weeks <= end)
+            if result := same_size_comparison(
+                weeks[window], ai[window], hours[window], size[window], authors[window], k
+            ):
+                found[(team_id, start)] = result
+    return found

@@ -86,7 +86,8 @@ def _commits(organisation_id: int) -> pd.DataFrame:
 
 
 def _pull_requests(organisation_id: int) -> pd.DataFrame:
-    columns = ["repository__team_id", "author_id", "created_at", "merged_at", "first_review_at"]
+    columns = ["repository_id", "repository__team_id", "author_id", "created_at", "merged_at"]
+    columns += ["first_review_at"]
     columns += ["additions", "deletions", "ai_tool"]
     frame = _frame(PullRequest.objects.filter(repository__organisation_id=organisation_id), columns)
     frame = frame.rename(columns={"repository__team_id": "repository_team_id"})

@@ -35,48 +35,112 @@ class Interval:
     se: float
 
 
-def measured_change(
-    period: Sequence[float], baseline: Sequence[float], *, lower_is_faster: bool = False
-) -> Interval | None:
-    """Percent change of the period's mean weekly value against the baseline's mean.
+MIN_BASELINE_WEEKS = 8  # fewer baseline weeks cannot estimate the week-to-week noise
+MAX_AUTOCORRELATION = 0.8  # lag-1 autocorrelation above this is a trend, not noise
 
-    For throughput higher is faster; for cycle time pass lower_is_faster, so that a
-    positive change always means faster (baseline ÷ period). The interval is the delta
-    method on the log of the ratio; a period is usually one or two weeks, too few to
-    estimate its own spread, so the week-to-week spread of the baseline stands for both.
-    None without at least one period week, two baseline weeks and positive means, and
-    None when the baseline weeks are all equal: their spread cannot stand for the noise,
-    and a zero-width interval would claim certainty (not estimable).
-    """
-    if not period or len(baseline) < 2:
+
+@dataclass(frozen=True)
+class RateRatio:
+    """A change in a weekly rate as a percentage (0: no change), with its 95 % interval,
+    and the log rate ratio's standard error and degrees of freedom it was made from."""
+
+    value: float
+    low: float
+    high: float
+    log_se: float
+    df: float
+
+    @classmethod
+    def of(cls, log_ratio: float, log_se: float, df: float) -> RateRatio:
+        half = float(special.stdtrit(df, 0.975)) * log_se
+        return cls(
+            value=math.expm1(log_ratio) * 100,
+            low=math.expm1(log_ratio - half) * 100,
+            high=math.expm1(log_ratio + half) * 100,
+            log_se=log_se,
+            df=df,
+        )
+
+    @property
+    def log_ratio(self) -> float:
+        return math.log1p(self.value / 100)
+
+    @property
+    def triple(self) -> tuple[float, float, float]:
+        return self.value, self.low, self.high
+
+
+def _sum_inflation(rho: float, weeks: int) -> float:
+    """Var(Σ of `weeks` AR(1) terms) ÷ (weeks · the variance of one): 1 + 2 Σ (1 − j/m) ρʲ."""
+    return 1 + 2 * math.fsum((1 - j / weeks) * rho**j for j in range(1, weeks))
+
+
+def rate_ratio(
+    period: Sequence[tuple[float, float]], baseline: Sequence[tuple[float, float]]
+) -> RateRatio | None:
+    """The period's weekly rate against the baseline's, each week given as (count,
+    exposure) — merged PRs (or commits) and active contributors: a quasi-Poisson rate
+    ratio with exposure as offset, ΣC_p/ΣE_p ÷ ΣC_b/ΣE_b, the maximum-likelihood estimate
+    of a Poisson model with a period indicator.
+
+    Its variance on the log scale is φ·(f_p/ΣC_p + f_b/ΣC_b): φ the dispersion of weekly
+    counts around the baseline rate (Pearson χ² / (B − 1), never below 1 — a week of PRs
+    is rarely less variable than Poisson), f the inflation of a sum of weeks whose noise
+    follows an AR(1) with the baseline residuals' lag-1 autocorrelation (clipped to
+    [0, MAX_AUTOCORRELATION]: neighbouring weeks share reviews and releases). The interval
+    is t with B − 1 degrees of freedom, as φ is estimated from B baseline weeks. None
+    with fewer than MIN_BASELINE_WEEKS baseline weeks or a zero count on either side
+    (not estimable)."""
+    if not period or len(baseline) < MIN_BASELINE_WEEKS:
         return None
-    # Plain floats: statistics.stdev's exact fractions cost ~0.3 ms, and a recompute
-    # asks for this once per team-period.
-    now, before = math.fsum(period) / len(period), math.fsum(baseline) / len(baseline)
-    if now <= 0 or before <= 0:
+    counts = np.array([c for c, _ in baseline], dtype=float)
+    exposure = np.array([e for _, e in baseline], dtype=float)
+    period_count = math.fsum(c for c, _ in period)
+    period_exposure = math.fsum(e for _, e in period)
+    if counts.sum() <= 0 or period_count <= 0 or period_exposure <= 0 or exposure.sum() <= 0:
         return None
-    spread = math.sqrt(math.fsum((v - before) ** 2 for v in baseline) / (len(baseline) - 1))
-    if spread <= 0:
-        return None
-    ratio = before / now if lower_is_faster else now / before
-    se_log = math.sqrt(spread**2 / (len(period) * now**2) + spread**2 / (len(baseline) * before**2))
-    return Interval(
-        value=(ratio - 1) * 100,
-        low=(ratio * math.exp(-Z * se_log) - 1) * 100,
-        high=(ratio * math.exp(Z * se_log) - 1) * 100,
-        se=ratio * se_log * 100,
+    rate = counts.sum() / exposure.sum()
+    expected = exposure * rate
+    residuals = (counts - expected) / np.sqrt(expected)
+    weeks = len(counts)
+    dispersion = max(1.0, float(residuals @ residuals) / (weeks - 1))
+    squares = float(residuals @ residuals)
+    rho = float(residuals[1:] @ residuals[:-1]) / squares if squares > 0 else 0.0
+    rho = min(max(rho, 0.0), MAX_AUTOCORRELATION)
+    variance = dispersion * (
+        _sum_inflation(rho, len(period)) / period_count
+        + _sum_inflation(rho, weeks) / float(counts.sum())
     )
+    log_ratio = math.log(period_count / period_exposure / rate)
+    return RateRatio.of(log_ratio, math.sqrt(variance), weeks - 1)
 
 
-def perception_gap(perceived_mean: float, perceived_se: float, measured: Interval) -> Interval:
-    """Mean perceived speed change minus measured speed change, in percentage points.
+def _welch(parts: Sequence[RateRatio], weights: Sequence[float]) -> tuple[float, float]:
+    """The standard error of a weighted sum of independent log ratios and its
+    Welch–Satterthwaite degrees of freedom."""
+    terms = [(w * p.log_se) ** 2 for p, w in zip(parts, weights, strict=True)]
+    variance = math.fsum(terms)
+    df = variance**2 / math.fsum(t**2 / p.df for t, p in zip(terms, parts, strict=True))
+    return math.sqrt(variance), df
 
-    The two are independent samples (survey answers, Git history): the standard errors
-    add in quadrature and the interval is normal.
-    """
-    value = perceived_mean - measured.value
-    se = math.hypot(perceived_se, measured.se)
-    return Interval(value=value, low=value - Z * se, high=value + Z * se, se=se)
+
+def difference_in_differences(treated: RateRatio, comparison: RateRatio) -> RateRatio:
+    """The treated team's rate ratio over the comparison teams' for the same baseline
+    and period weeks — the change that is not shared (a ratio of rate ratios, the
+    difference in differences on the log scale). Independent teams: the log variances
+    add; Welch–Satterthwaite degrees of freedom."""
+    se, df = _welch([treated, comparison], [1.0, -1.0])
+    return RateRatio.of(treated.log_ratio - comparison.log_ratio, se, df)
+
+
+def pooled_rate_ratio(parts: Sequence[RateRatio]) -> RateRatio | None:
+    """The geometric mean of the teams' rate ratios, each team weighing the same
+    (weighting by people would give back a hidden sub-team's size)."""
+    if not parts:
+        return None
+    weights = [1 / len(parts)] * len(parts)
+    se, df = _welch(parts, weights)
+    return RateRatio.of(math.fsum(p.log_ratio for p in parts) / len(parts), se, df)
 
 
 def mover_difference(

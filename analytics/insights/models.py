@@ -166,9 +166,12 @@ class TeamPeriod(models.Model):
     what the reports, charts, API and exports read (docs/DESIGN.md §5). Recomputed whole per
     period by `analytics.periods.period_fill`; a figure whose inputs are under k is null.
 
-    Measured change compares the period's mean weekly throughput with the team's baseline
-    (weeks before `Team.ai_adopted_on`, or its first four weeks with delivery figures);
-    positive is faster. The perception gap is perceived minus measured, in points.
+    The measured change is the throughput change since the team's baseline (its design:
+    an adoption date or a baseline window, `figures.Design`) as a rate ratio in %, positive
+    is more; `comparative` is the same against the teams not yet adopting (a difference in
+    differences). Without a design, or inside the baseline, both are null and
+    `measured_reason` says why. The perception gap is felt speed minus the comparative
+    change where there is one, else the measured change, in points (`gap_against`).
     """
 
     run = models.OneToOneField(PulseRun, on_delete=models.CASCADE, related_name="team_period")
@@ -180,12 +183,37 @@ class TeamPeriod(models.Model):
     perceived = models.FloatField(null=True, help_text="mean perceived speed change, %")
     perceived_low = models.FloatField(null=True)
     perceived_high = models.FloatField(null=True)
-    measured = models.FloatField(null=True, help_text="measured speed change, %")
+    measured = models.FloatField(
+        null=True, help_text="throughput change since the baseline (rate ratio), %"
+    )
     measured_low = models.FloatField(null=True)
     measured_high = models.FloatField(null=True)
+    measured_log_se = models.FloatField(null=True, help_text="SE of the log rate ratio")
+    measured_df = models.FloatField(null=True, help_text="its degrees of freedom")
+    measured_baseline_weeks = models.PositiveSmallIntegerField(null=True)
+    measured_basis = models.CharField(
+        max_length=200, blank=True, help_text="what throughput counts: merged PRs or commits"
+    )
+    measured_design = models.CharField(
+        max_length=200, blank=True, help_text="the baseline: adoption date or window"
+    )
+    measured_reason = models.CharField(
+        max_length=300, blank=True, help_text="why there is no measured change"
+    )
+    comparative = models.FloatField(
+        null=True,
+        help_text="throughput change against teams not yet adopting AI tools "
+        "(difference in differences), %",
+    )
+    comparative_low = models.FloatField(null=True)
+    comparative_high = models.FloatField(null=True)
+    comparative_teams = models.PositiveSmallIntegerField(null=True)
     gap = models.FloatField(null=True, help_text="perception gap, points")
     gap_low = models.FloatField(null=True)
     gap_high = models.FloatField(null=True)
+    gap_against = models.CharField(
+        max_length=20, blank=True, help_text="comparison (teams not yet adopting) or baseline"
+    )
     trust_gap = models.FloatField(null=True, help_text="points")
     trust_gap_low = models.FloatField(null=True)
     trust_gap_high = models.FloatField(null=True)
@@ -235,16 +263,15 @@ class TeamRollup(models.Model):
     perceived = models.FloatField(null=True)
     perceived_low = models.FloatField(null=True)
     perceived_high = models.FloatField(null=True)
-    measured = models.FloatField(null=True)
+    measured = models.FloatField(null=True, help_text="the teams' throughput changes, pooled")
+    measured_low = models.FloatField(null=True)
+    measured_high = models.FloatField(null=True)
     gap = models.FloatField(null=True)
     gap_low = models.FloatField(null=True)
     gap_high = models.FloatField(null=True)
     safety = models.FloatField(null=True)
     safety_low = models.FloatField(null=True)
     safety_high = models.FloatField(null=True)
-    perceived_se = models.FloatField(
-        null=True, help_text="standard error of the released perceived speed, noise included"
-    )
     released = models.BooleanField(
         default=False,
         help_text="its survey figures come from stored noisy sums (RollupRelease); a shown "

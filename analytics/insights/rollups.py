@@ -41,32 +41,21 @@ from surveys.pulses.models import (
 from surveys.pulses.schedule import week_of
 
 
-def _measured_se(period: TeamPeriod) -> float | None:
-    """The measured change's standard error in points, from its log-scale interval."""
-    if period.measured is None or period.measured_high is None:
-        return None
-    ratio = 1 + period.measured / 100
-    if ratio <= 0:
-        return None
-    se_log = math.log((1 + period.measured_high / 100) / ratio) / gaps.Z
-    return ratio * se_log * 100
-
-
-def pooled_measured(periods: list[TeamPeriod]) -> gaps.Interval | None:
-    """The teams' measured changes, each team weighing the same. (Weighted by respondents,
-    the pooled figure beside the teams' own measured changes — shown whatever the survey —
-    gave back how many answered in a hidden sub-team.)"""
-    parts = [
-        (1, p.measured, se)
-        for p in periods
-        if p.measured is not None and (se := _measured_se(p)) is not None
-    ]
-    total = sum(weight for weight, _, _ in parts)
-    if not total:
-        return None
-    value = sum(weight * m for weight, m, _ in parts) / total
-    se = math.sqrt(sum((weight * s) ** 2 for weight, _, s in parts)) / total
-    return gaps.Interval(value, value - gaps.Z * se, value + gaps.Z * se, se)
+def pooled_measured(periods: list[TeamPeriod]) -> gaps.RateRatio | None:
+    """The teams' throughput changes pooled, each team weighing the same (weighted by
+    respondents, the pooled figure beside the teams' own measured changes — shown whatever
+    the survey — gave back how many answered in a hidden sub-team)."""
+    return gaps.pooled_rate_ratio(
+        [
+            gaps.RateRatio(p.measured, p.measured_low, p.measured_high, p.measured_log_se, df)
+            for p in periods
+            if p.measured is not None
+            and p.measured_low is not None
+            and p.measured_high is not None
+            and p.measured_log_se is not None
+            and (df := p.measured_df) is not None
+        ]
+    )
 
 
 Moments = dict[tuple[int, str], tuple[int, float, float]]  # (run, construct) → n, mean, mean²
@@ -98,7 +87,6 @@ ROLLUP_FIGURES = (
 SURVEY_FIELDS = (
     "released",
     *(f"{name}{end}" for _, name in ROLLUP_FIGURES for end in ("", "_low", "_high")),
-    "perceived_se",
 )
 
 
@@ -213,7 +201,7 @@ def survey_figures(
     drawn: dict[tuple[str, str], noise.NoisySums],
 ) -> dict[str, Any]:
     """The roll-up's perceived speed and safety from their stored noisy sums
-    (`noise.noisy_release`), and the perceived score's standard error."""
+    (`noise.noisy_release`)."""
     fields: dict[str, Any] = {"released": True}
     names: dict[str, str] = {str(construct): name for construct, name in ROLLUP_FIGURES}
     for pool in pools:
@@ -232,31 +220,28 @@ def survey_figures(
             figure.low,
             figure.high,
         )
-        if name == "perceived":
-            fields["perceived_se"] = figure.se
     return fields
 
 
 def git_figures(
     row: TeamRollup, runs: list[PulseRun], periods: dict[int, TeamPeriod]
 ) -> dict[str, Any]:
-    """The roll-up's measured change (its teams weighing the same) and the perception gap
-    against its released perceived speed; recomputed on every refresh, as imports move
-    the measured change."""
-    fields: dict[str, Any] = {"measured": None, "gap": None, "gap_low": None, "gap_high": None}
+    """The roll-up's throughput change (its teams weighing the same, `pooled_measured`)
+    and the perception gap against its released perceived speed by MOVER; recomputed on
+    every refresh, as imports move the measured change."""
+    fields: dict[str, Any] = dict.fromkeys(
+        ("measured", "measured_low", "measured_high", "gap", "gap_low", "gap_high")
+    )
     measured = pooled_measured([periods[run.pk] for run in runs if run.pk in periods])
     if measured is None:
         return fields
-    fields["measured"] = measured.value
+    fields["measured"], fields["measured_low"], fields["measured_high"] = measured.triple
     felt_low, felt, felt_high = row.perceived_low, row.perceived, row.perceived_high
     if felt is not None and felt_low is not None and felt_high is not None:
-        # The two are independent (answers, Git history): their 95 % half-widths add in
-        # quadrature, so the gap is never narrower than the perceived score's own interval
-        # (its noise is not normal; a normal SE would understate it at small pools).
-        seen = max(measured.high - measured.value, measured.value - measured.low)
-        gap = felt - measured.value
-        half = math.hypot(max(felt_high - felt, felt - felt_low), seen)
-        fields["gap"], fields["gap_low"], fields["gap_high"] = gap, gap - half, gap + half
+        # Independent (answers, Git history): MOVER adds each side's distances to its
+        # limits in quadrature, so the gap is never narrower than either interval.
+        gap = gaps.mover_difference((felt, felt_low, felt_high), measured.triple)
+        fields["gap"], fields["gap_low"], fields["gap_high"] = gap
     return fields
 
 

@@ -31,7 +31,8 @@ from surveys.pulses.models import Construct, PulseRun, RunQuestion, RunStatus
 
 class Column(NamedTuple):
     """An exported column of a team-period: its name, its kind (date, count — never null —
-    int or float, both null when hidden or not measured) and what it holds."""
+    text — blank when there is nothing to say — int or float, both null when hidden or not
+    measured) and what it holds."""
 
     name: str
     kind: str = "float"
@@ -46,12 +47,33 @@ PERIOD_COLUMNS = (
     Column("perceived", help="mean felt speed change with AI, %"),
     Column("perceived_low"),
     Column("perceived_high"),
-    Column("measured", help="throughput change against the baseline, %"),
+    Column(
+        "measured",
+        help="throughput change since the baseline, % (quasi-Poisson rate ratio, 95 % t "
+        "interval allowing for overdispersion and autocorrelated weeks)",
+    ),
     Column("measured_low"),
     Column("measured_high"),
-    Column("gap", help="perception gap = perceived − measured, points (analytic 95 % CI)"),
+    Column("measured_baseline_weeks", "int", "baseline weeks with throughput"),
+    Column("measured_basis", "text", "what throughput counts: merged PRs or commits"),
+    Column("measured_design", "text", "the baseline: adoption date or window"),
+    Column("measured_reason", "text", "why there is no measured change (blank: there is)"),
+    Column(
+        "comparative",
+        help="throughput change against the teams not yet adopting AI tools over the same "
+        "weeks, % (difference in differences)",
+    ),
+    Column("comparative_low"),
+    Column("comparative_high"),
+    Column("comparative_teams", "int", "comparison teams"),
+    Column(
+        "gap",
+        help="perception gap = felt speed − the comparative change (else the measured "
+        "change), points (MOVER 95 % CI)",
+    ),
     Column("gap_low"),
     Column("gap_high"),
+    Column("gap_against", "text", "comparison, or baseline"),
     Column("ai_weekly_share", help="% using AI at least weekly"),
     Column("ai_trust_share", help="% trusting AI output a lot or more"),
     Column(
@@ -72,13 +94,27 @@ PERIOD_COLUMNS = (
     Column("delivery_weeks", "count", "weeks with ≥ k active contributors"),
 )
 DELIVERY_HELP = {
-    "throughput": "merged PRs (or commits) per active contributor-week",
+    "throughput": "merged PRs per active contributor-week (commits in a repository "
+    "without PR data; a week without merges counts zero)",
     "commits": "non-merge commits per week",
     "merged_prs": "per week",
 }
 SPLIT_SIDES = {"ai": "AI-assisted PRs", "other": "other PRs"}
+# The cycle time of AI-assisted vs other PRs at equal size (metrics.same_size_comparison).
+SAME_SIZE_COLUMNS = (
+    Column(
+        "same_size_cycle_ratio",
+        help="cycle time of AI-assisted ÷ other merged PRs at equal size, same weeks "
+        "(log-linear with week effects; 1.5: half as long again)",
+    ),
+    Column("same_size_cycle_ratio_low"),
+    Column("same_size_cycle_ratio_high"),
+    Column("same_size_weeks", "int", "weeks the comparison is fitted on"),
+)
+SAME_SIZE_KEYS = {"ratio": "", "low": "_low", "high": "_high"}
 EXPORT_COLUMNS = (
     *PERIOD_COLUMNS,
+    *SAME_SIZE_COLUMNS,
     *(Column(key, help=DELIVERY_HELP.get(key, "")) for key in DELIVERY_KEYS),
     *(
         Column(f"{side}_{key}", help=label)
@@ -267,6 +303,10 @@ def period_row(period: TeamPeriod) -> dict[str, Any]:
     row["period_end"] = period.period_end.isoformat()
     for name in DELIVERY_KEYS:
         row[name] = period.delivery.get(name)
+    same_size = period.delivery.get("ai_same_size") or {}
+    for key, end in SAME_SIZE_KEYS.items():
+        row[f"same_size_cycle_ratio{end}"] = same_size.get(key)
+    row["same_size_weeks"] = same_size.get("weeks")
     split = period.delivery.get("ai_split", {})
     for side in ("ai", "other"):
         for name in SPLIT_KEYS:

@@ -135,6 +135,8 @@ def _column_field(column: Column) -> serializers.Field:
         return serializers.IntegerField(help_text=help_text)
     if column.kind == "int":
         return serializers.IntegerField(allow_null=True, help_text=help_text)
+    if column.kind == "text":
+        return serializers.CharField(allow_blank=True, help_text=help_text)
     return serializers.FloatField(allow_null=True, help_text=help_text)
 
 

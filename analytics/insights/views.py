@@ -210,9 +210,12 @@ TABLES = {
         ("perceived", "Felt %"),
         ("perceived_low", "CI low"),
         ("perceived_high", "CI high"),
-        ("measured", "Measured %"),
+        ("measured", "Throughput since baseline %"),
         ("measured_low", "CI low"),
         ("measured_high", "CI high"),
+        ("comparative", "Against teams not yet using AI %"),
+        ("comparative_low", "CI low"),
+        ("comparative_high", "CI high"),
         ("gap", "Gap (points)"),
         ("gap_low", "CI low"),
         ("gap_high", "CI high"),
@@ -245,6 +248,9 @@ TABLES = {
         ("other_cycle_median_h", "Cycle h, other"),
         ("ai_review_median_h", "Review h, AI"),
         ("other_review_median_h", "Review h, other"),
+        ("same_size_cycle_ratio", "Cycle ratio at equal size"),
+        ("same_size_cycle_ratio_low", "CI low"),
+        ("same_size_cycle_ratio_high", "CI high"),
     ],
 }
 

@@ -75,7 +75,7 @@
             { label: "Felt (survey)", data: rows.map((r) => r.perceived), borderColor: colours.warm,
               backgroundColor: colours.warmSoft, fill: { target: 1, above: colours.warmSoft,
                 below: colours.accentSoft } },
-            { label: "Measured (Git throughput)", data: rows.map((r) => r.measured),
+            { label: "Throughput change since baseline", data: rows.map((r) => r.measured),
               borderColor: colours.accent, fill: false },
             referenceLine(refs.metr_felt, labels.length),
             referenceLine(refs.metr_measured, labels.length),

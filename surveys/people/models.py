@@ -20,6 +20,13 @@ class Organisation(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
+    ai_adopted_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When AI coding tools arrived for everyone: the 26 weeks before it are "
+        "each team's baseline of throughput change (a team's own date or window wins). "
+        "Blank, and no team's own: no throughput change is shown.",
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -37,8 +44,18 @@ class Team(models.Model):
     ai_adopted_on = models.DateField(
         null=True,
         blank=True,
-        help_text="When the team adopted AI tools: delivery before it is the baseline of "
-        "measured speed. Blank: the team's first four weeks with delivery figures.",
+        help_text="When the team adopted AI tools, if not when the organisation did: the "
+        "26 weeks before it are the baseline of its throughput change, and until then it is "
+        "a comparison team for those that adopted earlier.",
+    )
+    baseline_start = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A baseline window instead of an adoption date: its weeks (at least 8 "
+        "with throughput) are what later periods are compared with.",
+    )
+    baseline_end = models.DateField(
+        null=True, blank=True, help_text="The window's end (exclusive); both or neither."
     )
 
     class Meta:
@@ -48,6 +65,11 @@ class Team(models.Model):
         return self.name
 
     def clean(self) -> None:
+        if (self.baseline_start is None) != (self.baseline_end is None):
+            missing = "baseline_end" if self.baseline_end is None else "baseline_start"
+            raise ValidationError({missing: "Give both ends of the baseline window, or neither."})
+        if self.baseline_start and self.baseline_end and self.baseline_end <= self.baseline_start:
+            raise ValidationError({"baseline_end": "The window must end after it starts."})
         ancestor = self.parent
         while ancestor is not None:
             if ancestor.pk == self.pk:

@@ -66,6 +66,8 @@ def test_a_manager_reads_the_heatmap_and_a_teams_charts(
         assert canvas.get_attribute("data-drawn"), f"chart {index} did not draw"
         assert canvas.evaluate(CANVAS_INK) > 500, f"chart {index} is empty"
     assert "points" in page.locator(".tile").first.inner_text()
+    assert "It cannot show why" in page.locator("[data-explains=perception]").inner_text()
+    assert "as long" in page.locator("p[data-same-size]").inner_text()
     _not_blank(screenshot(page, "insights-team"))
 
     with page.expect_download() as download:

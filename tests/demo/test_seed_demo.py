@@ -153,3 +153,37 @@ def test_ai_assisted_share_rises_over_the_demo_weeks(seeded) -> None:
         if "ai_pr_share" in week.metrics["withheld"]:
             assert "ai_pr_share" not in week.metrics
     assert any(week.metrics.get("ai_pr_share") is not None for week in weeks)
+
+
+def test_throughput_is_measured_against_a_design_and_teams_not_yet_using_ai(seeded) -> None:
+    from analytics.insights.models import TeamPeriod
+    from analytics.insights.team_periods.figures import NO_DESIGN
+    from demo.organisation import BASELINE_GIT_WEEKS, LATE_ADOPTER
+
+    periods = TeamPeriod.objects.filter(team__organisation__slug="northwind")
+    assert not periods.filter(measured_reason=NO_DESIGN).exists()  # the organisation set one
+    measured = periods.filter(team__slug="payments", measured__isnull=False)
+    assert measured.count() >= 8
+    assert {p.measured_baseline_weeks for p in measured} == {BASELINE_GIT_WEEKS}
+    assert all(p.measured_low < p.measured < p.measured_high for p in measured)
+    # The team that adopts after the demo's last week has no change of its own: it is the
+    # comparison of the others, whose gaps are taken against it where it has figures.
+    late = periods.filter(team__slug=LATE_ADOPTER)
+    assert late.exists()
+    assert all(p.measured is None for p in late)
+    assert all("not after the baseline" in p.measured_reason for p in late)
+    compared = periods.filter(team__slug="payments", gap_against="comparison")
+    assert compared.exists()
+    assert all(p.comparative_teams == 1 for p in compared)
+
+
+def test_ai_assisted_prs_are_slower_at_equal_size(seeded) -> None:
+    from analytics.insights.models import TeamPeriod
+
+    # The demo's AI-assisted PRs wait 1.6× as long for a first review and 1.8× as long in
+    # review, whatever their size: the same-size comparison finds them slower.
+    latest = TeamPeriod.objects.filter(team__slug="payments").order_by("period_start").last()
+    assert latest is not None
+    compared = latest.delivery["ai_same_size"]
+    assert 1 < compared["low"] < compared["ratio"] < compared["high"]
+    assert 1.4 < compared["ratio"] < 2.4

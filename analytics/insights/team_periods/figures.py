@@ -1,19 +1,19 @@
 """A team-period's figures from rows already under-k free (pure: numbers in, numbers out):
-the period's delivery figures averaged over its weeks, the baseline weeks measured speed
-is compared with, and the perception gap."""
+the period's delivery figures averaged over its weeks; the measured change, which needs a
+design (an adoption date or a baseline window: `Design`) and is a rate ratio of weekly
+throughput against the baseline (`gaps.rate_ratio`) and, where the organisation has teams
+that had not yet adopted AI tools, a difference in differences against them; and the
+perception gap, felt speed minus the measured change by MOVER."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from analytics.insights import gaps
-from analytics.insights.stats import t_quantile
-
-BASELINE_WEEKS = 4
-
 
 WEEK = timedelta(days=6)
 
@@ -46,7 +46,8 @@ def _mean_of(weeks: Sequence[dict[str, Any]], key: str) -> float | None:
 
 def delivery_mean(weeks: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """A period's delivery figures: the mean over its weeks of each weekly figure (weeks
-    without the figure left out), and the same for the AI-assisted vs other PR split."""
+    without the figure left out), and the same for the AI-assisted vs other PR split; the
+    same-size comparison of its last week that has one (a window of weeks already)."""
     figures: dict[str, Any] = {}
     for key in DELIVERY_KEYS:
         if (value := _mean_of(weeks, key)) is not None:
@@ -59,30 +60,164 @@ def delivery_mean(weeks: Sequence[dict[str, Any]]) -> dict[str, Any]:
             split[side] = {key: value for key, value in values.items() if value is not None}
     if split:
         figures["ai_split"] = split
+    compared = [w["ai_same_size"] for w in weeks if w.get("ai_same_size")]
+    if compared:  # the window ending at the period's last week that has one
+        figures["ai_same_size"] = compared[-1]
     bases = sorted({w["change_failure_basis"] for w in weeks if w.get("change_failure_basis")})
     if bases:
         figures["change_failure_basis"] = "; ".join(bases)
     return figures
 
 
-def baseline_weeks(
-    weeks: Sequence[tuple[date, dict[str, Any]]], adopted_on: date | None
-) -> list[dict[str, Any]]:
-    """The weeks measured speed is compared with: those ending before the adoption date,
-    or without one, the first BASELINE_WEEKS weeks with figures. Oldest first."""
-    if adopted_on is not None:
-        return [figures for start, figures in weeks if start + WEEK < adopted_on]
-    return [figures for _, figures in weeks[:BASELINE_WEEKS]]
+class Week(NamedTuple):
+    """One shown week's throughput as the measured change reads it: merged PRs (or
+    commits, in a repository without PR data) and the active contributors they are per."""
+
+    start: date
+    events: float
+    exposure: float
+    basis: str
 
 
-def _interval(fields: dict[str, Any], name: str, interval: gaps.Interval | None) -> None:
-    if interval is None:
-        return
-    fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = (
-        interval.value,
-        interval.low,
-        interval.high,
+BASELINE_SPAN = timedelta(weeks=26)  # the weeks before an adoption date that are its baseline
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+@dataclass(frozen=True)
+class Design:
+    """What a team's measured change compares: the baseline weeks, those starting in
+    [start, end) and ending by `end`, against periods starting on or after `end`."""
+
+    start: date
+    end: date
+    label: str
+    adopted_on: date | None = None  # a team not yet adopting is a comparison before it
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        adopted_on: date | None,
+        organisation_adopted_on: date | None,
+        baseline_start: date | None,
+        baseline_end: date | None,
+    ) -> Design | None:
+        """The team's design: its own baseline window, else its adoption date, else its
+        organisation's; None without any (no measured change is shown then)."""
+        adoption = adopted_on or organisation_adopted_on
+        if baseline_start is not None and baseline_end is not None:
+            label = f"baseline window {_day(baseline_start)} to {_day(baseline_end)}"
+            return cls(baseline_start, baseline_end, label, adoption)
+        if adoption is None:
+            return None
+        whose = "the team" if adopted_on else "the organisation"
+        label = f"AI tools adopted on {_day(adoption)} ({whose}); the 26 weeks before"
+        return cls(adoption - BASELINE_SPAN, adoption, label, adoption)
+
+    def baseline(self, weeks: Sequence[Week]) -> list[Week]:
+        return [w for w in weeks if self.start <= w.start and w.start + WEEK < self.end]
+
+
+NO_DESIGN = (
+    "No measured change: Candor needs to know what to compare with. An admin sets when "
+    "AI tools arrived (for the organisation or this team) or a baseline window."
+)
+
+
+def _in_baseline(design: Design) -> str:
+    return f"No measured change: the period is not after the baseline ({design.label})."
+
+
+def _short(baseline: int) -> str:
+    return (
+        f"No measured change: the baseline has {baseline} weeks with throughput; "
+        f"at least {gaps.MIN_BASELINE_WEEKS} are needed."
     )
+
+
+NOT_ESTIMABLE = "No measured change: nothing merged (or committed) in the period or baseline."
+NO_WEEKS = (
+    "No measured change: no week of the period has its throughput shown (no Git data, or "
+    "its PRs or commits come from fewer than k people)."
+)
+
+
+class Measured(NamedTuple):
+    """A period's measured change, or why there is none."""
+
+    change: gaps.RateRatio | None
+    reason: str
+    baseline_weeks: int = 0
+    basis: str = ""
+
+
+def _pairs(weeks: Sequence[Week]) -> list[tuple[float, float]]:
+    return [(w.events, w.exposure) for w in weeks]
+
+
+def measured_for(
+    design: Design | None, weeks: Sequence[Week], period_start: date, period: Sequence[Week]
+) -> Measured:
+    """The period's throughput against the design's baseline (gaps.rate_ratio)."""
+    if design is None:
+        return Measured(None, NO_DESIGN)
+    if period_start < design.end:
+        return Measured(None, _in_baseline(design))
+    baseline = design.baseline(weeks)
+    if len(baseline) < gaps.MIN_BASELINE_WEEKS:
+        return Measured(None, _short(len(baseline)), len(baseline))
+    if not period:
+        return Measured(None, NO_WEEKS, len(baseline))
+    change = gaps.rate_ratio(_pairs(period), _pairs(baseline))
+    basis = "; ".join(sorted({w.basis for w in [*baseline, *period]}))
+    return Measured(change, "" if change else NOT_ESTIMABLE, len(baseline), basis)
+
+
+def pooled_weeks(series: Sequence[Sequence[Week]], starts: set[date]) -> list[Week]:
+    """Comparison teams' weeks summed week by week (counts and contributors), over the
+    given week starts; each team counts in the weeks it has figures for."""
+    totals: dict[date, list[float]] = {}
+    for weeks in series:
+        for week in weeks:
+            if week.start in starts:
+                total = totals.setdefault(week.start, [0.0, 0.0])
+                total[0] += week.events
+                total[1] += week.exposure
+    return [Week(start, c, e, "") for start, (c, e) in sorted(totals.items())]
+
+
+class Comparative(NamedTuple):
+    change: gaps.RateRatio
+    teams: int
+
+
+def comparative_for(
+    design: Design | None,
+    measured: Measured,
+    weeks: Sequence[Week],
+    period: Sequence[Week],
+    comparisons: Sequence[Sequence[Week]],
+) -> Comparative | None:
+    """The difference in differences against comparison teams — the organisation's teams
+    that had not adopted AI tools by the period's end — over the same baseline and period
+    weeks, so a trend or a season they share does not read as the AI effect."""
+    if design is None or measured.change is None or not comparisons:
+        return None
+    baseline = design.baseline(weeks)
+    before = pooled_weeks(comparisons, {w.start for w in baseline})
+    after = pooled_weeks(comparisons, {w.start for w in period})
+    control = gaps.rate_ratio(_pairs(after), _pairs(before))
+    if control is None:
+        return None
+    return Comparative(gaps.difference_in_differences(measured.change, control), len(comparisons))
+
+
+def _interval(fields: dict[str, Any], name: str, change: gaps.RateRatio | None) -> None:
+    if change is not None:
+        fields[name], fields[f"{name}_low"], fields[f"{name}_high"] = change.triple
 
 
 class Score(NamedTuple):
@@ -94,14 +229,6 @@ class Score(NamedTuple):
     high: float | None
     items: int | None = None
 
-    @property
-    def se(self) -> float | None:
-        """The standard error its released interval stands for: the half-width over the t
-        quantile. The released interval is the exact one widened, so this errs wide."""
-        if self.low is None or self.high is None or self.n < 2:
-            return None
-        return (self.high - self.low) / (2 * t_quantile(0.975, self.n - 1))
-
 
 def period_figures(
     *,
@@ -109,11 +236,13 @@ def period_figures(
     safety: Score | None,
     summary: dict[str, Any] | None,
     period: Sequence[dict[str, Any]],
-    baseline: Sequence[float],
+    measured: Measured,
+    comparative: Comparative | None,
 ) -> dict[str, Any]:
     """The TeamPeriod fields from summary rows (each already under-k free): `summary` is
-    a shown run's RunSummary respondents and SUMMARY_FIGURES, `baseline` the baseline weeks'
-    throughputs."""
+    a shown run's RunSummary respondents and SUMMARY_FIGURES, `period` the period's
+    weekly delivery figures; `measured` and `comparative` its throughput change against
+    its own baseline and against comparison teams."""
     fields: dict[str, Any] = {"delivery_weeks": len(period), "delivery": delivery_mean(period)}
     if summary is not None:
         fields |= summary
@@ -125,27 +254,32 @@ def period_figures(
             "safety_n": safety.n,
             "safety_items": safety.items,
         }
-    measured = gaps.measured_change(
-        [w["throughput"] for w in period if "throughput" in w], baseline
-    )
-    _interval(fields, "measured", measured)
+    _interval(fields, "measured", measured.change)
+    fields |= {
+        "measured_reason": measured.reason,
+        "measured_baseline_weeks": measured.baseline_weeks or None,
+        "measured_basis": measured.basis,
+    }
+    if measured.change is not None:
+        fields["measured_log_se"], fields["measured_df"] = (
+            measured.change.log_se,
+            measured.change.df,
+        )
+    against = measured.change
+    if comparative is not None:
+        _interval(fields, "comparative", comparative.change)
+        fields["comparative_teams"] = comparative.teams
+        against = comparative.change
     if perceived is not None:
         fields |= {
             "perceived": perceived.mean,
             "perceived_low": perceived.low,
             "perceived_high": perceived.high,
         }
-        if measured is not None and perceived.se is not None:
-            gap = gaps.perception_gap(perceived.mean, perceived.se, measured)
-            _interval(fields, "gap", gap)
+        if against is not None and perceived.low is not None and perceived.high is not None:
+            gap = gaps.mover_difference(
+                (perceived.mean, perceived.low, perceived.high), against.triple
+            )
+            fields["gap"], fields["gap_low"], fields["gap_high"] = gap
+            fields["gap_against"] = "comparison" if comparative is not None else "baseline"
     return fields
-
-
-def baseline_throughputs(
-    throughputs: list[tuple[date, Any]], adopted_on: date | None
-) -> list[float]:
-    """The baseline weeks' throughputs, from every week's (start, throughput or None)."""
-    weeks = [
-        (start, {"throughput": value} if value is not None else {}) for start, value in throughputs
-    ]
-    return [w["throughput"] for w in baseline_weeks(weeks, adopted_on) if "throughput" in w]

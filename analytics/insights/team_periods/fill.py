@@ -24,8 +24,11 @@ from analytics.delivery.models import TeamWeekDelivery
 from analytics.insights.models import SUMMARY_FIGURES, ConstructAggregate, RunSummary, TeamPeriod
 from analytics.insights.team_periods.figures import (
     WEEK,
+    Design,
     Score,
-    baseline_throughputs,
+    Week,
+    comparative_for,
+    measured_for,
     period_figures,
 )
 from surveys.anonymity import churn_isolates
@@ -47,13 +50,15 @@ SUMMARY_COLUMNS = ("respondents", *SUMMARY_FIGURES)  # what a period copies from
 class Inputs:
     """What the periods of some teams are computed from, read in a few queries."""
 
-    adopted_on: dict[int, date | None]
+    designs: dict[int, Design | None]  # team → its measured change's design
+    organisation_of: dict[int, int]
+    adoptions: dict[int, list[tuple[int, date]]]  # organisation → (team, adopted on)
     closed: dict[int, list[tuple[int, date, date, int]]]  # team → (run, start, end, k)
     summaries: dict[int, dict[str, Any]]  # shown runs only
     scores: dict[tuple[int, str], Score]
     invited: dict[int, set[int]]
     weeks: dict[int, list[tuple[date, dict[str, Any]]]]  # team → weeks with figures
-    throughputs: dict[int, list[tuple[date, float]]]  # team → every week's throughput
+    series: dict[int, list[Week]]  # team → every week's throughput, comparison teams too
 
     @classmethod
     def read(cls, runs_by_team: Mapping[int, Sequence[int]]) -> Inputs:
@@ -72,8 +77,21 @@ class Inputs:
             for earlier, later in pairwise(runs)
             if later[0] in wanted
         }
+        designs, organisation_of, adoptions = _designs(teams)
+        first = min(
+            (start for runs in closed.values() for run, start, _, _ in runs if run in wanted),
+            default=None,
+        )
+        candidates = {
+            team
+            for organisation in {organisation_of[t] for t in teams}
+            for team, adopted in adoptions.get(organisation, [])
+            if first is not None and adopted > first
+        }
         return cls(
-            adopted_on=dict(Team.objects.filter(pk__in=teams).values_list("pk", "ai_adopted_on")),
+            designs=designs,
+            organisation_of=organisation_of,
+            adoptions=adoptions,
             closed=closed,
             summaries={
                 row["run_id"]: {name: row[name] for name in SUMMARY_COLUMNS}
@@ -89,8 +107,18 @@ class Inputs:
             },
             invited=_invited([*wanted, *previous.values()]),
             weeks=_weeks(closed, wanted),
-            throughputs=_throughputs(teams),
+            series=_series([*teams, *candidates]),
         )
+
+    def comparisons(self, team_id: int, period_end: date) -> list[list[Week]]:
+        """The weeks of the organisation's other teams that had not adopted AI tools by
+        the period's end (period_end is exclusive)."""
+        organisation = self.organisation_of[team_id]
+        return [
+            self.series[team]
+            for team, adopted in self.adoptions.get(organisation, [])
+            if team != team_id and adopted >= period_end and self.series.get(team)
+        ]
 
 
 PERIOD_CONSTRUCTS = (Construct.PERCEIVED_SPEED, Construct.PSYCHOLOGICAL_SAFETY)
@@ -126,19 +154,54 @@ def _weeks(
     return found
 
 
-def _throughputs(teams: Sequence[int]) -> dict[int, list[tuple[date, float]]]:
-    """Each team's weekly throughput, every week with figures, oldest first: what its
-    baseline is taken from (read out of the JSON as a number by the database, so no row's
-    JSON is decoded here)."""
-    found: dict[int, list[tuple[date, float]]] = defaultdict(list)
+def _designs(
+    teams: Sequence[int],
+) -> tuple[dict[int, Design | None], dict[int, int], dict[int, list[tuple[int, date]]]]:
+    """Every team of these teams' organisations: its design, its organisation, and each
+    organisation's teams with an adoption date (their own, else the organisation's)."""
+    designs: dict[int, Design | None] = {}
+    organisation_of: dict[int, int] = {}
+    adoptions: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    organisations = Team.objects.filter(pk__in=teams).values("organisation_id")
+    for pk, organisation, adopted, organisation_adopted, start, end in Team.objects.filter(
+        organisation_id__in=organisations
+    ).values_list(
+        "pk",
+        "organisation_id",
+        "ai_adopted_on",
+        "organisation__ai_adopted_on",
+        "baseline_start",
+        "baseline_end",
+    ):
+        organisation_of[pk] = organisation
+        designs[pk] = Design.of(
+            adopted_on=adopted,
+            organisation_adopted_on=organisation_adopted,
+            baseline_start=start,
+            baseline_end=end,
+        )
+        if (adoption := adopted or organisation_adopted) is not None:
+            adoptions[organisation].append((pk, adoption))
+    return designs, organisation_of, adoptions
+
+
+def _series(teams: Sequence[int]) -> dict[int, list[Week]]:
+    """Each team's weekly throughput count and active contributors, every shown week
+    with a count, oldest first (read out of the JSON by the database, so no row's JSON is
+    decoded here)."""
+    found: dict[int, list[Week]] = defaultdict(list)
     rows = (
         TeamWeekDelivery.objects.filter(team_id__in=teams, suppressed=False)
         .order_by("week_start")
-        .annotate(throughput=Cast(KeyTextTransform("throughput", "metrics"), FloatField()))
-        .values_list("team_id", "week_start", "throughput")
+        .annotate(
+            count=Cast(KeyTextTransform("throughput_count", "metrics"), FloatField()),
+            basis=KeyTextTransform("throughput_basis", "metrics"),
+        )
+        .values_list("team_id", "week_start", "count", "active_contributors", "basis")
     )
-    for team_id, start, throughput in rows:
-        found[team_id].append((start, throughput))
+    for team_id, start, count, active, basis in rows:
+        if count is not None and active:
+            found[team_id].append(Week(start, count, float(active), basis or ""))
     return found
 
 
@@ -156,9 +219,9 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
     for team_id, run_ids in runs_by_team.items():
         wanted = set(run_ids)
         closed = inputs.closed.get(team_id, [])
-        baseline = baseline_throughputs(
-            inputs.throughputs.get(team_id, []), inputs.adopted_on.get(team_id)
-        )
+        design = inputs.designs.get(team_id)
+        series = inputs.series.get(team_id, [])
+        series_starts = [week.start for week in series]
         weeks = inputs.weeks.get(team_id, [])
         starts = [start for start, _ in weeks]
         before = None
@@ -167,13 +230,23 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
                 # The weeks overlapping [period_start, period_end): period_end is exclusive.
                 first = bisect_left(starts, period_start - WEEK)
                 last = bisect_left(starts, period_end)
+                counted = series[
+                    bisect_left(series_starts, period_start - WEEK) : bisect_left(
+                        series_starts, period_end
+                    )
+                ]
+                measured = measured_for(design, series, period_start, counted)
                 fields = period_figures(
                     perceived=inputs.scores.get((run_id, Construct.PERCEIVED_SPEED)),
                     safety=inputs.scores.get((run_id, Construct.PSYCHOLOGICAL_SAFETY)),
                     summary=inputs.summaries.get(run_id),
                     period=[metrics for _, metrics in weeks[first:last]],
-                    baseline=baseline,
+                    measured=measured,
+                    comparative=comparative_for(
+                        design, measured, series, counted, inputs.comparisons(team_id, period_end)
+                    ),
                 )
+                fields["measured_design"] = design.label if design else ""
                 fields["change_shown"] = before is not None and not churn_isolates(
                     inputs.invited[before], inputs.invited[run_id], k
                 )
@@ -196,4 +269,11 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
 
 
 # What a TeamPeriod column holds when its figure is missing.
-EMPTY: dict[str, Any] = {"delivery_weeks": 0, "change_shown": False}
+EMPTY: dict[str, Any] = {
+    "delivery_weeks": 0,
+    "change_shown": False,
+    "measured_reason": "",
+    "measured_basis": "",
+    "measured_design": "",
+    "gap_against": "",
+}

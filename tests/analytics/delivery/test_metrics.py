@@ -31,7 +31,7 @@ def commits_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def prs_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"team_id": 1, "ai": False, **row} for row in rows])
+    return pd.DataFrame([{"team_id": 1, "repository_id": 1, "ai": False, **row} for row in rows])
 
 
 EMPTY_RELEASES = pd.DataFrame(columns=["team_id", "repository_id", "tagged_at"])
@@ -124,6 +124,61 @@ def test_without_prs_throughput_counts_non_merge_commits() -> None:
     assert week.figures["commits"] == 10
     assert week.figures["throughput"] == 2
     assert week.figures["throughput_basis"] == "commits"
+
+
+def _pr(author: int, created: float, merged: float | None, repository: int = 1) -> dict:
+    return {
+        "author_id": author,
+        "repository_id": repository,
+        "created_at": at(created),
+        "first_review_at": pd.NaT,
+        "merged_at": pd.NaT if merged is None else at(merged),
+        "additions": 10,
+        "deletions": 0,
+    }
+
+
+def _by_week(commits: list[dict], prs: list[dict]) -> dict:
+    frame = prs_frame(prs)
+    for column in ("created_at", "merged_at", "first_review_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    weeks = team_week_metrics(
+        commits=commits_frame(commits), prs=frame, releases=EMPTY_RELEASES, k_by_team={1: 5}
+    )
+    return {w.week_start: w.figures for w in weeks}
+
+
+def test_throughput_keeps_one_basis_per_repository() -> None:
+    """A week without merges in a repository with PR data counts zero merged PRs (it used to
+    fall back to commits, so a quiet week read as a speed-up); a repository without PR
+    data counts its commits; before a repository's first PR its weeks are not measured."""
+    week = lambda n: {"committed_at": at(24 * 7 * n)}  # noqa: E731
+    commits = [
+        {"sha": f"{n}{i:039x}", "author_id": i, "repository_id": 1, **week(n)}
+        for n in range(4)
+        for i in range(5)
+    ]
+    commits += [
+        {"sha": f"c{i:039x}", "author_id": i, "repository_id": 2, **week(3)} for i in range(5)
+    ]
+    # Repository 1's PRs start in week 1: five merged that week, none in week 2.
+    prs = [_pr(i, 24 * 7 + 1, 24 * 7 + 5) for i in range(5)]
+    prs += [_pr(0, 24 * 7 * 2 + 1, None)]  # opened in week 2, never merged
+    prs += [_pr(i, 24 * 7 * 3 + 1, 24 * 7 * 3 + 5) for i in range(5)]
+    figures = _by_week(commits, prs)
+    first, second, third, fourth = sorted(figures)
+    assert "throughput" not in figures[first]  # before repository 1's PR data
+    assert figures[first]["commits"] == 5
+    assert (figures[second]["throughput_count"], figures[second]["throughput_basis"]) == (
+        5,
+        "merged PRs",
+    )
+    assert (figures[third]["throughput"], figures[third]["throughput_count"]) == (0, 0)
+    assert figures[third]["throughput_basis"] == "merged PRs"
+    # Week 4: five merged PRs in repository 1 and five commits in repository 2.
+    assert figures[fourth]["throughput_count"] == 10
+    assert figures[fourth]["throughput"] == 2
+    assert figures[fourth]["throughput_basis"].startswith("merged PRs, and commits")
 
 
 def test_fewer_than_k_active_contributors_is_a_row_with_no_numbers() -> None:

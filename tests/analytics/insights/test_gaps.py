@@ -10,45 +10,137 @@ import pytest
 from scipy import stats as scipy_stats
 
 from analytics.insights import gaps
-from analytics.insights.gaps import Interval
+
+BASELINE = [(c, 5.0) for c in (10, 12, 8, 10, 11, 9, 10, 10)]
 
 
-def test_measured_change_interval_by_hand() -> None:
-    # Baseline 8, 12 (mean 10, sd 2.828), period 11: ratio 1.1.
-    # se(log) = sqrt(8/(1·121) + 8/(2·100)) = sqrt(0.066116 + 0.04) = 0.325755
-    measured = gaps.measured_change([11.0], [8.0, 12.0])
-    assert measured is not None
-    assert measured.value == pytest.approx(10.0)
-    assert measured.low == pytest.approx((1.1 * math.exp(-1.959964 * 0.325755) - 1) * 100, abs=1e-3)
-    assert measured.high == pytest.approx((1.1 * math.exp(1.959964 * 0.325755) - 1) * 100, abs=1e-3)
-    assert measured.se == pytest.approx(1.1 * 0.325755 * 100, abs=1e-3)
+def test_rate_ratio_by_hand() -> None:
+    # Baseline rate 80/40 = 2 per person-week; the period 15/5 = 3: a ratio of 1.5.
+    # Pearson residuals (c − 10)/√10: Σr² = 1.0, so φ = max(1, 1/7) = 1; their lag-1
+    # autocorrelation is −0.5, clipped to 0. Var(log) = 1/15 + 1/80; t on 7 df.
+    change = gaps.rate_ratio([(15.0, 5.0)], BASELINE)
+    assert change is not None
+    se = math.sqrt(1 / 15 + 1 / 80)
+    half = scipy_stats.t.ppf(0.975, 7) * se
+    assert change.value == pytest.approx(50.0)
+    assert change.low == pytest.approx((1.5 * math.exp(-half) - 1) * 100)
+    assert change.high == pytest.approx((1.5 * math.exp(half) - 1) * 100)
+    assert (change.log_se, change.df) == pytest.approx((se, 7))
 
 
-def test_for_cycle_time_shorter_is_faster() -> None:
-    measured = gaps.measured_change([40.0], [45.0, 55.0], lower_is_faster=True)
-    assert measured is not None
-    assert measured.value == pytest.approx(25.0)
+def test_overdispersed_and_autocorrelated_weeks_widen_the_interval() -> None:
+    calm = gaps.rate_ratio([(15.0, 5.0)], BASELINE)
+    # The same total, in runs of busy and quiet weeks: φ and ρ both above their floors.
+    lumpy = gaps.rate_ratio([(15.0, 5.0)], [(c, 5.0) for c in (16, 15, 14, 5, 4, 6, 10, 10)])
+    assert calm is not None
+    assert lumpy is not None
+    assert lumpy.value == pytest.approx(calm.value)
+    assert lumpy.log_se > 1.5 * calm.log_se
 
 
 @pytest.mark.parametrize(
     ("period", "baseline"),
     [
-        ([], [1.0, 2.0]),
-        ([1.0], [2.0]),
-        ([0.0], [1.0, 2.0]),
-        ([1.0], [0.0, 0.0]),
-        ([8.1], [10.0, 10.0, 10.0]),  # no spread: a zero-width interval, not estimable
+        ([], BASELINE),
+        ([(5.0, 5.0)], BASELINE[:7]),  # fewer than MIN_BASELINE_WEEKS
+        ([(0.0, 5.0)], BASELINE),  # nothing merged in the period: no log ratio
+        ([(5.0, 5.0)], [(0.0, 5.0)] * 8),
     ],
 )
-def test_no_measured_change_without_enough_positive_data(period, baseline) -> None:
-    assert gaps.measured_change(period, baseline) is None
+def test_no_rate_ratio_without_enough_data(period, baseline) -> None:
+    assert gaps.rate_ratio(period, baseline) is None
 
 
-def test_perception_gap_errors_add_in_quadrature() -> None:
-    gap = gaps.perception_gap(15.0, 3.0, Interval(value=5.0, low=0, high=0, se=4.0))
-    assert gap.value == 10.0
-    assert gap.se == pytest.approx(5.0)
-    assert (gap.low, gap.high) == pytest.approx((10 - 1.959964 * 5, 10 + 1.959964 * 5))
+def test_difference_in_differences_by_hand() -> None:
+    treated = gaps.RateRatio.of(math.log(1.5), 0.2, 9)
+    comparison = gaps.RateRatio.of(math.log(1.2), 0.1, 19)
+    did = gaps.difference_in_differences(treated, comparison)
+    variance = 0.2**2 + 0.1**2
+    df = variance**2 / (0.2**4 / 9 + 0.1**4 / 19)
+    assert did.value == pytest.approx(25.0)
+    assert (did.log_se, did.df) == pytest.approx((math.sqrt(variance), df))
+    half = scipy_stats.t.ppf(0.975, df) * math.sqrt(variance)
+    assert did.low == pytest.approx((1.25 * math.exp(-half) - 1) * 100)
+
+
+def _weekly_counts(
+    rng: np.random.Generator, weeks: int, exposure: np.ndarray, log_rate: np.ndarray
+) -> np.ndarray:
+    """Negative-binomial weekly counts (dispersion 2 at these means) around an AR(1)
+    log rate (ρ 0.4, SD 0.12): noisier and stickier than Poisson, as real teams are."""
+    noise = np.zeros(weeks)
+    for week in range(weeks):
+        previous = noise[week - 1] if week else rng.normal(0, 0.12)
+        noise[week] = 0.4 * previous + rng.normal(0, 0.12 * math.sqrt(1 - 0.16))
+    mean = exposure * np.exp(log_rate + noise)
+    size = mean  # variance = mean + mean² / size = 2 × mean
+    return rng.negative_binomial(size, size / (size + mean))
+
+
+COVERAGE_RUNS = 1500
+
+
+@pytest.mark.parametrize(("baseline_weeks", "period_weeks"), [(8, 1), (12, 2), (26, 1)])
+def test_rate_ratio_interval_covers_the_true_change(baseline_weeks, period_weeks) -> None:
+    """A true 20 % rise: the 95 % interval covers it in 93–98.5 % of series. A plain
+    Poisson interval (no dispersion, independent weeks) covers it far less often."""
+    rng = np.random.default_rng(baseline_weeks * 10 + period_weeks)
+    weeks = baseline_weeks + period_weeks
+    covered = naive = missing = 0
+    for _ in range(COVERAGE_RUNS):
+        exposure = rng.integers(5, 9, weeks).astype(float)
+        log_rate = np.log(1.5) + np.where(np.arange(weeks) >= baseline_weeks, math.log(1.2), 0)
+        counts = _weekly_counts(rng, weeks, exposure, log_rate)
+        pairs = list(zip(counts.astype(float), exposure, strict=True))
+        change = gaps.rate_ratio(pairs[baseline_weeks:], pairs[:baseline_weeks])
+        if change is None:  # nothing merged in the period: not estimable, and said so
+            missing += 1
+            continue
+        covered += change.low <= 20 <= change.high
+        after, before = counts[baseline_weeks:].sum(), counts[:baseline_weeks].sum()
+        ratio = after / exposure[baseline_weeks:].sum() / (before / exposure[:baseline_weeks].sum())
+        half = 1.959964 * math.sqrt(1 / after + 1 / before)
+        naive += ratio * math.exp(-half) <= 1.2 <= ratio * math.exp(half)
+    assert missing < COVERAGE_RUNS / 100
+    assert 0.93 <= covered / (COVERAGE_RUNS - missing) <= 0.985
+    assert naive / (COVERAGE_RUNS - missing) < 0.88
+
+
+def test_difference_in_differences_covers_under_a_shared_trend() -> None:
+    """Every team's throughput drifts up 3 % a week and the treated team gains a true
+    10 %: the before/after change reads the drift as AI (it misses the truth far more
+    often than 5 %), the difference in differences against two teams not yet adopting
+    does not."""
+    rng = np.random.default_rng(7)
+    baseline_weeks, weeks = 12, 14
+    trend = 0.03 * np.arange(weeks)
+    after = np.arange(weeks) >= baseline_weeks
+    covered = own = 0
+    for _ in range(COVERAGE_RUNS):
+        exposure = rng.integers(20, 31, weeks).astype(float)
+        treated = _weekly_counts(rng, weeks, exposure, np.log(1.5) + trend + after * math.log(1.1))
+        others = [_weekly_counts(rng, weeks, exposure, np.log(1.5) + trend) for _ in range(2)]
+        control = sum(others)
+        pairs = list(zip(treated.astype(float), exposure, strict=True))
+        pooled = list(zip(control.astype(float), 2 * exposure, strict=True))
+        change = gaps.rate_ratio(pairs[baseline_weeks:], pairs[:baseline_weeks])
+        comparison = gaps.rate_ratio(pooled[baseline_weeks:], pooled[:baseline_weeks])
+        assert change is not None
+        assert comparison is not None
+        did = gaps.difference_in_differences(change, comparison)
+        covered += did.low <= 10 <= did.high
+        own += change.low <= 10 <= change.high
+    assert 0.93 <= covered / COVERAGE_RUNS <= 0.99
+    assert own / COVERAGE_RUNS < 0.90
+
+
+def test_mover_gap_is_never_narrower_than_either_side() -> None:
+    felt = (25.0, 10.0, 40.0)
+    measured = gaps.RateRatio.of(math.log(1.1), 0.1, 9)
+    value, low, high = gaps.mover_difference(felt, measured.triple)
+    assert value == pytest.approx(25 - 10)
+    assert high - low >= max(felt[2] - felt[1], measured.high - measured.low)
+    assert low == pytest.approx(value - math.hypot(15.0, measured.high - measured.value))
 
 
 def test_correlations_by_hand() -> None:

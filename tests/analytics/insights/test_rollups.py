@@ -11,27 +11,38 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from analytics.insights import noise, rollups
+from analytics.insights import gaps, noise, rollups
 from analytics.insights.models import TeamPeriod, TeamRollup
 from surveys.pulses.models import PulseRun
 
 
 def _period(measured: float) -> TeamPeriod:
-    # An interval of ±10 % on the log scale around the change.
-    return TeamPeriod(measured=measured, measured_low=measured - 10, measured_high=measured + 10)
+    change = gaps.RateRatio.of(math.log1p(measured / 100), 0.1, 9)
+    return TeamPeriod(
+        measured=change.value,
+        measured_low=change.low,
+        measured_high=change.high,
+        measured_log_se=change.log_se,
+        measured_df=change.df,
+    )
 
 
 def test_a_roll_ups_measured_change_does_not_give_back_how_many_answered() -> None:
     # Two teams' measured changes are shown on their own pages whatever their surveys; a
     # pooled figure weighted by respondents would let anyone solve for the weights, and so
     # for the number who answered in a sub-team whose survey figures are hidden. The
-    # roll-up's inputs hold no response counts at all; its figure is the plain mean.
+    # roll-up's inputs hold no response counts at all; its figure is the plain geometric
+    # mean of the teams' rate ratios, with the interval of that mean.
     runs = [PulseRun(pk=1), PulseRun(pk=2)]
     periods = {1: _period(10.0), 2: _period(-20.0)}
 
     figures = rollups.git_figures(TeamRollup(), runs, periods)
 
-    assert figures["measured"] == pytest.approx(-5.0)
+    assert figures["measured"] == pytest.approx((math.sqrt(1.1 * 0.8) - 1) * 100)
+    half = scipy_stats.t.ppf(0.975, 18) * 0.1 / math.sqrt(2)
+    assert figures["measured_high"] == pytest.approx(
+        (math.sqrt(1.1 * 0.8) * math.exp(half) - 1) * 100
+    )
     assert "counts" not in rollups._Inputs.__dataclass_fields__
 
 
