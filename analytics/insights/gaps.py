@@ -75,6 +75,54 @@ def _sum_inflation(rho: float, weeks: int) -> float:
     return 1 + 2 * math.fsum((1 - j / weeks) * rho**j for j in range(1, weeks))
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """What a rate ratio needs of its baseline weeks, worked out once per team: the
+    rate, the total count, the dispersion φ and the AR(1) autocorrelation ρ."""
+
+    weeks: int
+    count: float
+    rate: float
+    dispersion: float
+    rho: float
+
+    @classmethod
+    def fit(cls, baseline: Sequence[tuple[float, float]]) -> Baseline | None:
+        """None with fewer than MIN_BASELINE_WEEKS weeks or nothing counted in them."""
+        if len(baseline) < MIN_BASELINE_WEEKS:
+            return None
+        counts = np.array([c for c, _ in baseline], dtype=float)
+        exposure = np.array([e for _, e in baseline], dtype=float)
+        total, exposed = float(counts.sum()), float(exposure.sum())
+        if total <= 0 or exposed <= 0 or (exposure <= 0).any():
+            return None
+        rate = total / exposed
+        expected = exposure * rate
+        residuals = (counts - expected) / np.sqrt(expected)
+        squares = float(residuals @ residuals)
+        rho = float(residuals[1:] @ residuals[:-1]) / squares if squares > 0 else 0.0
+        return cls(
+            weeks=len(counts),
+            count=total,
+            rate=rate,
+            dispersion=max(1.0, squares / (len(counts) - 1)),
+            rho=min(max(rho, 0.0), MAX_AUTOCORRELATION),
+        )
+
+    def ratio(self, period: Sequence[tuple[float, float]]) -> RateRatio | None:
+        """The period's rate against this baseline (see rate_ratio)."""
+        period_count = math.fsum(c for c, _ in period)
+        period_exposure = math.fsum(e for _, e in period)
+        if period_count <= 0 or period_exposure <= 0:
+            return None
+        variance = self.dispersion * (
+            _sum_inflation(self.rho, len(period)) / period_count
+            + _sum_inflation(self.rho, self.weeks) / self.count
+        )
+        log_ratio = math.log(period_count / period_exposure / self.rate)
+        return RateRatio.of(log_ratio, math.sqrt(variance), self.weeks - 1)
+
+
 def rate_ratio(
     period: Sequence[tuple[float, float]], baseline: Sequence[tuple[float, float]]
 ) -> RateRatio | None:
@@ -91,28 +139,10 @@ def rate_ratio(
     is t with B − 1 degrees of freedom, as φ is estimated from B baseline weeks. None
     with fewer than MIN_BASELINE_WEEKS baseline weeks or a zero count on either side
     (not estimable)."""
-    if not period or len(baseline) < MIN_BASELINE_WEEKS:
+    if not period:
         return None
-    counts = np.array([c for c, _ in baseline], dtype=float)
-    exposure = np.array([e for _, e in baseline], dtype=float)
-    period_count = math.fsum(c for c, _ in period)
-    period_exposure = math.fsum(e for _, e in period)
-    if counts.sum() <= 0 or period_count <= 0 or period_exposure <= 0 or exposure.sum() <= 0:
-        return None
-    rate = counts.sum() / exposure.sum()
-    expected = exposure * rate
-    residuals = (counts - expected) / np.sqrt(expected)
-    weeks = len(counts)
-    dispersion = max(1.0, float(residuals @ residuals) / (weeks - 1))
-    squares = float(residuals @ residuals)
-    rho = float(residuals[1:] @ residuals[:-1]) / squares if squares > 0 else 0.0
-    rho = min(max(rho, 0.0), MAX_AUTOCORRELATION)
-    variance = dispersion * (
-        _sum_inflation(rho, len(period)) / period_count
-        + _sum_inflation(rho, weeks) / float(counts.sum())
-    )
-    log_ratio = math.log(period_count / period_exposure / rate)
-    return RateRatio.of(log_ratio, math.sqrt(variance), weeks - 1)
+    fitted = Baseline.fit(baseline)
+    return fitted.ratio(period) if fitted is not None else None
 
 
 def _welch(parts: Sequence[RateRatio], weights: Sequence[float]) -> tuple[float, float]:

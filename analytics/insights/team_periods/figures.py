@@ -158,22 +158,34 @@ def _pairs(weeks: Sequence[Week]) -> list[tuple[float, float]]:
     return [(w.events, w.exposure) for w in weeks]
 
 
+class TeamBaseline(NamedTuple):
+    """A team's baseline weeks under its design, and their fit (None: not estimable)."""
+
+    weeks: list[Week]
+    fit: gaps.Baseline | None
+
+    @classmethod
+    def of(cls, design: Design | None, weeks: Sequence[Week]) -> TeamBaseline:
+        baseline = design.baseline(weeks) if design is not None else []
+        return cls(baseline, gaps.Baseline.fit(_pairs(baseline)))
+
+
 def measured_for(
-    design: Design | None, weeks: Sequence[Week], period_start: date, period: Sequence[Week]
+    design: Design | None, baseline: TeamBaseline, period_start: date, period: Sequence[Week]
 ) -> Measured:
     """The period's throughput against the design's baseline (gaps.rate_ratio)."""
     if design is None:
         return Measured(None, NO_DESIGN)
     if period_start < design.end:
         return Measured(None, _in_baseline(design))
-    baseline = design.baseline(weeks)
-    if len(baseline) < gaps.MIN_BASELINE_WEEKS:
-        return Measured(None, _short(len(baseline)), len(baseline))
+    weeks = len(baseline.weeks)
+    if weeks < gaps.MIN_BASELINE_WEEKS:
+        return Measured(None, _short(weeks), weeks)
     if not period:
-        return Measured(None, NO_WEEKS, len(baseline))
-    change = gaps.rate_ratio(_pairs(period), _pairs(baseline))
-    basis = "; ".join(sorted({w.basis for w in [*baseline, *period]}))
-    return Measured(change, "" if change else NOT_ESTIMABLE, len(baseline), basis)
+        return Measured(None, NO_WEEKS, weeks)
+    change = baseline.fit.ratio(_pairs(period)) if baseline.fit is not None else None
+    basis = "; ".join(sorted({w.basis for w in [*baseline.weeks, *period]}))
+    return Measured(change, "" if change else NOT_ESTIMABLE, weeks, basis)
 
 
 def pooled_weeks(series: Sequence[Sequence[Week]], starts: set[date]) -> list[Week]:
@@ -195,19 +207,17 @@ class Comparative(NamedTuple):
 
 
 def comparative_for(
-    design: Design | None,
     measured: Measured,
-    weeks: Sequence[Week],
+    baseline: TeamBaseline,
     period: Sequence[Week],
     comparisons: Sequence[Sequence[Week]],
 ) -> Comparative | None:
     """The difference in differences against comparison teams — the organisation's teams
     that had not adopted AI tools by the period's end — over the same baseline and period
     weeks, so a trend or a season they share does not read as the AI effect."""
-    if design is None or measured.change is None or not comparisons:
+    if measured.change is None or not comparisons:
         return None
-    baseline = design.baseline(weeks)
-    before = pooled_weeks(comparisons, {w.start for w in baseline})
+    before = pooled_weeks(comparisons, {w.start for w in baseline.weeks})
     after = pooled_weeks(comparisons, {w.start for w in period})
     control = gaps.rate_ratio(_pairs(after), _pairs(before))
     if control is None:

@@ -26,6 +26,7 @@ from analytics.insights.team_periods.figures import (
     WEEK,
     Design,
     Score,
+    TeamBaseline,
     Week,
     comparative_for,
     measured_for,
@@ -52,7 +53,7 @@ class Inputs:
 
     designs: dict[int, Design | None]  # team → its measured change's design
     organisation_of: dict[int, int]
-    adoptions: dict[int, list[tuple[int, date]]]  # organisation → (team, adopted on)
+    adoptions: dict[int, list[tuple[date, int]]]  # organisation → (adopted on, team), sorted
     closed: dict[int, list[tuple[int, date, date, int]]]  # team → (run, start, end, k)
     summaries: dict[int, dict[str, Any]]  # shown runs only
     scores: dict[tuple[int, str], Score]
@@ -78,15 +79,19 @@ class Inputs:
             if later[0] in wanted
         }
         designs, organisation_of, adoptions = _designs(teams)
-        first = min(
-            (start for runs in closed.values() for run, start, _, _ in runs if run in wanted),
-            default=None,
-        )
+        # Comparison teams: those adopting after the end of a wanted period that is past
+        # its own team's baseline (a period inside it is compared with nothing).
+        ends = [
+            end
+            for team, runs in closed.items()
+            for run, start, end, _ in runs
+            if run in wanted and (design := designs.get(team)) is not None and start >= design.end
+        ]
         candidates = {
             team
             for organisation in {organisation_of[t] for t in teams}
-            for team, adopted in adoptions.get(organisation, [])
-            if first is not None and adopted > first
+            for adopted, team in adoptions.get(organisation, [])
+            if ends and adopted >= min(ends)
         }
         return cls(
             designs=designs,
@@ -107,17 +112,18 @@ class Inputs:
             },
             invited=_invited([*wanted, *previous.values()]),
             weeks=_weeks(closed, wanted),
-            series=_series([*teams, *candidates]),
+            series=_series([*teams, *candidates], _spans(designs, closed, wanted)),
         )
 
     def comparisons(self, team_id: int, period_end: date) -> list[list[Week]]:
         """The weeks of the organisation's other teams that had not adopted AI tools by
         the period's end (period_end is exclusive)."""
-        organisation = self.organisation_of[team_id]
+        adoptions = self.adoptions.get(self.organisation_of[team_id], [])
+        later = bisect_left(adoptions, (period_end,))
         return [
             self.series[team]
-            for team, adopted in self.adoptions.get(organisation, [])
-            if team != team_id and adopted >= period_end and self.series.get(team)
+            for _, team in adoptions[later:]
+            if team != team_id and self.series.get(team)
         ]
 
 
@@ -156,12 +162,12 @@ def _weeks(
 
 def _designs(
     teams: Sequence[int],
-) -> tuple[dict[int, Design | None], dict[int, int], dict[int, list[tuple[int, date]]]]:
+) -> tuple[dict[int, Design | None], dict[int, int], dict[int, list[tuple[date, int]]]]:
     """Every team of these teams' organisations: its design, its organisation, and each
     organisation's teams with an adoption date (their own, else the organisation's)."""
     designs: dict[int, Design | None] = {}
     organisation_of: dict[int, int] = {}
-    adoptions: dict[int, list[tuple[int, date]]] = defaultdict(list)
+    adoptions: dict[int, list[tuple[date, int]]] = defaultdict(list)
     organisations = Team.objects.filter(pk__in=teams).values("organisation_id")
     for pk, organisation, adopted, organisation_adopted, start, end in Team.objects.filter(
         organisation_id__in=organisations
@@ -181,17 +187,48 @@ def _designs(
             baseline_end=end,
         )
         if (adoption := adopted or organisation_adopted) is not None:
-            adoptions[organisation].append((pk, adoption))
-    return designs, organisation_of, adoptions
+            adoptions[organisation].append((adoption, pk))
+    return designs, organisation_of, {o: sorted(a) for o, a in adoptions.items()}
 
 
-def _series(teams: Sequence[int]) -> dict[int, list[Week]]:
-    """Each team's weekly throughput count and active contributors, every shown week
-    with a count, oldest first (read out of the JSON by the database, so no row's JSON is
-    decoded here)."""
+MAX_SPANS = 50  # more distinct baselines than this: read every week instead
+
+
+def _spans(
+    designs: Mapping[int, Design | None],
+    closed: Mapping[int, list[tuple[int, date, date, int]]],
+    wanted: set[int],
+) -> Q:
+    """The weeks a fill reads throughput from: every design's baseline and the span of
+    the wanted periods (comparison teams are read over the same weeks)."""
+    periods = [(start, end) for (_, start, end, _) in _wanted_runs(closed, wanted)]
+    if not periods:
+        return Q(pk__in=[])
+    spans = Q(
+        week_start__gte=min(start for start, _ in periods) - WEEK,
+        week_start__lt=max(end for _, end in periods),
+    )
+    baselines = {(d.start, d.end) for d in designs.values() if d is not None}
+    if len(baselines) > MAX_SPANS:
+        return Q()
+    for start, end in baselines:
+        spans |= Q(week_start__gte=start, week_start__lt=end)
+    return spans
+
+
+def _wanted_runs(
+    closed: Mapping[int, list[tuple[int, date, date, int]]], wanted: set[int]
+) -> list[tuple[int, date, date, int]]:
+    return [run for runs in closed.values() for run in runs if run[0] in wanted]
+
+
+def _series(teams: Sequence[int], spans: Q) -> dict[int, list[Week]]:
+    """Each team's weekly throughput count and active contributors over these spans of
+    weeks, every shown week with a count, oldest first (read out of the JSON by the
+    database, so no row's JSON is decoded here)."""
     found: dict[int, list[Week]] = defaultdict(list)
     rows = (
-        TeamWeekDelivery.objects.filter(team_id__in=teams, suppressed=False)
+        TeamWeekDelivery.objects.filter(spans, team_id__in=teams, suppressed=False)
         .order_by("week_start")
         .annotate(
             count=Cast(KeyTextTransform("throughput_count", "metrics"), FloatField()),
@@ -221,6 +258,7 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
         closed = inputs.closed.get(team_id, [])
         design = inputs.designs.get(team_id)
         series = inputs.series.get(team_id, [])
+        baseline = TeamBaseline.of(design, series)
         series_starts = [week.start for week in series]
         weeks = inputs.weeks.get(team_id, [])
         starts = [start for start, _ in weeks]
@@ -235,7 +273,7 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
                         series_starts, period_end
                     )
                 ]
-                measured = measured_for(design, series, period_start, counted)
+                measured = measured_for(design, baseline, period_start, counted)
                 fields = period_figures(
                     perceived=inputs.scores.get((run_id, Construct.PERCEIVED_SPEED)),
                     safety=inputs.scores.get((run_id, Construct.PSYCHOLOGICAL_SAFETY)),
@@ -243,7 +281,10 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
                     period=[metrics for _, metrics in weeks[first:last]],
                     measured=measured,
                     comparative=comparative_for(
-                        design, measured, series, counted, inputs.comparisons(team_id, period_end)
+                        measured,
+                        baseline,
+                        counted,
+                        inputs.comparisons(team_id, period_end) if measured.change else [],
                     ),
                 )
                 fields["measured_design"] = design.label if design else ""
