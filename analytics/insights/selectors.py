@@ -74,8 +74,12 @@ PERIOD_COLUMNS = (
     Column("gap_low"),
     Column("gap_high"),
     Column("gap_against", "text", "comparison, or baseline"),
-    Column("ai_weekly_share", help="% using AI at least weekly"),
-    Column("ai_trust_share", help="% trusting AI output a lot or more"),
+    Column("ai_weekly_share", help="% using AI at least weekly (95 % Wilson CI, n = respondents)"),
+    Column("ai_weekly_share_low"),
+    Column("ai_weekly_share_high"),
+    Column("ai_trust_share", help="% trusting AI output a lot or more (Wilson CI)"),
+    Column("ai_trust_share_low"),
+    Column("ai_trust_share_high"),
     Column(
         "trust_gap",
         help="weekly users − trusting, points (Newcombe's paired 95 % CI at the least "
@@ -298,7 +302,11 @@ def subtree_periods(*, team: Team) -> list[TeamPeriod]:
 
 def period_row(period: TeamPeriod) -> dict[str, Any]:
     """A team-period flattened to EXPORT_FIELDS (None where under k or not measured)."""
-    row: dict[str, Any] = {name: getattr(period, name) for name in PERIOD_FIELDS}
+    row: dict[str, Any] = {name: getattr(period, name, None) for name in PERIOD_FIELDS}
+    for share in ("ai_weekly_share", "ai_trust_share"):
+        row[f"{share}_low"], row[f"{share}_high"] = share_interval(
+            getattr(period, share), period.respondents
+        )
     row["period_start"] = period.period_start.isoformat()
     row["period_end"] = period.period_end.isoformat()
     for name in DELIVERY_KEYS:

@@ -187,3 +187,38 @@ def test_ai_assisted_prs_are_slower_at_equal_size(seeded) -> None:
     compared = latest.delivery["ai_same_size"]
     assert 1 < compared["low"] < compared["ratio"] < compared["high"]
     assert 1.4 < compared["ratio"] < 2.4
+
+
+def test_felt_speed_rises_while_throughput_does_not_and_ai_prs_are_bigger(seeded) -> None:
+    import statistics
+
+    from analytics.insights.models import TeamPeriod
+
+    periods = list(
+        TeamPeriod.objects.filter(team__organisation__slug="northwind").order_by("period_start")
+    )
+    # The generator puts no effect on throughput: its changes hover around zero and their
+    # 95 % intervals include zero (about 1 in 20 may not, by chance).
+    measured = [p for p in periods if p.measured is not None]
+    assert len(measured) >= 30
+    assert sum(p.measured_low > 0 or p.measured_high < 0 for p in measured) <= len(measured) / 10
+    assert abs(statistics.median(p.measured for p in measured)) < 10
+    # ... while people feel faster as the weeks go by.
+    teams = {p.team_id for p in periods}
+    rises = []
+    for team in teams:
+        felt = [p.perceived for p in periods if p.team_id == team and p.perceived is not None]
+        if len(felt) >= 8:
+            rises.append(statistics.mean(felt[-4:]) - statistics.mean(felt[:4]))
+    assert len(rises) >= 3
+    assert statistics.mean(rises) > 5
+    # AI-assisted PRs are bigger wherever both sides' sizes are shown.
+    sizes = [
+        (split["ai"]["pr_size_median"], split["other"]["pr_size_median"])
+        for p in periods
+        if (split := p.delivery.get("ai_split"))
+        and "pr_size_median" in split.get("ai", {})
+        and "pr_size_median" in split.get("other", {})
+    ]
+    assert len(sizes) >= 5
+    assert all(ai > other for ai, other in sizes)
