@@ -55,7 +55,12 @@
     interaction: { mode: "index", intersect: false },
     plugins: {
       legend: {
-        labels: { filter: (item) => !item.text.endsWith("(95 % CI, upper)") },
+        labels: {
+          filter: (item) => !item.text.endsWith("(95 % CI, upper)"),
+          boxWidth: 14,
+          padding: 6,
+          font: { size: window.innerWidth < 640 ? 11 : 12 },
+        },
       },
     },
   };
@@ -77,8 +82,11 @@
                 below: colours.accentSoft } },
             { label: "Throughput change since baseline", data: rows.map((r) => r.measured),
               borderColor: colours.accent, fill: false },
+            { label: "… against teams not yet using AI", data: rows.map((r) => r.comparative),
+              borderColor: colours.accent, borderDash: [2, 3], fill: false },
             referenceLine(refs.metr_felt, labels.length),
             referenceLine(refs.metr_measured, labels.length),
+            ...band("Throughput change", rows, "measured_low", "measured_high", colours.accentSoft),
           ],
         },
         options: Object.assign({}, common, {
