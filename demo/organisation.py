@@ -249,7 +249,9 @@ def demo_seed(*, today: date | None = None) -> Organisation:
             )
             if not current:
                 services.pulse_run_close(run_id=run.pk)
-    _demo_git_history(organisation, teams, start, rng)
+    # Git's own stream: how many answers were drawn above depends on the clock (this week's
+    # run is answered only once it has opened), and the history must not.
+    _demo_git_history(organisation, teams, start, random.Random(20252))  # noqa: S311
     pipeline.organisation_refresh(organisation_id=organisation.pk)
     PulseRun.objects.filter(team__organisation=organisation).update(aggregates_stale=False)
     demo_retros_seed(organisation=organisation, today=today)

@@ -4,6 +4,7 @@ draw, suppressed cells say so, the CSV downloads, and nothing is blank."""
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,25 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
+from analytics.delivery.models import AiAttributionRule
 from analytics.insights.models import TeamPeriod
 from analytics.insights.selectors import EXPORT_FIELDS
 from demo.organisation import DEMO_PASSWORD
 from tests.browser.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _attribution_rules() -> None:
+    """The AI attribution rules a migration seeds: an earlier transactional test's flush
+    wipes them, and the demo would then have no AI-assisted PR."""
+    seeded = importlib.import_module("analytics.migrations.0003_ai_attribution_rules")
+    for kind, pattern, tool in seeded.RULES:
+        AiAttributionRule.objects.get_or_create(
+            organisation=None, kind=kind, pattern=pattern, defaults={"tool": tool}
+        )
+
 
 CANVAS_INK = """canvas => {
   const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;

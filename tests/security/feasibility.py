@@ -16,8 +16,10 @@ not imported from it (the attacker reads the method, not the code; a test checks
 agree):
 - the mean is the midpoint of the cell [j·g, (j + 1)·g) that holds the exact mean
   (j = ⌊mean/g + 10⁻⁹⌋);
-- the interval is EITHER ("t") the exact Student-t interval (sample SD with n − 1, t at
-  0.975 with n − 1 degrees of freedom) cut to the scale and rounded outward to the grid,
+- the interval is EITHER ("t") the score interval — the exact Student-t interval (sample SD
+  with n − 1, t at 0.975 with n − 1 degrees of freedom) joined with the same interval of
+  the answers plus a quarter answer at each end of the scale — cut to the scale and
+  rounded outward to the grid,
   never ending inside the mean's cell — ⌊low/g + 10⁻⁹⌋ and ⌈high/g − 10⁻⁹⌉ — OR
   ("bound") one computed from the cell alone: the t interval at the largest SD the scale
   allows at a mean in the cell (Bhatia–Davis), rounded outward, which says nothing of the
@@ -297,15 +299,29 @@ def release_keys(
     n: int, totals: Any, squares: Any, grid: float, low: float, high: float
 ) -> tuple[Any, Any, Any]:
     """What (Σx, Σx²) (int64 arrays) publish with a "t" interval on `grid`, in grid units:
-    the mean's cell j = ⌊mean/g + 10⁻⁹⌋, and the exact Student-t interval (sample SD,
-    n − 1 degrees of freedom) cut to [low, high] and rounded outward, its ends never inside
-    the mean's cell."""
+    the mean's cell j = ⌊mean/g + 10⁻⁹⌋, and the score interval — the union of the exact
+    Student-t interval (sample SD, n − 1 degrees of freedom) and the same with a quarter
+    answer added at each scale end — cut to [low, high] and rounded outward, its ends never
+    inside the mean's cell."""
     mean = totals / n
     cell = np.floor(mean / grid + GRID_SLACK)
+    quantile = t_quantile((1 + CONFIDENCE) / 2, n - 1)
     variance = np.maximum(0.0, (squares - totals * totals / n) / (n - 1))
-    half = t_quantile((1 + CONFIDENCE) / 2, n - 1) * np.sqrt(variance / n)
-    low_key = np.minimum(np.floor(np.maximum(low, mean - half) / grid + GRID_SLACK), cell)
-    high_key = np.maximum(np.ceil(np.minimum(high, mean + half) / grid - GRID_SLACK), cell + 1)
+    half = quantile * np.sqrt(variance / n)
+    # The score interval's second part: the same answers with a quarter of an answer added
+    # at each end of the scale; the published interval is the union of the two.
+    weight = 0.25
+    padded = n + 2 * weight
+    padded_mean = (totals + weight * (low + high)) / padded
+    padded_variance = np.maximum(
+        0.0,
+        (squares + weight * (low * low + high * high) - padded * padded_mean**2) / (padded - 1),
+    )
+    padded_half = quantile * np.sqrt(padded_variance / padded)
+    lowest = np.maximum(low, np.minimum(mean - half, padded_mean - padded_half))
+    highest = np.minimum(high, np.maximum(mean + half, padded_mean + padded_half))
+    low_key = np.minimum(np.floor(lowest / grid + GRID_SLACK), cell)
+    high_key = np.maximum(np.ceil(highest / grid - GRID_SLACK), cell + 1)
     return cell, low_key, high_key
 
 
