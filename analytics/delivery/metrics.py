@@ -233,11 +233,10 @@ def team_week_metrics(
             if len(incidents)
             else incidents,
             with_incidents=with_incidents,
+            pr_since=pr_since,
         )
         if (same_size := compared.get((team_id, week))) is not None:
             values["ai_same_size"] = same_size
-        values |= _throughput(week_commits, week_prs, pr_since, week, len(authors), k)
-        values["withheld"] = sorted({*values["withheld"], *values.pop("throughput_withheld", [])})
         results.append(
             WeekMetrics(
                 team_id=team_id,
@@ -263,6 +262,7 @@ def _week_values(
     k: int,
     incidents: pd.DataFrame,
     with_incidents: set[Any],
+    pr_since: dict[Any, date],
 ) -> dict[str, Any]:
     work = commits[~commits["is_merge"]] if len(commits) else commits
     merged = prs[prs["merged_at"].notna()] if len(prs) else prs
@@ -276,6 +276,13 @@ def _week_values(
     values |= pr_figures
     if not pr_figures:
         withheld.update(PR_FIGURES)
+    repositories = set(commits["repository_id"]) if len(commits) else set()
+    repositories |= set(prs["repository_id"]) if len(prs) else set()
+    throughput = _throughput(work, merged, repositories, pr_since, week, active, k)
+    if throughput is None:
+        withheld.add("throughput")
+    else:
+        values |= throughput
     values["deployments"] = len(releases)
     values["deployment_days"] = (
         int(releases["tagged_at"].dt.tz_convert("UTC").dt.date.nunique()) if len(releases) else 0
@@ -308,28 +315,25 @@ def _week_values(
 
 
 def _throughput(
-    commits: pd.DataFrame,
-    prs: pd.DataFrame,
+    work: pd.DataFrame,
+    merged: pd.DataFrame,
+    repositories: set[Any],
     pr_since: dict[Any, date],
     week: date,
     active: int,
     k: int,
-) -> dict[str, Any]:
-    """The week's throughput on one basis per repository (see the module's docstring)."""
-    repositories = set(commits["repository_id"]) if len(commits) else set()
-    repositories |= set(prs["repository_id"]) if len(prs) else set()
+) -> dict[str, Any] | None:
+    """The week's throughput on one basis per repository (see the module's docstring), from
+    its non-merge commits and merged PRs and the repositories it touched: {} when not
+    measured (commits in a repository before its PR data), None when withheld (the counted
+    events come from 1 to k − 1 authors)."""
     if any(week < pr_since[r] for r in repositories if r in pr_since):
-        return {}  # commits before the repository's PR data: not measured
-    work = (
-        commits[~commits["is_merge"] & ~commits["repository_id"].isin(pr_since)]
-        if len(commits)
-        else commits
-    )
-    merged = prs[prs["merged_at"].notna()] if len(prs) else prs
+        return {}
+    work = work[~work["repository_id"].isin(pr_since)] if len(work) else work
     authors = set(work["author_id"]) if len(work) else set()
     authors |= set(merged["author_id"]) if len(merged) else set()
     if not authored_shown(len(authors), k):
-        return {"throughput_withheld": ["throughput"]}
+        return None
     with_prs = repositories & set(pr_since)
     if not with_prs:
         basis = "commits"

@@ -1,10 +1,12 @@
-"""The report maths of docs/DESIGN.md §5: measured speed change, the perception gap, the
-psychological-safety drop rule and correlations (the trust gap, made from released shares,
-is `analytics.insights.release.trust_gap_release`; reference figures are in
-`analytics.insights.references`). Pure functions: numbers in, numbers
-out, no ORM, so each can be checked against hand-computed and published figures.
+"""The report maths of docs/DESIGN.md §5: the throughput change as a rate ratio (against a
+baseline, or against comparison teams as a difference in differences), the perception gap
+by MOVER, the psychological-safety control chart and correlations (the trust gap, made
+from released shares, is `analytics.insights.release.trust_gap_release`; reference figures
+are in `analytics.insights.references`). Pure functions: numbers in, numbers out, no ORM,
+so each can be checked against hand-computed and published figures.
 
-Intervals are analytic 95 % intervals (normal approximations; each function says which).
+Intervals are 95 %; each function says how it is made (t or Welch–Satterthwaite degrees of
+freedom where a variance is estimated).
 """
 
 from __future__ import annotations
@@ -23,16 +25,6 @@ from surveys.anonymity import group_shown
 Z = float(scipy_stats.norm.ppf(0.975))
 
 MIN_CORRELATION_PERIODS = 8
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A figure with its 95 % interval and standard error, all in the figure's unit."""
-
-    value: float
-    low: float
-    high: float
-    se: float
 
 
 MIN_BASELINE_WEEKS = 8  # fewer baseline weeks cannot estimate the week-to-week noise

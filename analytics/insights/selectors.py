@@ -127,6 +127,9 @@ EXPORT_COLUMNS = (
     ),
 )
 PERIOD_FIELDS = [column.name for column in PERIOD_COLUMNS]
+# Exported with their Wilson intervals, which period_row makes from the share and n.
+SHARES = ("ai_weekly_share", "ai_trust_share")
+SHARE_INTERVALS = {f"{share}{end}" for share in SHARES for end in ("_low", "_high")}
 EXPORT_FIELDS = [column.name for column in EXPORT_COLUMNS]
 RUN_HEADLINE_FIELDS = ("id", "team_id", "period_start", "status", "closes_at", "k")
 
@@ -302,8 +305,10 @@ def subtree_periods(*, team: Team) -> list[TeamPeriod]:
 
 def period_row(period: TeamPeriod) -> dict[str, Any]:
     """A team-period flattened to EXPORT_FIELDS (None where under k or not measured)."""
-    row: dict[str, Any] = {name: getattr(period, name, None) for name in PERIOD_FIELDS}
-    for share in ("ai_weekly_share", "ai_trust_share"):
+    row: dict[str, Any] = {
+        name: getattr(period, name) for name in PERIOD_FIELDS if name not in SHARE_INTERVALS
+    }
+    for share in SHARES:
         row[f"{share}_low"], row[f"{share}_high"] = share_interval(
             getattr(period, share), period.respondents
         )

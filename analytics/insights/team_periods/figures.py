@@ -94,7 +94,6 @@ class Design:
     start: date
     end: date
     label: str
-    adopted_on: date | None = None  # a team not yet adopting is a comparison before it
 
     @classmethod
     def of(
@@ -107,15 +106,15 @@ class Design:
     ) -> Design | None:
         """The team's design: its own baseline window, else its adoption date, else its
         organisation's; None without any (no measured change is shown then)."""
-        adoption = adopted_on or organisation_adopted_on
         if baseline_start is not None and baseline_end is not None:
             label = f"baseline window {_day(baseline_start)} to {_day(baseline_end)}"
-            return cls(baseline_start, baseline_end, label, adoption)
+            return cls(baseline_start, baseline_end, label)
+        adoption = adopted_on or organisation_adopted_on
         if adoption is None:
             return None
         whose = "the team" if adopted_on else "the organisation"
         label = f"AI tools adopted on {_day(adoption)} ({whose}); the 26 weeks before"
-        return cls(adoption - BASELINE_SPAN, adoption, label, adoption)
+        return cls(adoption - BASELINE_SPAN, adoption, label)
 
     def baseline(self, weeks: Sequence[Week]) -> list[Week]:
         return [w for w in weeks if self.start <= w.start and w.start + WEEK < self.end]
@@ -150,6 +149,7 @@ class Measured(NamedTuple):
 
     change: gaps.RateRatio | None
     reason: str
+    design: str = ""  # its label
     baseline_weeks: int = 0
     basis: str = ""
 
@@ -177,15 +177,15 @@ def measured_for(
     if design is None:
         return Measured(None, NO_DESIGN)
     if period_start < design.end:
-        return Measured(None, _in_baseline(design))
+        return Measured(None, _in_baseline(design), design.label)
     weeks = len(baseline.weeks)
     if weeks < gaps.MIN_BASELINE_WEEKS:
-        return Measured(None, _short(weeks), weeks)
+        return Measured(None, _short(weeks), design.label, weeks)
     if not period:
-        return Measured(None, NO_WEEKS, weeks)
+        return Measured(None, NO_WEEKS, design.label, weeks)
     change = baseline.fit.ratio(_pairs(period)) if baseline.fit is not None else None
     basis = "; ".join(sorted({w.basis for w in [*baseline.weeks, *period]}))
-    return Measured(change, "" if change else NOT_ESTIMABLE, weeks, basis)
+    return Measured(change, "" if change else NOT_ESTIMABLE, design.label, weeks, basis)
 
 
 def pooled_weeks(series: Sequence[Sequence[Week]], starts: set[date]) -> list[Week]:
@@ -267,6 +267,7 @@ def period_figures(
     _interval(fields, "measured", measured.change)
     fields |= {
         "measured_reason": measured.reason,
+        "measured_design": measured.design,
         "measured_baseline_weeks": measured.baseline_weeks or None,
         "measured_basis": measured.basis,
     }

@@ -287,7 +287,6 @@ def team_periods_fill(*, runs_by_team: Mapping[int, Sequence[int]]) -> list[tupl
                         inputs.comparisons(team_id, period_end) if measured.change else [],
                     ),
                 )
-                fields["measured_design"] = design.label if design else ""
                 fields["change_shown"] = before is not None and not churn_isolates(
                     inputs.invited[before], inputs.invited[run_id], k
                 )
